@@ -1,0 +1,20 @@
+# CUDA is optional. AUTO turns it on when nvcc is found; the build never needs a GPU, and a missing GPU
+# is reported at run time (warden doctor), never a crash.
+set(WARDEN_HAS_CUDA OFF)
+if(WARDEN_CUDA STREQUAL "AUTO" OR WARDEN_CUDA STREQUAL "ON")
+  include(CheckLanguage)
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    set(CMAKE_CUDA_ARCHITECTURES 90a)
+    set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 knows no CUDA20 flags for nvcc; kernels need no C++20
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(WARDEN_HAS_CUDA ON)
+  elseif(WARDEN_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "WARDEN_CUDA=ON but no CUDA compiler (nvcc) was found; install CUDA or use -DWARDEN_CUDA=OFF")
+  endif()
+endif()
+message(STATUS "Warden CUDA backend: ${WARDEN_HAS_CUDA}")

@@ -1,0 +1,34 @@
+// `warden init`: create the home folder with its config file and folders, never overwriting anything.
+#include <sstream>
+
+#include "runtime/cli/commands.h"
+#include "runtime/config.h"
+#include "runtime/home.h"
+
+namespace warden::cli {
+
+void RegisterInit(CLI::App& app, CliContext& ctx) {
+  auto* cmd = app.add_subcommand("init", "Create the Warden home (config file, skills/, policies/, audit/, models/); "
+                                         "existing files are kept");
+  cmd->callback([&ctx] {
+    auto config = LoadConfig(ctx.ResolveHome(), ctx.config_flag);
+    if (!config.ok()) return ctx.Fail(config.status(), "fix the config file or pass --config");
+    auto report = InitHome(*config);
+    if (!report.ok()) return ctx.Fail(report.status());
+    nlohmann::json doc{{"home", config->home.string()}, {"created", nlohmann::json::array()},
+                       {"existing", nlohmann::json::array()}};
+    std::ostringstream text;
+    text << "Warden home: " << config->home.string() << "\n";
+    for (const auto& p : report->created) {
+      doc["created"].push_back(p.string());
+      text << "  created  " << p.string() << "\n";
+    }
+    for (const auto& p : report->existing) {
+      doc["existing"].push_back(p.string());
+      text << "  kept     " << p.string() << "\n";
+    }
+    ctx.Emit(doc, text.str());
+  });
+}
+
+}  // namespace warden::cli
