@@ -38,7 +38,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    ctx.Fail(warden::Status::InvalidArgument(e.what()), "run 'warden --help' (or 'warden VERB --help')",
+    std::string message = e.what();
+    // CLI11 reports an unknown verb as "A subcommand is required"; name the word the user typed instead.
+    if (app.get_subcommands().empty()) {
+      for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg.empty() || arg[0] == '-') {
+          if (arg == "--home" || arg == "--config" || arg == "--log-level" || arg == "--log-format") ++i;
+          continue;
+        }
+        message = "unknown command '" + arg + "'";
+        break;
+      }
+    }
+    ctx.Fail(warden::Status::InvalidArgument(message), "run 'warden --help' (or 'warden VERB --help')",
              kExitUsage);
     return kExitUsage;
   }
