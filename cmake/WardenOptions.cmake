@@ -12,6 +12,11 @@ if(WARDEN_SANITIZE)
     $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer>)
   target_link_options(warden_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(WARDEN_FUZZ)
+  target_compile_options(warden_flags INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer>)
+  target_link_options(warden_flags INTERFACE -fsanitize=address,undefined)
+endif()
 target_compile_definitions(warden_flags INTERFACE WARDEN_VERSION="${PROJECT_VERSION}")
 
 # warden_add_library(NAME SOURCES... [DEPS ...]): a static subsystem library whose public headers are
@@ -48,4 +53,18 @@ function(warden_add_test_suite name)
   # Each TEST_CASE becomes one ctest test; the suite name is its label so `ctest -L` can pick a subsystem.
   catch_discover_tests(${name} TEST_PREFIX "${name}:" PROPERTIES LABELS ${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+endfunction()
+
+# warden_add_fuzzer(NAME SOURCES... DEPS ...): a libFuzzer target (configure with CXX=clang++ -DWARDEN_FUZZ=ON).
+# bench/fuzz/run_fuzzers.sh builds and runs them all.
+function(warden_add_fuzzer name)
+  if(NOT WARDEN_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE warden_flags ${ARG_DEPS})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
 endfunction()

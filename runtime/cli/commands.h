@@ -10,4 +10,8 @@ namespace warden::cli {
 void RegisterInit(CLI::App& app, CliContext& ctx);
 void RegisterDoctor(CLI::App& app, CliContext& ctx);
 
+// `warden model ...` and `warden chat ...`: each calls the Register function of every verb file in the group.
+void RegisterModelVerbs(CLI::App& model, CliContext& ctx);
+void RegisterChatVerbs(CLI::App& chat, CliContext& ctx);
+
 }  // namespace warden::cli

@@ -28,6 +28,13 @@ int main(int argc, char** argv) {
 
   RegisterInit(app, ctx);
   RegisterDoctor(app, ctx);
+  // Verb groups: each verb inside is its own file (model_info_cmd.cpp, chat_render_cmd.cpp, ...).
+  auto* model = app.add_subcommand("model", "Inspect model checkpoints, tokenize and detokenize text");
+  model->require_subcommand(1);
+  auto* chat = app.add_subcommand("chat", "Render chat templates and parse model output");
+  chat->require_subcommand(1);
+  RegisterModelVerbs(*model, ctx);
+  RegisterChatVerbs(*chat, ctx);
 
   try {
     app.parse(argc, argv);
