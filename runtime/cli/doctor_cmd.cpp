@@ -1,5 +1,7 @@
 // `warden doctor`: a real probe of this machine — build, GPUs, kernel sandbox features, libraries, folders.
 // Every kernel check actually tries the feature (in a child process); nothing is read off a table.
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <sstream>
 
@@ -52,7 +54,9 @@ void RegisterDoctor(CLI::App& app, CliContext& ctx) {
     } else {
       checks.push_back({"gpu", "gpus", "warn", gpus.status().message()});
     }
+    spdlog::info("probing kernel features in child processes");
     for (const auto& p : sandbox::ProbeKernelFeatures()) {
+      spdlog::debug("probe {}: {} ({})", p.name, p.ok ? "ok" : "unavailable", p.detail);
       checks.push_back({"kernel", p.name, p.ok ? "ok" : (IsEssential(p.name) ? "missing" : "warn"), p.detail});
     }
     checks.push_back({"libraries", "sqlite", "ok", audit::SqliteVersion()});

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
@@ -9,7 +10,7 @@
 using warden::testing::RunWarden;
 using warden::testing::TempDir;
 
-TEST_CASE("--help and --version", "[cli]") {
+TEST_CASE("help and version flags", "[cli]") {
   auto help = RunWarden({"--help"});
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("init") && Catch::Contains("doctor") && Catch::Contains("--json"));
@@ -105,4 +106,23 @@ TEST_CASE("doctor text output is readable", "[cli][doctor]") {
   TempDir tmp;
   auto r = RunWarden({"--home", tmp.path().string(), "doctor"});
   CHECK_THAT(r.out, Catch::Contains("kernel") && Catch::Contains("seccomp_filter") && Catch::Contains("sqlite"));
+}
+
+TEST_CASE("log format json writes one JSON object per log line on stderr", "[cli][logging]") {
+  TempDir tmp;
+  auto r = RunWarden({"--home", tmp.path().string(), "--log-level", "debug", "--log-format", "json", "doctor"});
+  int lines = 0;
+  std::istringstream err(r.err);
+  for (std::string line; std::getline(err, line);) {
+    INFO(line);
+    auto doc = nlohmann::json::parse(line);  // throws (fails the test) on invalid JSON
+    CHECK(doc.contains("level"));
+    CHECK(doc.contains("msg"));
+    ++lines;
+  }
+  CHECK(lines >= 9);  // one debug line per kernel probe at least
+  auto quiet = RunWarden({"--home", tmp.path().string(), "doctor"});
+  CHECK(quiet.err.empty());
+  auto verbose = RunWarden({"--home", tmp.path().string(), "-vv", "doctor"});
+  CHECK_THAT(verbose.err, Catch::Contains("warden [debug] probe seccomp_filter"));
 }
