@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "runtime/logging.h"
+
 namespace warden::cli {
 
 void CliContext::Emit(const nlohmann::json& doc, const std::string& text) const {
@@ -35,6 +37,19 @@ std::string CliContext::ResolveHome() const {
   if (const char* env = std::getenv("WARDEN_HOME"); env != nullptr && *env != '\0') return env;
   if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::string(h) + "/.warden";
   return ".warden";
+}
+
+const Result<Config>& CliContext::config() {
+  if (!config_.has_value()) {
+    config_.emplace(LoadConfig(ResolveHome(), config_flag));
+    if (config_->ok()) {
+      // LoadConfig already let $WARDEN_LOG_* override the file; flags override both.
+      const Config& c = config_->value();
+      ConfigureLogging(log_level.empty() && verbosity == 0 ? c.log_level : log_level,
+                       log_format.empty() ? c.log_format : log_format, verbosity);
+    }
+  }
+  return *config_;
 }
 
 }  // namespace warden::cli

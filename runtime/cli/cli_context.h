@@ -6,9 +6,11 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
-#include "runtime/base/status.h"
+#include "runtime/base/result.h"
+#include "runtime/config.h"
 #include "runtime/cli/exit_codes.h"
 
 namespace warden::cli {
@@ -31,6 +33,12 @@ struct CliContext {
   void Fail(const Status& status, const std::string& hint = "", int exit_code = -1);
   // The home folder after flags and environment: --home, $WARDEN_HOME, ~/.warden.
   std::string ResolveHome() const;
+  // The configuration (defaults < warden.toml < environment < flags), loaded on first use. Also applies the
+  // file's [log] settings where no flag or environment variable chose them.
+  const Result<Config>& config();
+
+ private:
+  std::optional<Result<Config>> config_;
 };
 
 }  // namespace warden::cli

@@ -39,6 +39,7 @@ void RegisterDoctor(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("doctor", "Probe this machine: build flags, GPUs, kernel sandbox features, "
                                            "library versions, configured folders");
   cmd->callback([&ctx] {
+    const auto& config = ctx.config();  // first: it also applies the file's log settings
     std::vector<Check> checks;
     checks.push_back({"build", "warden", "ok", std::string("version ") + WARDEN_VERSION});
     checks.push_back({"build", "cuda_backend", engine::IsCudaBuiltIn() ? "ok" : "warn",
@@ -63,7 +64,6 @@ void RegisterDoctor(CLI::App& app, CliContext& ctx) {
     checks.push_back({"libraries", "lucene++", "ok", skills::LuceneVersion()});
     checks.push_back({"libraries", "libseccomp", "ok", sandbox::SeccompVersion()});
 
-    auto config = LoadConfig(ctx.ResolveHome(), ctx.config_flag);
     if (!config.ok()) {
       checks.push_back({"config", "config_file", "missing", config.status().message()});
     } else {

@@ -11,7 +11,7 @@ void RegisterInit(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("init", "Create the Warden home (config file, skills/, policies/, audit/, models/); "
                                          "existing files are kept");
   cmd->callback([&ctx] {
-    auto config = LoadConfig(ctx.ResolveHome(), ctx.config_flag);
+    const auto& config = ctx.config();
     if (!config.ok()) return ctx.Fail(config.status(), "fix the config file or pass --config");
     auto report = InitHome(*config);
     if (!report.ok()) return ctx.Fail(report.status());

@@ -126,3 +126,14 @@ TEST_CASE("log format json writes one JSON object per log line on stderr", "[cli
   auto verbose = RunWarden({"--home", tmp.path().string(), "-vv", "doctor"});
   CHECK_THAT(verbose.err, Catch::Contains("warden [debug] probe seccomp_filter"));
 }
+
+TEST_CASE("the config file's log level applies unless a flag overrides it", "[cli][logging][config]") {
+  TempDir tmp;
+  std::ofstream(tmp.path() / "warden.toml") << "[log]\nlevel = \"debug\"\n";
+  auto from_file = RunWarden({"--home", tmp.path().string(), "doctor"});
+  CHECK_THAT(from_file.err, Catch::Contains("[debug] probe"));
+  auto flag = RunWarden({"--home", tmp.path().string(), "--log-level", "error", "doctor"});
+  CHECK(flag.err.empty());
+  auto env = RunWarden({"--home", tmp.path().string(), "doctor"}, "", {"WARDEN_LOG_LEVEL=off"});
+  CHECK(env.err.empty());
+}
