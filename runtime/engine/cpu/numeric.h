@@ -35,3 +35,35 @@ inline float Fp8E4M3ToFloat(uint8_t v) {
 }
 
 }  // namespace warden::engine::cpu
+
+namespace warden::engine::cpu {
+
+// fp32 → E4M3FN, saturating to ±448 (as ModelOpt clamps before casting), round-to-nearest-even; NaN stays NaN.
+inline uint8_t FloatToFp8E4M3(float f) {
+  if (std::isnan(f)) return 0x7f;
+  const uint8_t sign = std::signbit(f) ? 0x80 : 0x00;
+  float a = std::fabs(f);
+  if (a >= 448.f) return sign | 0x7e;
+  // Smallest normal is 2^-6; below it the grid is uniform with step 2^-9.
+  int exp;
+  std::frexp(a, &exp);  // a = m · 2^exp, m in [0.5, 1)
+  int e = exp - 1;      // a = 1.xxx · 2^e
+  if (e < -6) e = -6;
+  const float step = std::ldexp(1.f, e - 3);  // 3 mantissa bits
+  float q = std::nearbyint(a / step) * step;  // ties to even under the default rounding mode
+  if (q >= 448.f) return sign | 0x7e;
+  if (q == 0.f) return sign;
+  int qe;
+  std::frexp(q, &qe);
+  int biased = qe - 1 + 7;
+  if (biased <= 0) {  // subnormal: value = m/8 · 2^-6
+    return sign | static_cast<uint8_t>(std::lround(q / std::ldexp(1.f, -9)));
+  }
+  const int man = static_cast<int>(std::lround((q / std::ldexp(1.f, qe - 1) - 1.f) * 8.f));
+  return sign | static_cast<uint8_t>((biased << 3) | man);
+}
+
+// ModelOpt's static activation quantisation for W8A8 layers: sat_e4m3(x / scale) · scale, in fp32.
+inline float FakeQuantFp8(float x, float scale) { return Fp8E4M3ToFloat(FloatToFp8E4M3(x / scale)) * scale; }
+
+}  // namespace warden::engine::cpu

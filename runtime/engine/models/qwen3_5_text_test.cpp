@@ -1,0 +1,252 @@
+// Golden tests of the Qwen3.5 text decoder against Hugging Face transformers (fixtures/qwen3_5-tiny-a, -c; see
+// ../shared/fixtures/README.md). Tolerances are normalised errors max|Δ| / max|ref|: ~1e-4 is what fp32 arithmetic
+// against HF's float64-with-fp32-islands reference reaches (model.md §8.4); single decode steps can deviate up to
+// ~3e-3 where the gated norm divides by a tiny RMS.
+#include "runtime/engine/models/qwen3_5_text.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "runtime/engine/weights/safetensors.h"
+#include "tests/support/test_support.h"
+
+using namespace warden::engine;
+
+namespace {
+
+struct Golden {
+  SafetensorsFile file;
+  std::vector<float> F(const std::string& name) const {
+    const TensorView* t = file.Find(name);
+    if (t == nullptr) FAIL("fixture tensor missing: " << name);
+    return ToFloat(*t);
+  }
+  std::vector<int32_t> I(const std::string& name) const {
+    auto f = F(name);
+    return std::vector<int32_t>(f.begin(), f.end());
+  }
+};
+
+Golden LoadGolden(const std::string& fixture) {
+  auto path = warden::testing::SharedPath("fixtures/" + fixture + "/expected.safetensors");
+  auto f = SafetensorsFile::Open(path);
+  REQUIRE(f.ok());
+  return Golden{std::move(f).value()};
+}
+
+struct LoadedModel {
+  std::unique_ptr<ModelFiles> files;
+  std::unique_ptr<Qwen35TextModel> model;
+};
+
+LoadedModel LoadModel(const std::string& fixture, const std::string& folder, TextModelOptions options = {}) {
+  auto files = ModelFiles::Load(warden::testing::SharedPath("fixtures/" + fixture + "/" + folder));
+  INFO(files.status().ToString());
+  REQUIRE(files.ok());
+  LoadedModel m;
+  m.files = std::make_unique<ModelFiles>(std::move(files).value());
+  auto model = Qwen35TextModel::Load(*m.files, options);
+  INFO(model.status().ToString());
+  REQUIRE(model.ok());
+  m.model = std::move(model).value();
+  return m;
+}
+
+// Prints the worst elements before judging, so a failure shows where it went wrong.
+double NormalisedError(const float* got, const float* ref, size_t n, const std::string& what) {
+  double max_diff = 0, max_ref = 0;
+  size_t worst = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double d = std::fabs(static_cast<double>(got[i]) - ref[i]);
+    if (d > max_diff) {
+      max_diff = d;
+      worst = i;
+    }
+    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
+  }
+  const double err = max_diff / std::max(max_ref, 1e-30);
+  UNSCOPED_INFO(what << ": normalised error " << err << " (worst at " << worst << ": got " << got[worst] << ", ref "
+                     << ref[worst] << ")");
+  return err;
+}
+
+std::vector<float> Logits(const Qwen35TextModel& model, const std::vector<int32_t>& ids) {
+  auto seq = model.NewSequence();
+  auto r = model.Forward(*seq, {.ids = ids});
+  REQUIRE(r.ok());
+  return r->logits;
+}
+
+size_t Argmax(const float* row, size_t n) { return static_cast<size_t>(std::max_element(row, row + n) - row); }
+
+// Greedy decoding through the sequence state: prefill the prompt, then one token at a time.
+void CheckGreedy(const Qwen35TextModel& model, const Golden& g, const std::string& prefix, double tol,
+                 const std::string& logits_name = "") {
+  auto prompt = g.I(prefix + "prompt_ids");
+  auto expected_ids = g.I(prefix + "output_ids");
+  const size_t V = static_cast<size_t>(model.config().vocab_size);
+  std::vector<float> step_logits = logits_name.empty() ? std::vector<float>() : g.F(logits_name);
+  auto seq = model.NewSequence();
+  auto r = model.Forward(*seq, {.ids = prompt, .all_logits = false});
+  REQUIRE(r.ok());
+  size_t matched = 0;
+  for (size_t step = 0; step < expected_ids.size(); ++step) {
+    if (!step_logits.empty()) {
+      CHECK(NormalisedError(r->logits.data(), &step_logits[step * V], V, "step " + std::to_string(step)) < tol);
+    }
+    const int32_t next = static_cast<int32_t>(Argmax(r->logits.data(), V));
+    if (next == expected_ids[step]) ++matched;
+    // Feed the reference token so one near-tie cannot derail the remaining steps.
+    const int32_t feed = expected_ids[step];
+    r = model.Forward(*seq, {.ids = std::span<const int32_t>(&feed, 1)});
+    REQUIRE(r.ok());
+  }
+  CHECK(matched == expected_ids.size());
+}
+
+}  // namespace
+
+TEST_CASE("tiny-a: text logits and hidden states match transformers", "[engine][model][golden]") {
+  auto g = LoadGolden("qwen3_5-tiny-a");
+  auto m = LoadModel("qwen3_5-tiny-a", "model");
+  auto ids = g.I("text.input_ids");
+  auto seq = m.model->NewSequence();
+  auto r = m.model->Forward(*seq, {.ids = ids, .want_hidden_states = true});
+  REQUIRE(r.ok());
+  auto ref = g.F("text.logits");
+  CHECK(NormalisedError(r->logits.data(), ref.data(), ref.size(), "logits") < 1e-3);
+  auto hs = g.F("text.hidden_states");
+  const size_t per_layer = ids.size() * static_cast<size_t>(m.model->config().hidden_size);
+  REQUIRE(r->hidden_states.size() * per_layer == hs.size());
+  for (size_t l = 0; l < r->hidden_states.size(); ++l) {
+    CHECK(NormalisedError(r->hidden_states[l].data(), &hs[l * per_layer], per_layer,
+                          "hidden state " + std::to_string(l)) < 1e-3);
+  }
+}
+
+TEST_CASE("tiny-a: greedy decode through the sequence state", "[engine][model][golden]") {
+  auto g = LoadGolden("qwen3_5-tiny-a");
+  auto m = LoadModel("qwen3_5-tiny-a", "model");
+  CheckGreedy(*m.model, g, "greedy.", 5e-3, "greedy.step_logits");
+}
+
+TEST_CASE("tiny-a: NVFP4 checkpoint logits", "[engine][model][golden][quant]") {
+  auto g = LoadGolden("qwen3_5-tiny-a");
+  auto m = LoadModel("qwen3_5-tiny-a", "model-nvfp4");
+  auto ref = g.F("nvfp4.text.logits");
+  auto got = Logits(*m.model, g.I("text.input_ids"));
+  CHECK(NormalisedError(got.data(), ref.data(), ref.size(), "nvfp4 logits") < 1e-3);
+}
+
+TEST_CASE("tiny-c: BF16 text logits, hidden states and greedy", "[engine][model][golden]") {
+  auto g = LoadGolden("qwen3_5-tiny-c");
+  auto m = LoadModel("qwen3_5-tiny-c", "model");
+  auto ids = g.I("text.input_ids");
+  auto seq = m.model->NewSequence();
+  auto r = m.model->Forward(*seq, {.ids = ids, .want_hidden_states = true});
+  REQUIRE(r.ok());
+  auto ref = g.F("text.logits");
+  CHECK(NormalisedError(r->logits.data(), ref.data(), ref.size(), "logits") < 1e-3);
+  auto hs = g.F("text.hidden_states");
+  const size_t per_layer = ids.size() * static_cast<size_t>(m.model->config().hidden_size);
+  for (size_t l = 0; l < r->hidden_states.size(); ++l) {
+    CHECK(NormalisedError(r->hidden_states[l].data(), &hs[l * per_layer], per_layer,
+                          "hidden state " + std::to_string(l)) < 1e-3);
+  }
+  CheckGreedy(*m.model, g, "greedy.", 5e-3, "greedy.step_logits");
+}
+
+TEST_CASE("tiny-c: prefill 100 then 50 through the sequence equals the reference", "[engine][model][golden]") {
+  auto g = LoadGolden("qwen3_5-tiny-c");
+  auto m = LoadModel("qwen3_5-tiny-c", "model");
+  auto ids = g.I("text.input_ids");
+  auto seq = m.model->NewSequence();
+  std::vector<int32_t> first(ids.begin(), ids.begin() + 100), rest(ids.begin() + 100, ids.begin() + 150);
+  REQUIRE(m.model->Forward(*seq, {.ids = first}).ok());
+  auto r = m.model->Forward(*seq, {.ids = rest});
+  REQUIRE(r.ok());
+  CHECK(seq->length() == 150);
+  auto ref = g.F("continue.logits");
+  CHECK(NormalisedError(r->logits.data(), ref.data(), ref.size(), "continued logits") < 1e-3);
+}
+
+TEST_CASE("tiny-c: mixed FP8/NVFP4 checkpoint, weight-only and W8A8", "[engine][model][golden][quant]") {
+  auto g = LoadGolden("qwen3_5-tiny-c");
+  auto ids = g.I("text.input_ids");
+  {
+    auto m = LoadModel("qwen3_5-tiny-c", "model-mixed");
+    auto ref = g.F("mixed.text.logits_weight_only");
+    auto got = Logits(*m.model, ids);
+    CHECK(NormalisedError(got.data(), ref.data(), ref.size(), "mixed weight-only") < 1e-3);
+    auto prompt = g.I("greedy.prompt_ids");
+    auto expect = g.I("mixed.greedy.output_ids");
+    auto seq = m.model->NewSequence();
+    auto r = m.model->Forward(*seq, {.ids = prompt, .all_logits = false});
+    REQUIRE(r.ok());
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < expect.size(); ++i) {
+      out.push_back(static_cast<int32_t>(Argmax(r->logits.data(), r->vocab_size)));
+      r = m.model->Forward(*seq, {.ids = std::span<const int32_t>(&out.back(), 1), .all_logits = false});
+      REQUIRE(r.ok());
+    }
+    CHECK(out == expect);
+  }
+  {
+    auto m = LoadModel("qwen3_5-tiny-c", "model-mixed", {.fp8_activations = true});
+    auto ref = g.F("mixed.text.logits_w8a8");
+    auto got = Logits(*m.model, ids);
+    CHECK(NormalisedError(got.data(), ref.data(), ref.size(), "mixed w8a8") < 1e-2);
+  }
+}
+
+TEST_CASE("tiny-c: uniform NVFP4 checkpoint", "[engine][model][golden][quant]") {
+  auto g = LoadGolden("qwen3_5-tiny-c");
+  auto m = LoadModel("qwen3_5-tiny-c", "model-nvfp4");
+  auto ref = g.F("nvfp4.text.logits_weight_only");
+  auto got = Logits(*m.model, g.I("text.input_ids"));
+  CHECK(NormalisedError(got.data(), ref.data(), ref.size(), "nvfp4 logits") < 1e-3);
+}
+
+TEST_CASE("sequence lengths around the 64-token chunk agree with one-token decoding", "[engine][model]") {
+  auto g = LoadGolden("qwen3_5-tiny-c");
+  auto m = LoadModel("qwen3_5-tiny-c", "model");
+  auto ids = g.I("text.input_ids");
+  const size_t V = static_cast<size_t>(m.model->config().vocab_size);
+  // Token-by-token (recurrent form everywhere) as the reference for chunked prefills of various lengths.
+  auto seq = m.model->NewSequence();
+  std::vector<float> stepwise;
+  for (size_t t = 0; t < 130; ++t) {
+    auto r = m.model->Forward(*seq, {.ids = std::span<const int32_t>(&ids[t], 1)});
+    REQUIRE(r.ok());
+    stepwise.insert(stepwise.end(), r->logits.begin(), r->logits.end());
+  }
+  for (size_t T : {1u, 63u, 64u, 65u, 128u, 130u}) {
+    auto whole = Logits(*m.model, std::vector<int32_t>(ids.begin(), ids.begin() + static_cast<long>(T)));
+    CHECK(NormalisedError(whole.data(), stepwise.data(), T * V, "T=" + std::to_string(T)) < 1e-4);
+  }
+}
+
+TEST_CASE("KV cache in BF16 and FP8 stays close to the fp32 reference", "[engine][model]") {
+  auto g = LoadGolden("qwen3_5-tiny-c");
+  auto m = LoadModel("qwen3_5-tiny-c", "model");
+  auto ids = g.I("text.input_ids");
+  auto ref = g.F("text.logits");
+  for (auto [dtype, tol] : {std::pair{cpu::KvDtype::kBF16, 1e-2}, std::pair{cpu::KvDtype::kFP8E4M3, 1e-1}}) {
+    auto seq = m.model->NewSequence({.dtype = dtype});
+    auto r = m.model->Forward(*seq, {.ids = ids});
+    REQUIRE(r.ok());
+    CHECK(NormalisedError(r->logits.data(), ref.data(), ref.size(), "kv dtype") < tol);
+  }
+}
+
+TEST_CASE("out-of-vocabulary ids and empty inputs are refused", "[engine][model]") {
+  auto m = LoadModel("qwen3_5-tiny-c", "model");
+  auto seq = m.model->NewSequence();
+  std::vector<int32_t> bad = {1, 999999};
+  auto r = m.model->Forward(*seq, {.ids = bad});
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("999999") && Catch::Contains("index 1"));
+  CHECK(seq->length() == 0);  // nothing was consumed
+  CHECK_FALSE(m.model->Forward(*seq, {.ids = {}}).ok());
+}
