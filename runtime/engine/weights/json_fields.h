@@ -45,8 +45,8 @@ class JsonFields {
       if (j->is_number_unsigned() && j->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
         return Error(key, "value " + j->dump() + " is too large");
       v = j->get<int64_t>();
-    } else if (j->is_number_float() && j->get<double>() == static_cast<double>(static_cast<int64_t>(j->get<double>())) &&
-               std::abs(j->get<double>()) < 9e15) {
+    } else if (j->is_number_float() && std::abs(j->get<double>()) < 9e15 &&
+               j->get<double>() == std::floor(j->get<double>())) {
       v = static_cast<int64_t>(j->get<double>());  // 4096.0 is written by some exporters
     } else {
       return Error(key, "expected an integer, got " + Short(*j));
