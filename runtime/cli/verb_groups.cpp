@@ -4,9 +4,10 @@
 
 namespace warden::cli {
 
+void RegisterModelInfo(CLI::App& group, CliContext& ctx);  // model_info_cmd.cpp
+
 void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
-  (void)model;
-  (void)ctx;
+  RegisterModelInfo(model, ctx);
 }
 
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {
