@@ -4,10 +4,12 @@
 
 namespace warden::cli {
 
-void RegisterModelInfo(CLI::App& group, CliContext& ctx);  // model_info_cmd.cpp
+void RegisterModelInfo(CLI::App& group, CliContext& ctx);    // model_info_cmd.cpp
+void RegisterModelLogits(CLI::App& group, CliContext& ctx);  // model_logits_cmd.cpp
 
 void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
   RegisterModelInfo(model, ctx);
+  RegisterModelLogits(model, ctx);
 }
 
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {

@@ -1,0 +1,176 @@
+// `warden model logits`: run a model folder on token ids from a safetensors file and write the logits (and
+// optionally every hidden state) to another — the interface golden checks and other tools drive the engine by.
+//
+// Inputs: `input_ids` I32/I64 [T] (or [1, T]); optional `prefix_len` scalar: that many tokens go in as one
+// prefill, the rest as a second call through the same sequence state (prefill continuation); optional
+// `position_ids` I32/I64 [3, T] (M-RoPE t/h/w ids; default: text positions).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "runtime/cli/commands.h"
+#include "runtime/engine/engine.h"
+#include "runtime/engine/models/qwen3_5_text.h"
+#include "runtime/engine/weights/model_info.h"
+#include "runtime/engine/weights/safetensors.h"
+#include "runtime/engine/weights/safetensors_writer.h"
+
+namespace warden::cli {
+namespace {
+
+struct LogitsInputs {
+  std::vector<int32_t> ids;
+  std::vector<int64_t> positions;  // [3, T] or empty
+  size_t prefix_len = 0;           // 0 = one call
+};
+
+Result<std::vector<int64_t>> Integers(const engine::TensorView& t, const std::string& file) {
+  if (t.dtype != engine::DType::kI32 && t.dtype != engine::DType::kI64) {
+    return Status::InvalidArgument(file + ": tensor " + t.name + " has dtype " +
+                                   std::string(engine::DTypeName(t.dtype)) + "; expected I32 or I64");
+  }
+  std::vector<int64_t> out(static_cast<size_t>(t.num_elements()));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int64_t>(engine::ElementAsDouble(t, static_cast<int64_t>(i)));
+  return out;
+}
+
+Result<LogitsInputs> ReadInputs(const std::string& path) {
+  WARDEN_ASSIGN_OR_RETURN(auto file, engine::SafetensorsFile::Open(path));
+  for (const char* vision : {"pixel_values", "pixel_values_videos", "image_grid_thw", "video_grid_thw"}) {
+    if (file.Find(vision) != nullptr) {
+      return Status::Unavailable(path + ": tensor " + vision +
+                                 " needs the vision tower, which this warden does not run yet");
+    }
+  }
+  const engine::TensorView* ids = file.Find("input_ids");
+  if (ids == nullptr) return Status::InvalidArgument(path + ": no tensor named input_ids (I32/I64 [T])");
+  const bool one_d = ids->shape.size() == 1, batch_one = ids->shape.size() == 2 && ids->shape[0] == 1;
+  if (!one_d && !batch_one) {
+    return Status::InvalidArgument(path + ": input_ids has shape " + ids->ShapeString() + "; expected [T] or [1, T]");
+  }
+  LogitsInputs in;
+  WARDEN_ASSIGN_OR_RETURN(auto raw, Integers(*ids, path));
+  if (raw.empty()) return Status::InvalidArgument(path + ": input_ids is empty");
+  for (int64_t v : raw) in.ids.push_back(static_cast<int32_t>(v));
+  const size_t T = in.ids.size();
+  if (const auto* pl = file.Find("prefix_len")) {
+    WARDEN_ASSIGN_OR_RETURN(auto v, Integers(*pl, path));
+    if (v.size() != 1 || v[0] < 0 || static_cast<size_t>(v[0]) > T) {
+      return Status::InvalidArgument(path + ": prefix_len must be one integer in [0, " + std::to_string(T) + "]");
+    }
+    in.prefix_len = static_cast<size_t>(v[0]);
+    if (in.prefix_len == T) in.prefix_len = 0;  // everything is the prefix: one call
+  }
+  if (const auto* pos = file.Find("position_ids")) {
+    if (pos->num_elements() != static_cast<int64_t>(3 * T)) {
+      return Status::InvalidArgument(path + ": position_ids has shape " + pos->ShapeString() + "; expected [3, " +
+                                     std::to_string(T) + "]");
+    }
+    WARDEN_ASSIGN_OR_RETURN(in.positions, Integers(*pos, path));
+  }
+  return in;
+}
+
+// Positions of tokens [begin, end) out of [3, T] ids.
+std::vector<int64_t> Slice(const std::vector<int64_t>& pos, size_t T, size_t begin, size_t end) {
+  std::vector<int64_t> out;
+  if (pos.empty()) return out;
+  for (size_t axis = 0; axis < 3; ++axis) {
+    out.insert(out.end(), pos.begin() + static_cast<long>(axis * T + begin), pos.begin() + static_cast<long>(axis * T + end));
+  }
+  return out;
+}
+
+}  // namespace
+
+void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
+  auto* cmd = group.add_subcommand("logits", "Run a model on token ids from a safetensors file and write the logits "
+                                             "(F32 [T, vocab]) to another");
+  struct Options {
+    std::string model, inputs, out, backend = "cpu", kv_dtype = "f32";
+    bool fp8_activations = false, hidden_states = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("--model", o->model, "Model folder (config.json + safetensors)")->required();
+  cmd->add_option("--inputs", o->inputs, "safetensors with input_ids [T], optional prefix_len and position_ids")
+      ->required();
+  cmd->add_option("--out", o->out, "Where to write logits (and hidden_states) as safetensors")->required();
+  cmd->add_option("--backend", o->backend, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_flag("--fp8-activations", o->fp8_activations,
+                "FP8 layers quantise their input with the static input_scale (W8A8) instead of weight-only");
+  cmd->add_flag("--hidden-states", o->hidden_states,
+                "Also write hidden_states F32 [layers + 1, T, hidden]: embeddings, then each layer's output "
+                "(the last after the final norm)");
+  cmd->add_option("--kv-dtype", o->kv_dtype, "KV cache storage: f32 (reference), bf16 or fp8")
+      ->check(CLI::IsMember({"f32", "bf16", "fp8"}));
+  cmd->callback([&ctx, o] {
+    if (o->backend == "cuda") {
+      return ctx.Fail(Status::Unavailable(engine::IsCudaBuiltIn()
+                                              ? "the CUDA backend cannot run models yet"
+                                              : "this warden was built without CUDA"),
+                      "use --backend cpu");
+    }
+    auto inputs = ReadInputs(o->inputs);
+    if (!inputs.ok()) return ctx.Fail(inputs.status());
+    const auto start = std::chrono::steady_clock::now();
+    engine::Checkpoint::ProgressFn progress;
+    if (!ctx.json && ::isatty(STDERR_FILENO)) {
+      progress = [](size_t i, size_t n, const std::string& name) {
+        std::fprintf(stderr, "\rloading shard %zu/%zu %s\033[K%s", i + 1, n, name.c_str(), i + 1 == n ? "\n" : "");
+      };
+    }
+    auto files = engine::ModelFiles::Load(o->model, progress);
+    if (!files.ok()) return ctx.Fail(files.status(), "--model must be a Qwen3.5/3.6 Hugging Face folder");
+    auto model = engine::Qwen35TextModel::Load(*files, {.fp8_activations = o->fp8_activations});
+    if (!model.ok()) return ctx.Fail(model.status());
+    engine::KvCacheOptions kv;
+    kv.dtype = o->kv_dtype == "bf16" ? engine::cpu::KvDtype::kBF16
+               : o->kv_dtype == "fp8" ? engine::cpu::KvDtype::kFP8E4M3
+                                      : engine::cpu::KvDtype::kF32;
+    auto seq = (*model)->NewSequence(kv);
+    const size_t T = inputs->ids.size();
+    std::vector<size_t> bounds = {0};
+    if (inputs->prefix_len > 0) bounds.push_back(inputs->prefix_len);
+    bounds.push_back(T);
+    std::vector<float> logits;
+    std::vector<std::vector<float>> hidden;  // per layer, all tokens
+    size_t vocab = 0;
+    for (size_t c = 0; c + 1 < bounds.size(); ++c) {
+      const size_t b = bounds[c], e = bounds[c + 1];
+      auto positions = Slice(inputs->positions, T, b, e);
+      auto r = (*model)->Forward(*seq, {.ids = std::span<const int32_t>(inputs->ids.data() + b, e - b),
+                                        .positions = positions,
+                                        .want_hidden_states = o->hidden_states});
+      if (!r.ok()) return ctx.Fail(r.status().WithContext(o->inputs));
+      vocab = r->vocab_size;
+      logits.insert(logits.end(), r->logits.begin(), r->logits.end());
+      hidden.resize(r->hidden_states.size());
+      for (size_t l = 0; l < r->hidden_states.size(); ++l) {
+        hidden[l].insert(hidden[l].end(), r->hidden_states[l].begin(), r->hidden_states[l].end());
+      }
+    }
+    std::vector<engine::TensorToWrite> out;
+    out.push_back({"logits", engine::DType::kF32, {static_cast<int64_t>(T), static_cast<int64_t>(vocab)},
+                   engine::BytesOf(logits)});
+    if (o->hidden_states) {
+      std::vector<float> flat;
+      for (const auto& h : hidden) flat.insert(flat.end(), h.begin(), h.end());
+      out.push_back({"hidden_states", engine::DType::kF32,
+                     {static_cast<int64_t>(hidden.size()), static_cast<int64_t>(T),
+                      static_cast<int64_t>((*model)->config().hidden_size)},
+                     engine::BytesOf(flat)});
+    }
+    if (Status s = engine::WriteSafetensors(o->out, out); !s.ok()) return ctx.Fail(s);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    nlohmann::json calls = nlohmann::json::array();
+    for (size_t c = 0; c + 1 < bounds.size(); ++c) calls.push_back(bounds[c + 1] - bounds[c]);
+    ctx.Emit({{"out", o->out}, {"tokens", T}, {"vocab_size", vocab}, {"calls", calls}, {"backend", "cpu"},
+              {"seconds", seconds}},
+             "wrote " + o->out + ": logits [" + std::to_string(T) + ", " + std::to_string(vocab) + "] in " +
+                 std::to_string(seconds) + " s");
+  });
+}
+
+}  // namespace warden::cli
