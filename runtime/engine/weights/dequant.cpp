@@ -1,12 +1,24 @@
 // NVFP4 / FP8 / float weight decoding (layouts documented in dequant.h).
 #include "runtime/engine/weights/dequant.h"
 
+#include <array>
 #include <cstring>
 
 namespace warden::engine {
 
 namespace {
 constexpr float kE2M1[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+constexpr float kE2M1Signed[16] = {0.0f,  0.5f,  1.0f,  1.5f,  2.0f,  3.0f,  4.0f,  6.0f,
+                                   -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+
+const std::array<float, 256>& E4M3Table() {
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> t{};
+    for (int i = 0; i < 256; ++i) t[static_cast<size_t>(i)] = F8E4M3ToFloat(static_cast<uint8_t>(i));
+    return t;
+  }();
+  return table;
+}
 
 float ReadF32(const TensorView& t) {
   float v;
@@ -29,20 +41,39 @@ Status DequantizeRows(const ResolvedLinear& linear, int64_t row_begin, int64_t r
   }
   if (linear.weight == nullptr) return Status::Internal("Linear \"" + linear.spec.module + "\" has no weight view");
   const size_t n = static_cast<size_t>((row_end - row_begin) * cols);
-  out->assign(n, 0.0f);
+  out->resize(n);
   float* dst = out->data();
+  // The forward pass calls this per row, so each format gets a tight loop over a 256-entry table.
+  const auto& e4m3 = E4M3Table();
   switch (linear.format) {
     case LinearFormat::kBF16: {
+      // INVARIANT: ResolveLinears checked the shape [rows, cols]; the byte range stays inside the view.
       const TensorView& w = *linear.weight;
-      // INVARIANT: ResolveLinears checked the shape [rows, cols]; element index stays inside the view.
-      for (size_t i = 0; i < n; ++i)
-        dst[i] = static_cast<float>(ElementAsDouble(w, row_begin * cols + static_cast<int64_t>(i)));
+      const std::byte* src = w.data + static_cast<size_t>(row_begin * cols) * DTypeSize(w.dtype);
+      if (w.dtype == DType::kF32) {
+        std::memcpy(dst, src, n * 4);
+      } else if (w.dtype == DType::kBF16) {
+        for (size_t i = 0; i < n; ++i) {
+          uint16_t b;
+          std::memcpy(&b, src + 2 * i, 2);
+          dst[i] = Bf16ToFloat(b);
+        }
+      } else if (w.dtype == DType::kF16) {
+        for (size_t i = 0; i < n; ++i) {
+          uint16_t b;
+          std::memcpy(&b, src + 2 * i, 2);
+          dst[i] = F16ToFloat(b);
+        }
+      } else {
+        for (size_t i = 0; i < n; ++i)
+          dst[i] = static_cast<float>(ElementAsDouble(w, row_begin * cols + static_cast<int64_t>(i)));
+      }
       return Status::Ok();
     }
     case LinearFormat::kFP8: {
       const float scale = ReadF32(*linear.weight_scale);
       const auto* w = reinterpret_cast<const uint8_t*>(linear.weight->data) + row_begin * cols;
-      for (size_t i = 0; i < n; ++i) dst[i] = F8E4M3ToFloat(w[i]) * scale;
+      for (size_t i = 0; i < n; ++i) dst[i] = e4m3[w[i]] * scale;
       return Status::Ok();
     }
     case LinearFormat::kNVFP4:
@@ -53,12 +84,13 @@ Status DequantizeRows(const ResolvedLinear& linear, int64_t row_begin, int64_t r
       const auto* s = reinterpret_cast<const uint8_t*>(linear.weight_scale->data);
       for (int64_t r = row_begin; r < row_end; ++r) {
         float* row = dst + (r - row_begin) * cols;
+        const uint8_t* wr = w + r * packed_cols;
         for (int64_t b = 0; b < blocks; ++b) {
-          const float block_scale = F8E4M3ToFloat(s[r * blocks + b]);
+          const float block_scale = e4m3[s[r * blocks + b]];
           for (int64_t j = 0; j < 8; ++j) {
-            const uint8_t byte = w[r * packed_cols + b * 8 + j];
-            row[b * 16 + 2 * j] = (E2M1ToFloat(byte & 0x0Fu) * block_scale) * global;
-            row[b * 16 + 2 * j + 1] = (E2M1ToFloat(byte >> 4) * block_scale) * global;
+            const uint8_t byte = wr[b * 8 + j];
+            row[b * 16 + 2 * j] = (kE2M1Signed[byte & 0x0Fu] * block_scale) * global;
+            row[b * 16 + 2 * j + 1] = (kE2M1Signed[byte >> 4] * block_scale) * global;
           }
         }
       }

@@ -174,5 +174,18 @@ TEST_CASE("DequantizeRows ranges", "[engine][weights]") {
   REQUIRE(rows.size() == 4u * 128u);
   CHECK(std::equal(rows.begin(), rows.end(), all->begin() + 5 * 128));
   CHECK_FALSE(DequantizeRows(*lm, 9, 5, &rows).ok());
+  // Unquantised Linears come back as their stored values (F32 in tiny-a, BF16 in tiny-c).
+  for (const char* dir : {"qwen3_5-tiny-a/model", "qwen3_5-tiny-c/model"}) {
+    auto plain = ModelFiles::Load(Fixture(dir));
+    REQUIRE(plain.ok());
+    const ResolvedLinear* head = plain->FindLinear("lm_head");
+    REQUIRE(head != nullptr);
+    CHECK(head->format == LinearFormat::kBF16);
+    auto w = DequantizeWeight(*head);
+    REQUIRE(w.ok());
+    CHECK(*w == ToFloat(*head->weight));
+    REQUIRE(DequantizeRows(*head, 3, 4, &rows).ok());
+    CHECK(std::equal(rows.begin(), rows.end(), w->begin() + 3 * head->spec.in_features));
+  }
   CHECK_FALSE(DequantizeRows(*lm, 0, 2049, &rows).ok());
 }

@@ -269,6 +269,7 @@ Result<ModelConfig> ModelConfig::FromJson(const std::string& text, const std::st
                                        std::to_string(c.text.hidden_size));
       }
       c.vision = vision;
+      WARDEN_ASSIGN_OR_RETURN(c.language_model_only, f.Bool("language_model_only", false));
       WARDEN_ASSIGN_OR_RETURN(c.tie_word_embeddings, f.Bool("tie_word_embeddings", c.text.tie_word_embeddings));
       WARDEN_ASSIGN_OR_RETURN(c.image_token_id, f.OptInt("image_token_id"));
       WARDEN_ASSIGN_OR_RETURN(c.video_token_id, f.OptInt("video_token_id"));

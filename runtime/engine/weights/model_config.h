@@ -97,6 +97,7 @@ struct ModelConfig {
   std::string dtype = "bfloat16";       // checkpoint dtype as declared ("dtype" or "torch_dtype")
   TextConfig text;
   std::optional<VisionConfig> vision;   // present for qwen3_5
+  bool language_model_only = false;     // qwen3_5 with the vision tower left out (no model.visual.* tensors)
   bool tie_word_embeddings = false;     // top level for qwen3_5 (falls back to text_config's)
   std::optional<int64_t> image_token_id, video_token_id, vision_start_token_id, vision_end_token_id;
   bool has_quantization_config = false; // config.json carries "quantization_config" (read by quant_config.h)

@@ -197,6 +197,22 @@ TEST_CASE("layer_types from full_attention_interval, flat text configs, legacy r
   CHECK(m.linears.front().module == "model.layers.0.linear_attn.in_proj_qkv");
 }
 
+TEST_CASE("integers written as floats, language_model_only", "[engine][weights]") {
+  json j = Config27B();
+  j["text_config"]["hidden_size"] = 5120.0;
+  j["language_model_only"] = true;
+  auto c = ModelConfig::FromJson(j.dump(), "config.json");
+  REQUIRE(c.ok());
+  CHECK(c->text.hidden_size == 5120);
+  CHECK(c->language_model_only);
+  auto m = ExpectedTensors(*c, "model.language_model.", false);
+  for (const auto& t : m.others) CHECK(t.part == ModelPart::kText);
+  j["text_config"]["hidden_size"] = 1e300;
+  ExpectBad(j, "text_config.hidden_size", "expected an integer");
+  j["text_config"]["hidden_size"] = 5120.5;
+  ExpectBad(j, "text_config.hidden_size", "expected an integer");
+}
+
 TEST_CASE("bad configs fail naming the field", "[engine][weights]") {
   json j = Config27B();
   SECTION("unknown model_type") {

@@ -145,7 +145,7 @@ ModelInfo Summarize(const ModelFiles& model, int64_t context_tokens) {
   info.quant_algo = model.quant().quant_algo;
   info.quant_source = model.quant().source;
   info.kv_cache_quant_algo = model.quant().kv_cache_quant_algo.value_or("");
-  info.has_vision = c.vision.has_value();
+  info.has_vision = c.vision.has_value() && !c.language_model_only;
   info.has_mtp = model.expected().has_mtp;
 
   std::set<std::string> linear_tensors;

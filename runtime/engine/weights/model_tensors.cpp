@@ -90,7 +90,7 @@ ModelTensors ExpectedTensors(const ModelConfig& config, const std::string& text_
   b.Other(text_prefix + "norm.weight", {h});
   if (!config.tie_word_embeddings) b.Linear("lm_head", t.vocab_size, h);
 
-  if (config.vision) {
+  if (config.vision && !config.language_model_only) {
     const VisionConfig& v = *config.vision;
     Builder vb{&m, ModelPart::kVision};
     const std::string p = "model.visual.";

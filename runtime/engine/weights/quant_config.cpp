@@ -349,8 +349,10 @@ Result<std::vector<ResolvedLinear>> ResolveLinears(const std::vector<LinearSpec>
                                                    std::set<std::string>* claimed) {
   std::vector<ResolvedLinear> out;
   out.reserve(linears.size());
-  const std::string declared_by = quant.source.empty() ? std::string("the checkpoint (no quantisation config)")
-                                                       : quant.source;
+  // Without hf_quant_config.json / quantization_config every Linear is declared unquantised.
+  const std::string declared_by = quant.source.empty()
+                                      ? std::string("the folder (no hf_quant_config.json or quantization_config)")
+                                      : quant.source;
   auto find = [&](const std::string& name) -> const TensorView* {
     const TensorView* t = checkpoint.Find(name);
     if (t != nullptr) claimed->insert(name);
