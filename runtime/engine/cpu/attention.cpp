@@ -6,7 +6,7 @@
 #include <limits>
 #include <vector>
 
-#include "runtime/engine/cpu/numeric.h"
+#include "runtime/engine/numeric.h"
 #include "runtime/engine/cpu/thread_pool.h"
 
 namespace warden::engine::cpu {
@@ -27,7 +27,7 @@ void LoadKv(const void* const* pages, const KvLayerView& kv, size_t p, size_t h,
     }
     case KvDtype::kFP8E4M3: {
       const uint8_t* src = static_cast<const uint8_t*>(page) + offset;
-      for (size_t d = 0; d < kv.head_dim; ++d) dst[d] = Fp8E4M3ToFloat(src[d]) * scale;
+      for (size_t d = 0; d < kv.head_dim; ++d) dst[d] = F8E4M3ToFloat(src[d]) * scale;
       break;
     }
   }

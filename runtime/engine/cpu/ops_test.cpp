@@ -8,10 +8,11 @@
 #include "runtime/engine/cpu/attention.h"
 #include "runtime/engine/cpu/matmul.h"
 #include "runtime/engine/cpu/norm.h"
-#include "runtime/engine/cpu/numeric.h"
+#include "runtime/engine/numeric.h"
 #include "runtime/engine/cpu/rope.h"
 #include "runtime/engine/cpu/thread_pool.h"
 
+using namespace warden::engine;
 using namespace warden::engine::cpu;
 
 TEST_CASE("zero-centred RMSNorm uses 1 + w; gated norm uses w and silu(z)", "[engine][cpu][norm]") {
@@ -151,11 +152,23 @@ TEST_CASE("numeric conversions are exact where they must be", "[engine][cpu][qua
   CHECK(FloatToBf16(1.0f) == 0x3f80);
   CHECK(FloatToBf16(1.00390625f) == 0x3f80);  // exactly halfway: ties to even (down)
   CHECK(FloatToBf16(1.01171875f) == 0x3f82);  // halfway between 0x3f81 and 0x3f82: to even (up)
-  CHECK(Fp8E4M3ToFloat(0x7e) == 448.0f);      // the largest E4M3 value
-  CHECK(Fp8E4M3ToFloat(0x01) == std::ldexp(1.0f, -9));  // smallest subnormal
-  CHECK(Fp8E4M3ToFloat(0x38) == 1.0f);
-  CHECK(Fp8E4M3ToFloat(0xb8) == -1.0f);
-  CHECK(std::isnan(Fp8E4M3ToFloat(0x7f)));
+  CHECK(F8E4M3ToFloat(0x7e) == 448.0f);      // the largest E4M3 value
+  CHECK(F8E4M3ToFloat(0x01) == std::ldexp(1.0f, -9));  // smallest subnormal
+  CHECK(F8E4M3ToFloat(0x38) == 1.0f);
+  CHECK(F8E4M3ToFloat(0xb8) == -1.0f);
+  CHECK(std::isnan(F8E4M3ToFloat(0x7f)));
+  // Encoding: every finite E4M3 code survives a round trip; out-of-range values saturate to ±448.
+  for (int c = 0; c < 256; ++c) {
+    if ((c & 0x7f) == 0x7f) continue;  // NaN codes
+    INFO("code " << c);
+    CHECK(FloatToF8E4M3(F8E4M3ToFloat(static_cast<uint8_t>(c))) == c);
+  }
+  CHECK(FloatToF8E4M3(1e6f) == 0x7e);
+  CHECK(FloatToF8E4M3(-1e6f) == 0xfe);
+  CHECK(FloatToF8E4M3(1.0625f) == 0x38);  // halfway between 1 and 1.125: ties to even (1.0)
+  CHECK(FakeQuantFp8(0.3f, 1.0f) == 0.3125f);
+  CHECK(F16ToFloat(0x3c00) == 1.0f);
+  CHECK(F16ToFloat(0x0001) == std::ldexp(1.0f, -24));
 }
 
 TEST_CASE("thread pool covers every index exactly once", "[engine][cpu][threads]") {

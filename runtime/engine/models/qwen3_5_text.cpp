@@ -10,7 +10,7 @@
 #include "runtime/engine/cpu/elementwise.h"
 #include "runtime/engine/cpu/matmul.h"
 #include "runtime/engine/cpu/norm.h"
-#include "runtime/engine/cpu/numeric.h"
+#include "runtime/engine/numeric.h"
 #include "runtime/engine/cpu/rope.h"
 #include "runtime/engine/weights/dequant.h"
 
@@ -37,7 +37,7 @@ void TensorRow(const TensorView& t, size_t row, size_t cols, float* dst) {
       for (size_t i = 0; i < cols; ++i) {
         uint16_t b;
         std::memcpy(&b, base + 2 * i, 2);
-        dst[i] = cpu::Bf16ToFloat(b);
+        dst[i] = Bf16ToFloat(b);
       }
       break;
     case DType::kF16:
@@ -153,14 +153,14 @@ void Qwen35TextModel::RunLinear(const ResolvedLinear& linear, const float* x, si
     // W8A8: the layer sees its input rounded through FP8 with the calibrated static scale.
     const float scale = static_cast<float>(ElementAsDouble(*linear.input_scale, 0));
     xq.assign(x, x + T * in);
-    for (float& v : xq) v = cpu::FakeQuantFp8(v, scale);
+    for (float& v : xq) v = FakeQuantFp8(v, scale);
     x = xq.data();
   }
-  cpu::Linear(x, T, in, out, [&](size_t row, float* dst) {
+  cpu::Linear(x, T, in, out, [&](size_t r0, size_t r1, float* dst) {
     thread_local std::vector<float> buf;
-    // The row range is valid by construction (row < out_features), so the status is always OK here.
-    (void)DequantizeRows(linear, static_cast<int64_t>(row), static_cast<int64_t>(row) + 1, &buf);
-    std::memcpy(dst, buf.data(), in * sizeof(float));
+    // The row range is valid by construction (r1 ≤ out_features), so the status is always OK here.
+    (void)DequantizeRows(linear, static_cast<int64_t>(r0), static_cast<int64_t>(r1), &buf);
+    std::memcpy(dst, buf.data(), (r1 - r0) * in * sizeof(float));
   }, y);
 }
 
@@ -300,8 +300,9 @@ Result<ForwardResult> Qwen35TextModel::Forward(SequenceState& seq, const Forward
   if (lm_head_ != nullptr) {
     RunLinear(*lm_head_, xs, result.rows, result.logits.data());
   } else {
-    cpu::Linear(xs, result.rows, H, V, [&](size_t row, float* dst) { TensorRow(*embed_, row, H, dst); },
-                result.logits.data());
+    cpu::Linear(xs, result.rows, H, V, [&](size_t r0, size_t r1, float* dst) {
+      for (size_t r = r0; r < r1; ++r) TensorRow(*embed_, r, H, dst + (r - r0) * H);
+    }, result.logits.data());
   }
   return result;
 }

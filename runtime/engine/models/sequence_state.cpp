@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "runtime/engine/cpu/numeric.h"
+#include "runtime/engine/numeric.h"
 
 namespace warden::engine {
 
@@ -50,14 +50,14 @@ void SequenceState::AppendKv(size_t layer, size_t T, const float* k, const float
           std::memcpy(vd + i * 4, &vs[i], 4);
           break;
         case cpu::KvDtype::kBF16: {
-          const uint16_t kb = cpu::FloatToBf16(ks[i]), vb = cpu::FloatToBf16(vs[i]);
+          const uint16_t kb = FloatToBf16(ks[i]), vb = FloatToBf16(vs[i]);
           std::memcpy(kd + i * 2, &kb, 2);
           std::memcpy(vd + i * 2, &vb, 2);
           break;
         }
         case cpu::KvDtype::kFP8E4M3:
-          kd[i] = cpu::FloatToFp8E4M3(ks[i] / kv_.k_scale);
-          vd[i] = cpu::FloatToFp8E4M3(vs[i] / kv_.v_scale);
+          kd[i] = FloatToF8E4M3(ks[i] / kv_.k_scale);
+          vd[i] = FloatToF8E4M3(vs[i] / kv_.v_scale);
           break;
       }
     }

@@ -474,29 +474,6 @@ uint64_t Checkpoint::total_tensor_bytes() const {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-float Bf16ToFloat(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
-
-float F16ToFloat(uint16_t bits) {
-  const uint32_t sign = (bits >> 15) & 1u, exp = (bits >> 10) & 0x1Fu, mant = bits & 0x3FFu;
-  float v;
-  if (exp == 0) {
-    v = std::ldexp(static_cast<float>(mant), -24);  // subnormal: m · 2^-24
-  } else if (exp == 31) {
-    v = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
-  } else {
-    v = std::ldexp(static_cast<float>(mant | 0x400u), static_cast<int>(exp) - 25);
-  }
-  return sign ? -v : v;
-}
-
-float F8E4M3ToFloat(uint8_t bits) {
-  const uint32_t sign = bits >> 7, exp = (bits >> 3) & 0xFu, mant = bits & 0x7u;
-  if (exp == 0xF && mant == 0x7) return std::numeric_limits<float>::quiet_NaN();
-  float v = exp == 0 ? std::ldexp(static_cast<float>(mant), -9)  // subnormal: m/8 · 2^-6
-                     : std::ldexp(static_cast<float>(mant | 0x8u), static_cast<int>(exp) - 10);
-  return sign ? -v : v;
-}
-
 double ElementAsDouble(const TensorView& t, int64_t i) {
   assert(i >= 0 && i < t.num_elements());
   const std::byte* p = t.data + static_cast<size_t>(i) * DTypeSize(t.dtype);

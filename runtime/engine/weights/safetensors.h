@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "runtime/base/result.h"
+#include "runtime/engine/numeric.h"
 
 namespace warden::engine {
 
@@ -121,11 +122,7 @@ class Checkpoint {
 // "[248320, 5120]"; "[]" for a scalar.
 std::string ShapeToString(const std::vector<int64_t>& shape);
 
-// Exact conversions of one element to float.
-float Bf16ToFloat(uint16_t bits);
-float F16ToFloat(uint16_t bits);
-// E4M3FN: bias 7, subnormals m/8·2^-6, 0x7F/0xFF NaN, no infinities (docs/model.md §5.1).
-float F8E4M3ToFloat(uint8_t bits);
+// Exact scalar conversions (Bf16ToFloat, F16ToFloat, F8E4M3ToFloat) live in runtime/engine/numeric.h.
 
 // Every element of `t` converted to float (integers and BOOL numerically). F64 rounds to nearest float.
 std::vector<float> ToFloat(const TensorView& t);

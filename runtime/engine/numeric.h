@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace warden::engine::cpu {
+namespace warden::engine {
 
 inline float Bf16ToFloat(uint16_t v) {
   uint32_t bits = static_cast<uint32_t>(v) << 16;
@@ -24,8 +24,18 @@ inline uint16_t FloatToBf16(float f) {
   return static_cast<uint16_t>((bits + rounding) >> 16);
 }
 
+// IEEE half: subnormals m · 2^-24, exponent 31 is inf/NaN.
+inline float F16ToFloat(uint16_t bits) {
+  const uint32_t sign = (bits >> 15) & 1u, exp = (bits >> 10) & 0x1Fu, mant = bits & 0x3FFu;
+  float v;
+  if (exp == 0) v = std::ldexp(static_cast<float>(mant), -24);
+  else if (exp == 31) v = mant ? std::nanf("") : INFINITY;
+  else v = std::ldexp(static_cast<float>(mant | 0x400u), static_cast<int>(exp) - 25);
+  return sign ? -v : v;
+}
+
 // E4M3 "fn" (no infinities; S.1111.111 is NaN): bias 7, subnormals 2^-6 · m/8.
-inline float Fp8E4M3ToFloat(uint8_t v) {
+inline float F8E4M3ToFloat(uint8_t v) {
   const int sign = v >> 7, exp = (v >> 3) & 0xf, man = v & 0x7;
   float mag;
   if (exp == 0xf && man == 0x7) return std::nanf("");
@@ -34,12 +44,9 @@ inline float Fp8E4M3ToFloat(uint8_t v) {
   return sign ? -mag : mag;
 }
 
-}  // namespace warden::engine::cpu
-
-namespace warden::engine::cpu {
 
 // fp32 → E4M3FN, saturating to ±448 (as ModelOpt clamps before casting), round-to-nearest-even; NaN stays NaN.
-inline uint8_t FloatToFp8E4M3(float f) {
+inline uint8_t FloatToF8E4M3(float f) {
   if (std::isnan(f)) return 0x7f;
   const uint8_t sign = std::signbit(f) ? 0x80 : 0x00;
   float a = std::fabs(f);
@@ -64,6 +71,6 @@ inline uint8_t FloatToFp8E4M3(float f) {
 }
 
 // ModelOpt's static activation quantisation for W8A8 layers: sat_e4m3(x / scale) · scale, in fp32.
-inline float FakeQuantFp8(float x, float scale) { return Fp8E4M3ToFloat(FloatToFp8E4M3(x / scale)) * scale; }
+inline float FakeQuantFp8(float x, float scale) { return F8E4M3ToFloat(FloatToF8E4M3(x / scale)) * scale; }
 
-}  // namespace warden::engine::cpu
+}  // namespace warden::engine
