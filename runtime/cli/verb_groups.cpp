@@ -4,9 +4,12 @@
 
 namespace warden::cli {
 
+void RegisterModelTokenize(CLI::App& model, CliContext& ctx);
+void RegisterModelDetokenize(CLI::App& model, CliContext& ctx);
+
 void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
-  (void)model;
-  (void)ctx;
+  RegisterModelTokenize(model, ctx);
+  RegisterModelDetokenize(model, ctx);
 }
 
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {

@@ -107,7 +107,7 @@ Result<std::shared_ptr<const Regex>> Regex::Compile(std::string_view pattern, bo
   pcre2_compile_context* cctx = pcre2_compile_context_create(nullptr);
   if (cctx == nullptr) return Status::ResourceExhausted("out of memory compiling a regex");
   pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);  // Oniguruma knows only \n as a line end
-  uint32_t options = PCRE2_UTF | PCRE2_NO_UTF_CHECK;
+  uint32_t options = PCRE2_UTF;
   // PCRE2 refuses UCP with LITERAL (it has no classes to affect). In Ruby syntax ^ and $ are line anchors.
   options |= literal ? PCRE2_LITERAL : (PCRE2_UCP | PCRE2_MULTILINE);
   int error_code = 0;
