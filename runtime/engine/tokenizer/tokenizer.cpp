@@ -139,12 +139,14 @@ Status ReadPreTokenizer(const JsonReader& r, const json& p, const std::string& p
     return Status::Ok();
   }
   PreStep step;
-  if (type == "Split") {
+  if (type == "Split" || type == "Digits") {
     for (const auto& s : out) {
       if (s.kind == PreStep::Kind::kByteLevel) {
-        return r.Unsupported(path, "a Split after ByteLevel is not supported (it would see byte characters)");
+        return r.Unsupported(path, type + " after ByteLevel is not supported (it would see byte characters)");
       }
     }
+  }
+  if (type == "Split") {
     auto pat = p.find("pattern");
     if (pat == p.end() || !pat->is_object()) return r.Bad(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
     bool literal;
@@ -180,9 +182,14 @@ Status ReadPreTokenizer(const JsonReader& r, const json& p, const std::string& p
     if (use_regex) {
       WARDEN_ASSIGN_OR_RETURN(step.regex, Regex::Compile(kByteLevelRegex, false));
     }
+  } else if (type == "Digits") {
+    // Hugging Face splits on char::is_numeric (general category N): one piece per digit, or per run of them.
+    WARDEN_ASSIGN_OR_RETURN(bool individual, r.Bool(p, "individual_digits", path, false));
+    WARDEN_ASSIGN_OR_RETURN(step.regex, Regex::Compile(R"(\p{N})", false));
+    step.behavior = individual ? SplitBehavior::kIsolated : SplitBehavior::kContiguous;
   } else {
     return r.Unsupported(path + ".type", "pre-tokenizer \"" + type +
-                                             "\" is not supported (supported: Split, ByteLevel, Sequence)");
+                                             "\" is not supported (supported: Split, ByteLevel, Digits, Sequence)");
   }
   out.push_back(std::move(step));
   return Status::Ok();

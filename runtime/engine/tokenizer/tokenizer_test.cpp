@@ -225,6 +225,21 @@ TEST_CASE("tiny: ByteLevel add_prefix_space and its own regex", "[engine][tokeni
   CHECK(Enc(t, "ab") == std::vector<int32_t>{258});
 }
 
+TEST_CASE("tiny: Digits pre-tokenizer, individual or in runs", "[engine][tokenizer]") {
+  auto doc = Tiny();
+  doc["added_tokens"] = json::array();
+  doc["model"]["vocab"]["12"] = 261;
+  doc["model"]["merges"].push_back("1 2");
+  doc["pre_tokenizer"] = {{"type", "Digits"}, {"individual_digits", true}};
+  CHECK(Enc(Load(doc), "a12b") == std::vector<int32_t>{B('a'), B('1'), B('2'), B('b')});
+  doc["pre_tokenizer"]["individual_digits"] = false;
+  CHECK(Enc(Load(doc), "a12b") == std::vector<int32_t>{B('a'), 261, B('b')});
+  doc["pre_tokenizer"] = {{"type", "Sequence"},
+                          {"pretokenizers", json::array({{{"type", "ByteLevel"}, {"use_regex", false}},
+                                                         {{"type", "Digits"}}})}};
+  CHECK_THAT(LoadError(doc), Catch::Contains("pre_tokenizer.pretokenizers[1]") && Catch::Contains("after ByteLevel"));
+}
+
 TEST_CASE("tiny: lookups and the added-token list", "[engine][tokenizer]") {
   auto t = Load(Tiny());
   CHECK(t.TokenToId("Ġab") == 258);
