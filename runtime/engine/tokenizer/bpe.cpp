@@ -209,10 +209,11 @@ Status BpeModel::EncodePiece(std::string_view piece, std::vector<int32_t>& out) 
   const bool cacheable = piece.size() <= kCacheMaxWordBytes;
   CacheShard* shard = nullptr;
   if (cacheable) {
-    const size_t h = std::hash<std::string_view>{}(piece);
-    shard = &cache_[h % kCacheShards];
+    // The shard comes from the upper hash bits; the map inside uses the whole hash.
+    const size_t h = WordHash{}(piece);
+    shard = &cache_[(h >> 20) % kCacheShards];
     std::lock_guard<std::mutex> lock(shard->mu);
-    if (auto it = shard->words.find(std::string(piece)); it != shard->words.end()) {
+    if (auto it = shard->words.find(piece); it != shard->words.end()) {
       out.insert(out.end(), it->second.begin(), it->second.end());
       return Status::Ok();
     }

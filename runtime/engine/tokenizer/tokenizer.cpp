@@ -444,16 +444,45 @@ Status SplitOnAddedTokens(const std::vector<AddedToken>& added, const AddedMatch
 
 }  // namespace
 
+namespace {
+
+// True when NFC provably leaves `s` (well-formed UTF-8) alone, so the common case skips utf8proc: every character
+// is below U+0300 (nothing there decomposes canonically or combines), or is a starter (combining class 0) with no
+// canonical decomposition that never composes onto a preceding character and is not a Hangul jamo (Hangul composes
+// algorithmically, outside utf8proc's tables). Anything else is left to utf8proc.
+bool NfcIsIdentity(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0xCC) {
+      ++i;
+      continue;
+    }
+    const char32_t cp = NextCodePoint(s, i);
+    if (cp < 0x300) continue;
+    if (cp >= 0x1100 && cp <= 0x11FF) return false;
+    const utf8proc_property_t* p = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
+    if (p->combining_class != 0) return false;
+    if (p->decomp_seqindex != UINT16_MAX && p->decomp_type == 0) return false;  // has a canonical decomposition
+    if (p->comb_index != UINT16_MAX && p->comb_index >= 0x8000) return false;   // composes onto its predecessor
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<std::string> TokenizerImpl::Normalize(std::string_view text) const {
   std::string cur(text);
   for (NormForm form : normalizers) {
     bool unchanged = true;
-    // Below U+0300 (lead bytes < 0xCC) nothing composes or changes under NFC; ASCII is stable in every form.
-    const unsigned char limit = form == NormForm::kNFC ? 0xCC : 0x80;
-    for (char c : cur) {
-      if (static_cast<unsigned char>(c) >= limit) {
-        unchanged = false;
-        break;
+    if (form == NormForm::kNFC) {
+      unchanged = NfcIsIdentity(cur);
+    } else {
+      // ASCII is stable in every normalisation form.
+      for (char c : cur) {
+        if (static_cast<unsigned char>(c) >= 0x80) {
+          unchanged = false;
+          break;
+        }
       }
     }
     if (unchanged) continue;

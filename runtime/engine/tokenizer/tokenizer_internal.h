@@ -133,9 +133,14 @@ class BpeModel {
   uint64_t merge_mask_ = 0;
   std::array<int32_t, 256> byte_symbol_{};  // id of the byte character of each byte (-1: none), fast path
 
+  // Transparent hashing lets a lookup take the piece's string_view without building a std::string.
+  struct WordHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct CacheShard {
     std::mutex mu;
-    std::unordered_map<std::string, std::vector<int32_t>> words;
+    std::unordered_map<std::string, std::vector<int32_t>, WordHash, std::equal_to<>> words;
   };
   static constexpr size_t kCacheShards = 32;
   static constexpr size_t kCacheShardCapacity = 4096;
