@@ -211,32 +211,72 @@ Status ReadDecoder(const JsonReader& r, const json& d, const std::string& path) 
   return r.Unsupported(path + ".type", "decoder \"" + type + "\" is not supported (supported: ByteLevel)");
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> ReadMerges(const JsonReader& r, const json& model) {
+// model.vocab and model.merges hold ~150k entries each in real files. Building them as a JSON DOM (a std::map node
+// per token, an array per merge) and copying them out cost as much as parsing, so the parse callback moves each
+// entry straight into these tables and drops it from the DOM.
+struct BulkFields {
+  bool vocab_seen = false;
+  std::unordered_map<std::string, int32_t> vocab;
+  bool merges_seen = false;
   std::vector<std::pair<std::string, std::string>> merges;
-  auto it = model.find("merges");
-  if (it == model.end() || it->is_null()) return merges;  // a BPE without merges spells words symbol by symbol
-  if (!it->is_array()) return r.Bad("model.merges", std::string("expected an array, got ") + it->type_name());
-  merges.reserve(it->size());
-  for (size_t i = 0; i < it->size(); ++i) {
-    const json& m = (*it)[i];
-    const std::string where = "model.merges[" + std::to_string(i) + "]";
-    if (m.is_string()) {
-      const auto& s = m.get_ref<const std::string&>();
-      const size_t sp = s.find(' ');
-      if (sp == std::string::npos || sp == 0 || sp + 1 == s.size() || s.find(' ', sp + 1) != std::string::npos) {
-        return r.Bad(where, "\"" + s + "\" is not two tokens separated by one space");
-      }
-      merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
-    } else {
-      return r.Bad(where, "expected \"left right\" or [\"left\", \"right\"], got " + m.dump().substr(0, 80));
-    }
-  }
-  return merges;
-}
+  Status error;  // the first bad entry
 
-Status ReadModel(const JsonReader& r, const json& doc, bool byte_level, TokenizerImpl& impl) {
+  bool OnEvent(const JsonReader& r, int depth, json::parse_event_t event, json& parsed) {
+    using E = json::parse_event_t;
+    if (event == E::key) {
+      path_.resize(static_cast<size_t>(depth));
+      path_.back() = parsed.get<std::string>();
+      return !(in_vocab_ && depth == 3);  // the key is kept in path_; no DOM slot for it
+    }
+    if (depth == 2 && path_.size() >= 2 && path_[0] == "model") {
+      if (event == E::object_start && path_[1] == "vocab") in_vocab_ = vocab_seen = true;
+      if (event == E::array_start && path_[1] == "merges") in_merges_ = merges_seen = true;
+      if (event == E::object_end || event == E::array_end) in_vocab_ = in_merges_ = false;
+      return true;
+    }
+    if (depth != 3) return true;
+    if (in_vocab_ && (event == E::object_start || event == E::array_start)) {
+      Note(r.Bad("model.vocab[\"" + path_[2] + "\"]", "expected a token id, got an object or array"));
+      return false;
+    }
+    if (in_vocab_ && event == E::value) {
+      const std::string& key = path_[2];
+      if (!parsed.is_number_integer() || parsed.get<int64_t>() < 0 || parsed.get<int64_t>() > 0x7fffffff) {
+        Note(r.Bad("model.vocab[\"" + key + "\"]", "expected a token id, got " + parsed.dump()));
+      } else {
+        vocab.emplace(key, static_cast<int32_t>(parsed.get<int64_t>()));
+      }
+      return false;
+    }
+    if (!in_merges_) return true;
+    if (event == E::array_start || event == E::object_start) return true;  // its end carries the whole element
+    const std::string where = "model.merges[" + std::to_string(merges.size()) + "]";
+    if (parsed.is_string()) {
+      const auto& m = parsed.get_ref<const std::string&>();
+      const size_t sp = m.find(' ');
+      if (sp == std::string::npos || sp == 0 || sp + 1 == m.size() || m.find(' ', sp + 1) != std::string::npos) {
+        Note(r.Bad(where, "\"" + m + "\" is not two tokens separated by one space"));
+      }
+      merges.emplace_back(m.substr(0, sp), sp == std::string::npos ? std::string() : m.substr(sp + 1));
+    } else if (parsed.is_array() && parsed.size() == 2 && parsed[0].is_string() && parsed[1].is_string()) {
+      merges.emplace_back(std::move(parsed[0].get_ref<std::string&>()), std::move(parsed[1].get_ref<std::string&>()));
+    } else {
+      Note(r.Bad(where, "expected \"left right\" or [\"left\", \"right\"], got " + parsed.dump().substr(0, 80)));
+      merges.emplace_back();
+    }
+    return false;
+  }
+
+ private:
+  void Note(Status s) {
+    if (error.ok()) error = std::move(s);
+  }
+  std::vector<std::string> path_;  // the current key at each depth
+  bool in_vocab_ = false;
+  bool in_merges_ = false;
+};
+
+Status ReadModel(const JsonReader& r, const json& doc, BulkFields& bulk, bool byte_level, TokenizerImpl& impl) {
   auto mit = doc.find("model");
   if (mit == doc.end() || mit->is_null()) return r.Bad("model", "missing");
   const json& model = *mit;
@@ -248,13 +288,10 @@ Status ReadModel(const JsonReader& r, const json& doc, bool byte_level, Tokenize
     }
   }
   auto vit = model.find("vocab");
-  if (vit == model.end() || !vit->is_object()) return r.Bad("model.vocab", "expected an object of token → id");
-  std::unordered_map<std::string, int32_t> vocab;
-  vocab.reserve(vit->size());
-  for (auto e = vit->begin(); e != vit->end(); ++e) {
-    WARDEN_ASSIGN_OR_RETURN(int32_t id, r.Id(e.value(), "model.vocab[\"" + e.key() + "\"]"));
-    vocab.emplace(e.key(), id);
+  if (vit == model.end() || !vit->is_object() || !bulk.vocab_seen) {
+    return r.Bad("model.vocab", "expected an object of token → id");
   }
+  std::unordered_map<std::string, int32_t> vocab = std::move(bulk.vocab);
   BpeConfig config;
   config.byte_level = byte_level;
   WARDEN_ASSIGN_OR_RETURN(config.ignore_merges, r.Bool(model, "ignore_merges", "model", false));
@@ -279,7 +316,12 @@ Status ReadModel(const JsonReader& r, const json& doc, bool byte_level, Tokenize
     if (id == vocab.end()) return r.Bad("model.unk_token", "\"" + u->get<std::string>() + "\" is not in model.vocab");
     config.unk_id = id->second;
   }
-  WARDEN_ASSIGN_OR_RETURN(auto merges, ReadMerges(r, model));
+  auto mit2 = model.find("merges");
+  if (mit2 != model.end() && !mit2->is_null() && !mit2->is_array()) {
+    return r.Bad("model.merges", std::string("expected an array, got ") + mit2->type_name());
+  }
+  // An absent merges list is allowed: such a BPE spells words symbol by symbol.
+  auto merges = std::move(bulk.merges);
   auto bpe = BpeModel::Build(std::move(vocab), merges, std::move(config));
   if (!bpe.ok()) return bpe.status().WithContext(r.source());
   impl.bpe = std::move(bpe).value();
@@ -326,11 +368,15 @@ void BuildMatcher(const std::vector<AddedToken>& added, bool normalized, AddedMa
 Result<std::shared_ptr<const TokenizerImpl>> Load(std::string_view text, std::string_view source_name) {
   JsonReader r{std::string(source_name)};
   json doc;
+  BulkFields bulk;
   try {
-    doc = json::parse(text);
+    doc = json::parse(text, [&](int depth, json::parse_event_t event, json& parsed) {
+      return bulk.OnEvent(r, depth, event, parsed);
+    });
   } catch (const json::exception& e) {
     return Status::Corruption(std::string(source_name) + ": not valid JSON: " + e.what());
   }
+  WARDEN_RETURN_IF_ERROR(bulk.error);
   if (!doc.is_object()) return r.Bad("(top level)", std::string("expected an object, got ") + doc.type_name());
   auto impl = std::make_shared<TokenizerImpl>();
   impl->source = std::string(source_name);
@@ -345,7 +391,7 @@ Result<std::shared_ptr<const TokenizerImpl>> Load(std::string_view text, std::st
     for (const auto& s : impl->pre_steps) byte_level |= s.kind == PreStep::Kind::kByteLevel;
     auto d = doc.find("decoder");
     WARDEN_RETURN_IF_ERROR(ReadDecoder(r, d == doc.end() ? json() : *d, "decoder"));
-    WARDEN_RETURN_IF_ERROR(ReadModel(r, doc, byte_level, *impl));
+    WARDEN_RETURN_IF_ERROR(ReadModel(r, doc, bulk, byte_level, *impl));
     const auto& vocab = impl->bpe->vocab();
     WARDEN_RETURN_IF_ERROR(ReadAddedTokens(r, doc, *impl));
 

@@ -290,6 +290,22 @@ TEST_CASE("corrupt or unsupported tokenizer.json: errors name the file and the f
   CHECK_THAT(LoadError(doc), Catch::Contains("model.vocab") && Catch::Contains("ab"));
 
   doc = Tiny();
+  doc["model"]["vocab"] = json::array({"a", "b"});
+  CHECK_THAT(LoadError(doc), Catch::Contains("field model.vocab"));
+
+  doc = Tiny();
+  doc["model"]["vocab"]["xy"] = {{"id", 260}};
+  CHECK_THAT(LoadError(doc), Catch::Contains("model.vocab[\"xy\"]"));
+
+  doc = Tiny();
+  doc["model"]["merges"] = "a b";
+  CHECK_THAT(LoadError(doc), Catch::Contains("field model.merges"));
+
+  doc = Tiny();
+  doc["model"]["merges"][3] = {{"left", "y"}};
+  CHECK_THAT(LoadError(doc), Catch::Contains("model.merges[3]"));
+
+  doc = Tiny();
   doc["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "( ?\\p{L}+";
   CHECK_THAT(LoadError(doc), Catch::Contains("pre_tokenizer.pretokenizers[0].pattern") &&
                                  Catch::Contains("( ?\\p{L}+"));
