@@ -141,7 +141,7 @@ TEST_CASE("tiny: lstrip, rstrip and single_word", "[engine][tokenizer]") {
   CHECK(Enc(t, "w_") == std::vector<int32_t>{B('w'), B('_')});
 }
 
-TEST_CASE("tiny: NFC runs before the split; normalized added tokens match after it", "[engine][tokenizer]") {
+TEST_CASE("tiny: NFC runs before the split and normalized added tokens match after it", "[engine][tokenizer]") {
   auto t = Load(Tiny());
   // e + U+0301 composes to é, which is the normalized added token 306.
   CHECK(Enc(t, "e\xCC\x81") == std::vector<int32_t>{306});
