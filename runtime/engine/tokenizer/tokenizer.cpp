@@ -399,6 +399,13 @@ Result<std::shared_ptr<const TokenizerImpl>> Load(std::string_view text, std::st
     int32_t max_id = -1;
     for (const auto& [tok, id] : vocab) max_id = std::max(max_id, id);
     for (const auto& a : impl->added) max_id = std::max(max_id, a.id);
+    // Id tables are dense arrays; a file whose ids are far sparser than its token count is refused rather than
+    // allocating gigabytes for one stray id.
+    const size_t token_count = vocab.size() + impl->added.size();
+    if (static_cast<size_t>(max_id) >= 4 * token_count + 1024) {
+      return r.Bad("model.vocab", "token id " + std::to_string(max_id) + " is far beyond the " +
+                                      std::to_string(token_count) + " tokens the file defines");
+    }
     const auto n = static_cast<size_t>(max_id + 1);
     impl->spelling.assign(n, {});
     impl->known.assign(n, 0);
@@ -428,6 +435,8 @@ Result<std::shared_ptr<const TokenizerImpl>> Load(std::string_view text, std::st
     BuildMatcher(impl->added, true, impl->normalized_matcher);
   } catch (const json::exception& e) {
     return Status::Corruption(std::string(source_name) + ": unexpected JSON shape: " + e.what());
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted(std::string(source_name) + ": out of memory building the tokenizer tables");
   }
   return std::shared_ptr<const TokenizerImpl>(std::move(impl));
 }

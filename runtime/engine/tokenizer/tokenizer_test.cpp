@@ -331,6 +331,10 @@ TEST_CASE("corrupt or unsupported tokenizer.json: errors name the file and the f
   CHECK_THAT(LoadError(doc), Catch::Contains("added_tokens[0].id"));
 
   doc = Tiny();
+  doc["added_tokens"][0]["id"] = 2000000000;
+  CHECK_THAT(LoadError(doc), Catch::Contains("2000000000"));
+
+  doc = Tiny();
   doc["model"]["dropout"] = 0.1;
   CHECK_THAT(LoadError(doc), Catch::Contains("model.dropout"));
 }
