@@ -43,8 +43,10 @@ int main(int argc, char** argv) {
       auto c = nlohmann::json::parse(line);
       if (!c.contains("text")) continue;
       const auto text = c["text"].get<std::string>();
-      if (c["name"] == "public_20kb_mixed") mixed = text;
-      else varied_unit += text + "\n";
+      if (c["name"] == "public_20kb_mixed")
+        mixed = text;
+      else
+        varied_unit += text + "\n";
     }
     if (mixed.empty() || varied_unit.empty()) {
       std::cerr << argv[2] << " lacks public_20kb_mixed or encode cases\n";

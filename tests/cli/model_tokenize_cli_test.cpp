@@ -83,8 +83,8 @@ TEST_CASE("model detokenize prints the decoded text exactly", "[cli][tokenizer]"
 
 TEST_CASE("model detokenize turns invalid UTF-8 into U+FFFD", "[cli][tokenizer]") {
   auto c = FixtureCase("decode_truncated_utf8_then_ascii");
-  auto r = RunWarden({"model", "detokenize", "--tokenizer", TokenizerPath(), "--ids",
-                      Joined(c["ids"].get<std::vector<int>>(), ",")});
+  auto r = RunWarden(
+      {"model", "detokenize", "--tokenizer", TokenizerPath(), "--ids", Joined(c["ids"].get<std::vector<int>>(), ",")});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == c["decoded"].get<std::string>());
   CHECK(r.out.find("\xEF\xBF\xBD") != std::string::npos);

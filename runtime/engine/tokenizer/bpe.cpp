@@ -55,8 +55,8 @@ Result<std::unique_ptr<BpeModel>> BpeModel::Build(std::unordered_map<std::string
     std::string joined = a;
     joined += (!prefix.empty() && b.starts_with(prefix)) ? std::string_view(b).substr(prefix.size()) : b;
     auto ij = m->vocab_.find(joined);
-    if (ij == m->vocab_.end()) return Status::Corruption(where + "the merged token " + Quote(joined) +
-                                                         " is not in model.vocab");
+    if (ij == m->vocab_.end())
+      return Status::Corruption(where + "the merged token " + Quote(joined) + " is not in model.vocab");
     // A repeated pair keeps its last rank, as Hugging Face's HashMap collect does.
     m->InsertMerge(ia->second, ib->second, static_cast<int32_t>(rank), ij->second);
   }
@@ -151,8 +151,7 @@ Status BpeModel::InitialSymbols(std::string_view piece, std::vector<int32_t>& sy
       continue;
     }
     std::string shown(spelled, start, i - start);
-    return Status::InvalidArgument("no token for the character \"" + shown + "\" in the piece \"" +
-                                   std::string(piece) +
+    return Status::InvalidArgument("no token for the character \"" + shown + "\" in the piece \"" + std::string(piece) +
                                    "\": the vocabulary lacks it and the model has neither byte_fallback nor "
                                    "unk_token");
   }
@@ -167,7 +166,9 @@ void BpeModel::Merge(std::vector<int32_t>& sym) const {
     int32_t rank, pos, left, right, merged;
   };
   // Lowest rank first, then leftmost.
-  auto later = [](const Candidate& x, const Candidate& y) { return x.rank != y.rank ? x.rank > y.rank : x.pos > y.pos; };
+  auto later = [](const Candidate& x, const Candidate& y) {
+    return x.rank != y.rank ? x.rank > y.rank : x.pos > y.pos;
+  };
   std::vector<int32_t> prev(static_cast<size_t>(n)), next(static_cast<size_t>(n));
   std::vector<Candidate> heap;
   heap.reserve(static_cast<size_t>(n));

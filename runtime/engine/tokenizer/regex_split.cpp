@@ -31,9 +31,15 @@ Result<std::string> TranslateOnigurumaToPcre2(std::string_view p) {
       if (i + 1 >= p.size()) return RegexError(p, i, "trailing backslash");
       const char e = p[++i];
       switch (e) {
-        case 's': out += "\\p{White_Space}"; break;
-        case 'S': out += "\\P{White_Space}"; break;
-        case 'h': out += in_class ? "0-9a-fA-F" : "[0-9a-fA-F]"; break;
+        case 's':
+          out += "\\p{White_Space}";
+          break;
+        case 'S':
+          out += "\\P{White_Space}";
+          break;
+        case 'h':
+          out += in_class ? "0-9a-fA-F" : "[0-9a-fA-F]";
+          break;
         case 'H':
           if (in_class) return RegexError(p, i - 1, "\\H inside a character class is not supported");
           out += "[^0-9a-fA-F]";

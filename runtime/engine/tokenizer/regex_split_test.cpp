@@ -39,10 +39,20 @@ TEST_CASE("regex translation keeps Oniguruma's meaning", "[engine][tokenizer]") 
 }
 
 TEST_CASE("\\s is Unicode White_Space: U+0085 is, U+180E and U+200B are not", "[engine][tokenizer]") {
-  CHECK(Split(R"(\s+)", SplitBehavior::kIsolated, "a\xC2\x85" "b") == V{"a", "\xC2\x85", "b"});
-  CHECK(Split(R"(\s+)", SplitBehavior::kIsolated, "a\xE1\xA0\x8E" "b") == V{"a\xE1\xA0\x8E" "b"});
-  CHECK(Split(R"(\s+)", SplitBehavior::kIsolated, "a\xE2\x80\x8B" "b") == V{"a\xE2\x80\x8B" "b"});
-  CHECK(Split(R"(\s+)", SplitBehavior::kIsolated, "a\xE3\x80\x80" "b") == V{"a", "\xE3\x80\x80", "b"});
+  CHECK(Split(R"(\s+)", SplitBehavior::kIsolated,
+              "a\xC2\x85"
+              "b") == V{"a", "\xC2\x85", "b"});
+  CHECK(Split(R"(\s+)", SplitBehavior::kIsolated,
+              "a\xE1\xA0\x8E"
+              "b") == V{"a\xE1\xA0\x8E"
+                        "b"});
+  CHECK(Split(R"(\s+)", SplitBehavior::kIsolated,
+              "a\xE2\x80\x8B"
+              "b") == V{"a\xE2\x80\x8B"
+                        "b"});
+  CHECK(Split(R"(\s+)", SplitBehavior::kIsolated,
+              "a\xE3\x80\x80"
+              "b") == V{"a", "\xE3\x80\x80", "b"});
 }
 
 TEST_CASE("Split behaviours follow Hugging Face", "[engine][tokenizer]") {
@@ -67,8 +77,10 @@ TEST_CASE("empty matches move the search on by one character", "[engine][tokeniz
 }
 
 TEST_CASE("Qwen2 and Qwen3.5 regexes differ only on combining marks", "[engine][tokenizer]") {
-  const char* qwen2 = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-  const char* qwen35 = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  const char* qwen2 =
+      R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  const char* qwen35 =
+      R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
   const std::string hindi = "\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\x82";  // हिं: letter + two marks
   CHECK(Split(qwen35, SplitBehavior::kIsolated, hindi) == V{hindi});
   CHECK(Split(qwen2, SplitBehavior::kIsolated, hindi).size() == 2);

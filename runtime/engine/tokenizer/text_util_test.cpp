@@ -28,9 +28,9 @@ TEST_CASE("UTF-8 validation finds the first bad byte", "[engine][tokenizer]") {
   CHECK(d::FindInvalidUtf8("plain") == std::string_view::npos);
   CHECK(d::FindInvalidUtf8("\xE2\x82\xAC\xF0\x9F\x98\x80") == std::string_view::npos);
   CHECK(d::FindInvalidUtf8("ab\x80") == 2);
-  CHECK(d::FindInvalidUtf8("a\xC0\xAF") == 1);          // overlong
-  CHECK(d::FindInvalidUtf8("a\xED\xA0\x80") == 1);      // surrogate
-  CHECK(d::FindInvalidUtf8("a\xE2\x82") == 1);          // truncated
+  CHECK(d::FindInvalidUtf8("a\xC0\xAF") == 1);      // overlong
+  CHECK(d::FindInvalidUtf8("a\xED\xA0\x80") == 1);  // surrogate
+  CHECK(d::FindInvalidUtf8("a\xE2\x82") == 1);      // truncated
   CHECK(d::FindInvalidUtf8(std::string_view("a\0b", 3)) == std::string_view::npos);
 }
 
@@ -57,8 +57,8 @@ TEST_CASE("whitespace and word characters", "[engine][tokenizer]") {
   CHECK_FALSE(d::IsWhiteSpace(0x180E));
   CHECK_FALSE(d::IsWhiteSpace(0x200B));
   CHECK(d::IsWordChar(U'_'));
-  CHECK(d::IsWordChar(0x4E2D));   // 中
-  CHECK(d::IsWordChar(0x0663));   // Arabic-Indic digit three
+  CHECK(d::IsWordChar(0x4E2D));  // 中
+  CHECK(d::IsWordChar(0x0663));  // Arabic-Indic digit three
   CHECK_FALSE(d::IsWordChar(U'-'));
   std::string s;
   d::AppendUtf8(0x1F600, s);

@@ -32,7 +32,11 @@ struct PreStep {
 
 // Added tokens of one matching pass, indexed by first byte, longest first (leftmost-longest matching).
 struct AddedMatcher {
-  std::array<std::vector<size_t>, 256> by_first_byte;  // indices into TokenizerImpl::added
+  struct Entry {
+    std::string pattern;  // the content, or for normalized tokens the content after the normalizer (as HF does)
+    size_t index;         // into TokenizerImpl::added
+  };
+  std::array<std::vector<Entry>, 256> by_first_byte;
   bool empty = true;
 };
 
@@ -104,20 +108,25 @@ Result<std::vector<NormForm>> ReadNormalizer(const JsonReader& r, const json& n,
   if (n.is_null()) return out;
   if (!n.is_object()) return r.Bad(path, std::string("expected an object or null, got ") + n.type_name());
   WARDEN_ASSIGN_OR_RETURN(std::string type, r.String(n, "type", path));
-  if (type == "NFC") out.push_back(NormForm::kNFC);
-  else if (type == "NFD") out.push_back(NormForm::kNFD);
-  else if (type == "NFKC") out.push_back(NormForm::kNFKC);
-  else if (type == "NFKD") out.push_back(NormForm::kNFKD);
+  if (type == "NFC")
+    out.push_back(NormForm::kNFC);
+  else if (type == "NFD")
+    out.push_back(NormForm::kNFD);
+  else if (type == "NFKC")
+    out.push_back(NormForm::kNFKC);
+  else if (type == "NFKD")
+    out.push_back(NormForm::kNFKD);
   else if (type == "Sequence") {
     auto it = n.find("normalizers");
     if (it == n.end() || !it->is_array()) return r.Bad(path + ".normalizers", "expected an array");
     for (size_t i = 0; i < it->size(); ++i) {
-      WARDEN_ASSIGN_OR_RETURN(auto inner, ReadNormalizer(r, (*it)[i], path + ".normalizers[" + std::to_string(i) + "]"));
+      WARDEN_ASSIGN_OR_RETURN(auto inner,
+                              ReadNormalizer(r, (*it)[i], path + ".normalizers[" + std::to_string(i) + "]"));
       out.insert(out.end(), inner.begin(), inner.end());
     }
   } else {
-    return r.Unsupported(path + ".type", "normalizer \"" + type +
-                                             "\" is not supported (supported: NFC, NFD, NFKC, NFKD, Sequence)");
+    return r.Unsupported(path + ".type",
+                         "normalizer \"" + type + "\" is not supported (supported: NFC, NFD, NFKC, NFKD, Sequence)");
   }
   return out;
 }
@@ -148,7 +157,8 @@ Status ReadPreTokenizer(const JsonReader& r, const json& p, const std::string& p
   }
   if (type == "Split") {
     auto pat = p.find("pattern");
-    if (pat == p.end() || !pat->is_object()) return r.Bad(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+    if (pat == p.end() || !pat->is_object())
+      return r.Bad(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
     bool literal;
     std::string pattern;
     if (auto re = pat->find("Regex"); re != pat->end() && re->is_string()) {
@@ -164,11 +174,16 @@ Status ReadPreTokenizer(const JsonReader& r, const json& p, const std::string& p
     if (!compiled.ok()) return r.Unsupported(path + ".pattern", compiled.status().message());
     step.regex = *compiled;
     WARDEN_ASSIGN_OR_RETURN(std::string behavior, r.String(p, "behavior", path));
-    if (behavior == "Isolated") step.behavior = SplitBehavior::kIsolated;
-    else if (behavior == "Removed") step.behavior = SplitBehavior::kRemoved;
-    else if (behavior == "MergedWithPrevious") step.behavior = SplitBehavior::kMergedWithPrevious;
-    else if (behavior == "MergedWithNext") step.behavior = SplitBehavior::kMergedWithNext;
-    else if (behavior == "Contiguous") step.behavior = SplitBehavior::kContiguous;
+    if (behavior == "Isolated")
+      step.behavior = SplitBehavior::kIsolated;
+    else if (behavior == "Removed")
+      step.behavior = SplitBehavior::kRemoved;
+    else if (behavior == "MergedWithPrevious")
+      step.behavior = SplitBehavior::kMergedWithPrevious;
+    else if (behavior == "MergedWithNext")
+      step.behavior = SplitBehavior::kMergedWithNext;
+    else if (behavior == "Contiguous")
+      step.behavior = SplitBehavior::kContiguous;
     else {
       return r.Bad(path + ".behavior", "\"" + behavior +
                                            "\" is not one of Isolated, Removed, MergedWithPrevious, "
@@ -353,16 +368,23 @@ Status ReadAddedTokens(const JsonReader& r, const json& doc, TokenizerImpl& impl
   return Status::Ok();
 }
 
-void BuildMatcher(const std::vector<AddedToken>& added, bool normalized, AddedMatcher& m) {
-  for (size_t i = 0; i < added.size(); ++i) {
-    if (added[i].normalized != normalized) continue;
-    m.by_first_byte[static_cast<unsigned char>(added[i].content[0])].push_back(i);
+Status BuildMatcher(const TokenizerImpl& impl, bool normalized, AddedMatcher& m) {
+  for (size_t i = 0; i < impl.added.size(); ++i) {
+    if (impl.added[i].normalized != normalized) continue;
+    std::string pattern = impl.added[i].content;
+    if (normalized) {
+      WARDEN_ASSIGN_OR_RETURN(pattern, impl.Normalize(pattern));
+      if (pattern.empty()) continue;  // normalizes to nothing: can never match
+    }
+    m.by_first_byte[static_cast<unsigned char>(pattern[0])].push_back({std::move(pattern), i});
     m.empty = false;
   }
   for (auto& list : m.by_first_byte) {
-    std::stable_sort(list.begin(), list.end(),
-                     [&](size_t a, size_t b) { return added[a].content.size() > added[b].content.size(); });
+    std::stable_sort(list.begin(), list.end(), [](const AddedMatcher::Entry& a, const AddedMatcher::Entry& b) {
+      return a.pattern.size() > b.pattern.size();
+    });
   }
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<const TokenizerImpl>> Load(std::string_view text, std::string_view source_name) {
@@ -431,8 +453,8 @@ Result<std::shared_ptr<const TokenizerImpl>> Load(std::string_view text, std::st
     for (size_t id = 0; id < n; ++id) {
       if (impl->known[id]) impl->decoded[id] = ByteLevelDecodeToken(impl->spelling[id]);
     }
-    BuildMatcher(impl->added, false, impl->raw_matcher);
-    BuildMatcher(impl->added, true, impl->normalized_matcher);
+    WARDEN_RETURN_IF_ERROR(BuildMatcher(*impl, false, impl->raw_matcher));
+    WARDEN_RETURN_IF_ERROR(BuildMatcher(*impl, true, impl->normalized_matcher));
   } catch (const json::exception& e) {
     return Status::Corruption(std::string(source_name) + ": unexpected JSON shape: " + e.what());
   } catch (const std::bad_alloc&) {
@@ -453,10 +475,11 @@ Status SplitOnAddedTokens(const std::vector<AddedToken>& added, const AddedMatch
   while (i < s.size()) {
     const auto& candidates = m.by_first_byte[static_cast<unsigned char>(s[i])];
     const AddedToken* hit = nullptr;
-    for (size_t idx : candidates) {
-      const std::string& c = added[idx].content;
-      if (s.size() - i >= c.size() && s.compare(i, c.size(), c) == 0) {
-        hit = &added[idx];
+    size_t length = 0;
+    for (const auto& e : candidates) {
+      if (s.size() - i >= e.pattern.size() && s.compare(i, e.pattern.size(), e.pattern) == 0) {
+        hit = &added[e.index];
+        length = e.pattern.size();
         break;
       }
     }
@@ -464,7 +487,7 @@ Status SplitOnAddedTokens(const std::vector<AddedToken>& added, const AddedMatch
       ++i;
       continue;
     }
-    size_t start = i, stop = i + hit->content.size();
+    size_t start = i, stop = i + length;
     if (hit->single_word) {
       size_t unused;
       const bool left_ok = start == 0 || !IsWordChar(PrevCodePoint(s, start, unused));
@@ -543,10 +566,18 @@ Result<std::string> TokenizerImpl::Normalize(std::string_view text) const {
     if (unchanged) continue;
     int options = UTF8PROC_STABLE;
     switch (form) {
-      case NormForm::kNFC: options |= UTF8PROC_COMPOSE; break;
-      case NormForm::kNFD: options |= UTF8PROC_DECOMPOSE; break;
-      case NormForm::kNFKC: options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT; break;
-      case NormForm::kNFKD: options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT; break;
+      case NormForm::kNFC:
+        options |= UTF8PROC_COMPOSE;
+        break;
+      case NormForm::kNFD:
+        options |= UTF8PROC_DECOMPOSE;
+        break;
+      case NormForm::kNFKC:
+        options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
+        break;
+      case NormForm::kNFKD:
+        options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT;
+        break;
     }
     utf8proc_uint8_t* out = nullptr;
     const utf8proc_ssize_t n =
@@ -598,12 +629,12 @@ Status TokenizerImpl::EncodeText(std::string_view text, std::vector<int32_t>& id
   };
   auto on_text = [&](std::string_view raw) -> Status {
     if (normalizers.empty()) {
-      return SplitOnAddedTokens(added, normalized_matcher, raw,
-                                [&](std::string_view t) { return EncodeNormalized(t, ids); }, push_id);
+      return SplitOnAddedTokens(
+          added, normalized_matcher, raw, [&](std::string_view t) { return EncodeNormalized(t, ids); }, push_id);
     }
     WARDEN_ASSIGN_OR_RETURN(std::string norm, Normalize(raw));
-    return SplitOnAddedTokens(added, normalized_matcher, norm,
-                              [&](std::string_view t) { return EncodeNormalized(t, ids); }, push_id);
+    return SplitOnAddedTokens(
+        added, normalized_matcher, norm, [&](std::string_view t) { return EncodeNormalized(t, ids); }, push_id);
   };
   return SplitOnAddedTokens(added, raw_matcher, text, on_text, push_id);
 }
@@ -627,8 +658,7 @@ Result<Tokenizer> Tokenizer::FromModelDir(const std::filesystem::path& dir) {
   const auto path = dir / "tokenizer.json";
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    return Status::NotFound("no tokenizer.json in model folder " + dir.string() +
-                            " (expected " + path.string() + ")");
+    return Status::NotFound("no tokenizer.json in model folder " + dir.string() + " (expected " + path.string() + ")");
   }
   return FromFile(path);
 }

@@ -87,9 +87,9 @@ Status SplitByRegex(const Regex& regex, SplitBehavior behavior, bool invert, std
 // ---- BPE ---------------------------------------------------------------------------------------------------------
 
 struct BpeConfig {
-  bool byte_level = false;      // pieces are raw bytes to be spelled with the byte characters first
-  bool ignore_merges = false;   // a piece that is a whole vocabulary entry is one token
-  bool byte_fallback = false;   // unknown characters become <0xAB> tokens
+  bool byte_level = false;     // pieces are raw bytes to be spelled with the byte characters first
+  bool ignore_merges = false;  // a piece that is a whole vocabulary entry is one token
+  bool byte_fallback = false;  // unknown characters become <0xAB> tokens
   std::optional<int32_t> unk_id;
   bool fuse_unk = false;
   std::string continuing_subword_prefix;

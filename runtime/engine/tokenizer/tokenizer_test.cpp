@@ -1,10 +1,11 @@
 // Unit tests of Tokenizer on small tokenizer.json documents built here: merge ranks, both merge spellings, added
 // tokens (longest match, lstrip/rstrip, single_word, normalized, special), normalizers, byte fallback and unk,
 // U+FFFD decoding, and the errors for corrupt or unsupported files (../shared/docs/model.md §6).
+#include "runtime/engine/tokenizer/tokenizer.h"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "runtime/engine/tokenizer/tokenizer.h"
 #include "runtime/engine/tokenizer/tokenizer_internal.h"
 
 namespace {
@@ -15,8 +16,8 @@ using warden::engine::Tokenizer;
 int32_t B(char c) { return static_cast<unsigned char>(c); }  // the id of a byte's character in Tiny()
 
 json AddedTok(int id, const std::string& content, bool special, json extra = json::object()) {
-  json t{{"id", id},         {"content", content}, {"single_word", false}, {"lstrip", false},
-         {"rstrip", false},  {"normalized", false}, {"special", special}};
+  json t{{"id", id},        {"content", content},  {"single_word", false}, {"lstrip", false},
+         {"rstrip", false}, {"normalized", false}, {"special", special}};
   for (auto it = extra.begin(); it != extra.end(); ++it) t[it.key()] = it.value();
   return t;
 }
@@ -31,17 +32,13 @@ json Tiny(bool pair_merges = false) {
   vocab["Ġab"] = 258;
   vocab["yz"] = 259;
   vocab["xy"] = 260;
-  json merges = pair_merges
-                    ? json::array({json::array({"a", "b"}), json::array({"ab", "c"}), json::array({"Ġ", "ab"}),
-                                   json::array({"y", "z"}), json::array({"x", "y"})})
-                    : json::array({"a b", "ab c", "Ġ ab", "y z", "x y"});
+  json merges = pair_merges ? json::array({json::array({"a", "b"}), json::array({"ab", "c"}), json::array({"Ġ", "ab"}),
+                                           json::array({"y", "z"}), json::array({"x", "y"})})
+                            : json::array({"a b", "ab c", "Ġ ab", "y z", "x y"});
   json added = json::array({
-      AddedTok(300, "<s>", true),
-      AddedTok(301, "<l>", false, {{"lstrip", true}}),
-      AddedTok(302, "<r>", false, {{"rstrip", true}}),
-      AddedTok(303, "<s>x", true),
-      AddedTok(304, "w", false, {{"single_word", true}}),
-      AddedTok(305, "hi there", false),
+      AddedTok(300, "<s>", true), AddedTok(301, "<l>", false, {{"lstrip", true}}),
+      AddedTok(302, "<r>", false, {{"rstrip", true}}), AddedTok(303, "<s>x", true),
+      AddedTok(304, "w", false, {{"single_word", true}}), AddedTok(305, "hi there", false),
       AddedTok(306, "\xC3\xA9", false, {{"normalized", true}}),  // é, matched after NFC
   });
   return json{
@@ -50,15 +47,18 @@ json Tiny(bool pair_merges = false) {
       {"normalizer", {{"type", "NFC"}}},
       {"pre_tokenizer",
        {{"type", "Sequence"},
-        {"pretokenizers",
-         json::array({{{"type", "Split"},
-                       {"pattern", {{"Regex", R"( ?\p{L}+|\s+|[^\s\p{L}]+)"}}},
-                       {"behavior", "Isolated"},
-                       {"invert", false}},
-                      {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}})}}},
+        {"pretokenizers", json::array({{{"type", "Split"},
+                                        {"pattern", {{"Regex", R"( ?\p{L}+|\s+|[^\s\p{L}]+)"}}},
+                                        {"behavior", "Isolated"},
+                                        {"invert", false}},
+                                       {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}})}}},
       {"decoder", {{"type", "ByteLevel"}}},
       {"model",
-       {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"byte_fallback", false}, {"vocab", vocab},
+       {{"type", "BPE"},
+        {"dropout", nullptr},
+        {"unk_token", nullptr},
+        {"byte_fallback", false},
+        {"vocab", vocab},
         {"merges", merges}}},
   };
 }
@@ -146,6 +146,10 @@ TEST_CASE("tiny: NFC runs before the split and normalized added tokens match aft
   // e + U+0301 composes to é, which is the normalized added token 306.
   CHECK(Enc(t, "e\xCC\x81") == std::vector<int32_t>{306});
   CHECK(Enc(t, "\xC3\xA9") == std::vector<int32_t>{306});
+  // A normalized added token is matched by its normalized spelling: written decomposed, it still matches é.
+  auto decomposed = Tiny();
+  decomposed["added_tokens"][6]["content"] = "e\xCC\x81";
+  CHECK(Enc(Load(decomposed), "\xC3\xA9x") == std::vector<int32_t>{306, B('x')});
   // Without a normalizer the combining mark stays, as bytes.
   auto doc = Tiny();
   doc["normalizer"] = nullptr;
@@ -169,12 +173,12 @@ TEST_CASE("tiny: invalid UTF-8 decodes to U+FFFD per maximal invalid subsequence
   auto t = Load(Tiny());
   const std::string r = "\xEF\xBF\xBD";
   CHECK(Dec(t, {0xC3}) == r);
-  CHECK(Dec(t, {0xE2, 0x82}) == r);                       // truncated 3-byte sequence: one
-  CHECK(Dec(t, {0xE2, 0x82, 0xAC}) == "\xE2\x82\xAC");    // complete: €
-  CHECK(Dec(t, {0xE0, 0x80}) == r + r);                   // overlong lead then stray continuation
-  CHECK(Dec(t, {0xED, 0xA0, 0x80}) == r + r + r);         // surrogate: every byte its own
+  CHECK(Dec(t, {0xE2, 0x82}) == r);                          // truncated 3-byte sequence: one
+  CHECK(Dec(t, {0xE2, 0x82, 0xAC}) == "\xE2\x82\xAC");       // complete: €
+  CHECK(Dec(t, {0xE0, 0x80}) == r + r);                      // overlong lead then stray continuation
+  CHECK(Dec(t, {0xED, 0xA0, 0x80}) == r + r + r);            // surrogate: every byte its own
   CHECK(Dec(t, {0xF4, 0x90, 0x80, 0x80}) == r + r + r + r);  // above U+10FFFF
-  CHECK(Dec(t, {0xF0, 0x9F, 0x98}) == r);                 // truncated 4-byte sequence: one
+  CHECK(Dec(t, {0xF0, 0x9F, 0x98}) == r);                    // truncated 4-byte sequence: one
   CHECK(Dec(t, {B('A'), 0xFF, B('B')}) == "A" + r + "B");
   CHECK(Dec(t, {0xF0, 0x9F, 0x98, 0x80}) == "\xF0\x9F\x98\x80");
 }
@@ -201,14 +205,20 @@ TEST_CASE("tiny: byte fallback, unk and fuse_unk for characters outside the voca
              {"vocab", {{"a", 0}, {"b", 1}, {"<0xC3>", 2}, {"<0xA9>", 3}, {"<unk>", 4}, {"ab", 5}}},
              {"merges", json::array({"a b"})}}}};
   auto fb = Load(doc);
-  CHECK(Enc(fb, "ab\xC3\xA9" "a") == std::vector<int32_t>{5, 2, 3, 0});
+  CHECK(Enc(fb,
+            "ab\xC3\xA9"
+            "a") == std::vector<int32_t>{5, 2, 3, 0});
   // A character without byte tokens falls through to unk when there is one.
   doc["model"]["unk_token"] = "<unk>";
   auto unk = Load(doc);
-  CHECK(Enc(unk, "a\xE2\x82\xAC\xE2\x82\xAC" "b") == std::vector<int32_t>{0, 4, 4, 1});
+  CHECK(Enc(unk,
+            "a\xE2\x82\xAC\xE2\x82\xAC"
+            "b") == std::vector<int32_t>{0, 4, 4, 1});
   doc["model"]["fuse_unk"] = true;
   auto fused = Load(doc);
-  CHECK(Enc(fused, "a\xE2\x82\xAC\xE2\x82\xAC" "b") == std::vector<int32_t>{0, 4, 1});
+  CHECK(Enc(fused,
+            "a\xE2\x82\xAC\xE2\x82\xAC"
+            "b") == std::vector<int32_t>{0, 4, 1});
   // Neither: an error naming the character.
   doc["model"]["unk_token"] = nullptr;
   auto none = Load(doc);
@@ -234,9 +244,9 @@ TEST_CASE("tiny: Digits pre-tokenizer, individual or in runs", "[engine][tokeniz
   CHECK(Enc(Load(doc), "a12b") == std::vector<int32_t>{B('a'), B('1'), B('2'), B('b')});
   doc["pre_tokenizer"]["individual_digits"] = false;
   CHECK(Enc(Load(doc), "a12b") == std::vector<int32_t>{B('a'), 261, B('b')});
-  doc["pre_tokenizer"] = {{"type", "Sequence"},
-                          {"pretokenizers", json::array({{{"type", "ByteLevel"}, {"use_regex", false}},
-                                                         {{"type", "Digits"}}})}};
+  doc["pre_tokenizer"] = {
+      {"type", "Sequence"},
+      {"pretokenizers", json::array({{{"type", "ByteLevel"}, {"use_regex", false}}, {{"type", "Digits"}}})}};
   CHECK_THAT(LoadError(doc), Catch::Contains("pre_tokenizer.pretokenizers[1]") && Catch::Contains("after ByteLevel"));
 }
 
@@ -307,8 +317,8 @@ TEST_CASE("corrupt or unsupported tokenizer.json: errors name the file and the f
 
   doc = Tiny();
   doc["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "( ?\\p{L}+";
-  CHECK_THAT(LoadError(doc), Catch::Contains("pre_tokenizer.pretokenizers[0].pattern") &&
-                                 Catch::Contains("( ?\\p{L}+"));
+  CHECK_THAT(LoadError(doc),
+             Catch::Contains("pre_tokenizer.pretokenizers[0].pattern") && Catch::Contains("( ?\\p{L}+"));
 
   doc = Tiny();
   doc["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Sideways";
