@@ -143,7 +143,10 @@ Status Regex::FindAll(std::string_view subject, std::vector<Match>& out) const {
   pcre2_match_data* md = pcre2_match_data_create_from_pattern(code, nullptr);
   if (md == nullptr) return Status::ResourceExhausted("out of memory matching a regex");
   const auto* subj = reinterpret_cast<PCRE2_SPTR>(subject.data());
+  // Oniguruma's find_iter: an empty match right where the previous match ended is skipped by stepping one
+  // character on; any other empty match is reported (it still splits the text).
   size_t pos = 0;
+  size_t last_match_end = std::string_view::npos;
   Status status;
   while (pos <= subject.size()) {
     int rc = pcre2_match(code, subj, subject.size(), pos, PCRE2_NO_UTF_CHECK, md, nullptr);
@@ -156,17 +159,14 @@ Status Regex::FindAll(std::string_view subject, std::vector<Match>& out) const {
       break;
     }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
-    size_t b = ov[0], e = ov[1];
-    if (e > b) {
-      out.push_back({b, e});
-      pos = e;
-    } else {
-      // Empty match: step over one character so the search moves on.
-      if (b >= subject.size()) break;
-      size_t next = b;
-      NextCodePoint(subject, next);
-      pos = next;
+    const size_t b = ov[0], e = std::max(ov[0], ov[1]);  // \K can put the end before the start
+    if (b == e && e == last_match_end) {
+      if (pos >= subject.size()) break;
+      NextCodePoint(subject, pos);
+      continue;
     }
+    out.push_back({b, e});
+    pos = last_match_end = e;
   }
   pcre2_match_data_free(md);
   return status;

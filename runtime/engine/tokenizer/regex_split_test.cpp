@@ -67,8 +67,12 @@ TEST_CASE("Split behaviours follow Hugging Face", "[engine][tokenizer]") {
   CHECK(Split("x", SplitBehavior::kIsolated, "abc") == V{"abc"});
 }
 
-TEST_CASE("empty matches move the search on by one character", "[engine][tokenizer]") {
-  CHECK(Split("x*", SplitBehavior::kIsolated, "axxb\xC3\xA9") == V{"a", "xx", "b\xC3\xA9"});
+TEST_CASE("empty matches split the text as Oniguruma's find_iter reports them", "[engine][tokenizer]") {
+  // x* matches empty at 0, "xx" at 1, skips the empty match at 3 (where "xx" ended), then matches empty at 4 and 6.
+  CHECK(Split("x*", SplitBehavior::kIsolated, "axxb\xC3\xA9") == V{"a", "xx", "b", "\xC3\xA9"});
+  CHECK(Split(R"(\b)", SplitBehavior::kIsolated, "ab cd") == V{"ab", " ", "cd"});
+  CHECK(Split(R"(\b)", SplitBehavior::kRemoved, "ab cd") == V{"ab", " ", "cd"});
+  CHECK(Split("(?=c)", SplitBehavior::kMergedWithNext, "abcabc") == V{"ab", "cab", "c"});
   auto lit = Regex::Compile("a.b", /*literal=*/true);
   REQUIRE(lit.ok());
   std::vector<std::string_view> pieces;

@@ -68,8 +68,8 @@ class Regex {
     size_t begin;
     size_t end;
   };
-  // Every non-overlapping, non-empty match in `subject` (well-formed UTF-8), left to right; an empty match moves the
-  // search on by one character, as Oniguruma's find_iter does.
+  // Every non-overlapping match in `subject` (well-formed UTF-8), left to right, as Oniguruma's find_iter gives
+  // them: empty matches are included, except one right where the previous match ended.
   Status FindAll(std::string_view subject, std::vector<Match>& out) const;
 
  private:
