@@ -4,12 +4,16 @@
 
 namespace warden::cli {
 
-void RegisterModelInfo(CLI::App& group, CliContext& ctx);    // model_info_cmd.cpp
-void RegisterModelLogits(CLI::App& group, CliContext& ctx);  // model_logits_cmd.cpp
+void RegisterModelInfo(CLI::App& group, CliContext& ctx);        // model_info_cmd.cpp
+void RegisterModelLogits(CLI::App& group, CliContext& ctx);      // model_logits_cmd.cpp
+void RegisterModelTokenize(CLI::App& group, CliContext& ctx);    // model_tokenize_cmd.cpp
+void RegisterModelDetokenize(CLI::App& group, CliContext& ctx);  // model_detokenize_cmd.cpp
 
 void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
   RegisterModelInfo(model, ctx);
   RegisterModelLogits(model, ctx);
+  RegisterModelTokenize(model, ctx);
+  RegisterModelDetokenize(model, ctx);
 }
 
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {

