@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Encode throughput of Warden's tokenizer against the JS peer @lenml/tokenizers (a transformers.js fork) on the same
-# texts, in the same run, both pinned to one core when taskset exists. Needs scripts/fetch-test-data and node.
+# texts, in the same run, both pinned to one core when taskset exists. Both measure process CPU time, so other jobs
+# on a shared machine do not skew the ratio. Needs scripts/fetch-test-data and node.
 #   bench/engine/tokenizer_vs_js.sh            (builds build-bench/ with -DWARDEN_BENCH=ON when needed)
 # Env: WARDEN_CACHE_DIR, WARDEN_SHARED_DIR (default ../shared), BENCH_BUILD_DIR (default build-bench).
 set -euo pipefail
@@ -31,7 +32,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 cat > "$tmp/peer.js" <<'JS'
-// Same protocol as warden_tokenizer_bench: "<name> <bytes> <tokens> <MB/s cold> <MB/s warm>".
+// Same protocol as warden_tokenizer_bench: "<name> <bytes> <tokens> <MB/s cold> <MB/s warm>", in process CPU time.
 const fs = require("fs");
 const path = require("path");
 const [modules, dir, ...names] = process.argv.slice(2);
@@ -46,15 +47,16 @@ for (const name of names) {
   const bytes = Buffer.byteLength(text, "utf8");
   const tok = load();
   const enc = () => tok.encode(text, { add_special_tokens: false });
-  let t = process.hrtime.bigint();
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  let t = cpu();
   const ids = enc();
-  const cold = Number(process.hrtime.bigint() - t) / 1e9;
+  const cold = cpu() - t;
   let reps = 0, elapsed = 0;
-  t = process.hrtime.bigint();
+  t = cpu();
   while (elapsed < 1.0 || reps < 3) {
     enc();
     reps++;
-    elapsed = Number(process.hrtime.bigint() - t) / 1e9;
+    elapsed = cpu() - t;
   }
   console.log(`${name} ${bytes} ${ids.length} ${(bytes / 1e6 / cold).toFixed(2)} ${(bytes / 1e6 * reps / elapsed).toFixed(2)}`);
 }
@@ -66,7 +68,7 @@ names=$(awk '{print $1}' <<<"$ours")
 peer=$("${pin[@]}" node "$tmp/peer.js" "$modules" "$tmp" $names)
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-echo "machine: $(uname -m), nproc $(nproc), CPU: ${cpu:-unknown}; node $(node --version); pinned: ${pin[*]:-no}"
+echo "machine: $(uname -m), nproc $(nproc), CPU: ${cpu:-unknown}; node $(node --version); pinned: ${pin[*]:-no}; MB/s per CPU second"
 printf '%-12s %10s %12s %12s %8s %12s %12s %s\n' workload bytes "ours MB/s" "peer MB/s" ratio "ours cold" "peer cold" ids
 join <(sort <<<"$ours") <(sort <<<"$peer") | while read -r name bytes ot oc ow pb pt pc pw; do
   ratio=$(awk -v a="$ow" -v b="$pw" 'BEGIN { printf "%.2fx", a / b }')

@@ -143,7 +143,7 @@ class BpeModel {
     std::unordered_map<std::string, std::vector<int32_t>, WordHash, std::equal_to<>> words;
   };
   static constexpr size_t kCacheShards = 32;
-  static constexpr size_t kCacheShardCapacity = 4096;
+  static constexpr size_t kCacheShardCapacity = 1024;  // 32k words in all, a few MB at most
   static constexpr size_t kCacheMaxWordBytes = 48;
   std::unique_ptr<CacheShard[]> cache_;
 };

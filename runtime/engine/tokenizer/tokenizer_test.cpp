@@ -117,6 +117,35 @@ TEST_CASE("tiny: long words merge the same as a naive rescan would", "[engine][t
   CHECK(Enc(t, "xyz") == Enc(t, "xyz"));
 }
 
+TEST_CASE("tiny: the word cache overflowing never changes results", "[engine][tokenizer]") {
+  auto t = Load(Tiny());
+  // 50k distinct words overflow the bounded cache several times over.
+  const std::string letters = "abcxyz";
+  std::string text;
+  std::vector<std::string> words;
+  for (int i = 0; i < 50000; ++i) {
+    std::string w = " ";
+    for (int k = i, d = 0; d < 7; ++d, k /= 6) w += letters[static_cast<size_t>(k % 6)];
+    words.push_back(w);
+    text += w;
+  }
+  const auto all = Enc(t, text);
+  CHECK(Enc(t, text) == all);
+  auto fresh = Load(Tiny());
+  std::vector<int32_t> joined;
+  for (size_t i = 0; i < words.size(); i += 997) {
+    auto ids = Enc(fresh, words[i]);
+    joined.insert(joined.end(), ids.begin(), ids.end());
+  }
+  std::vector<int32_t> sampled;
+  for (size_t i = 0; i < words.size(); i += 997) {
+    auto ids = Enc(t, words[i]);
+    sampled.insert(sampled.end(), ids.begin(), ids.end());
+  }
+  CHECK(sampled == joined);
+  CHECK(all.size() > words.size());
+}
+
 TEST_CASE("tiny: added tokens are split first, longest match first", "[engine][tokenizer]") {
   auto t = Load(Tiny());
   CHECK(Enc(t, "<s>xy") == std::vector<int32_t>{303, B('y')});
