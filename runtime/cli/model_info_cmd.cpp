@@ -175,6 +175,14 @@ std::string ToText(const engine::ModelInfo& info, const engine::ModelFiles& mode
       << (name == "other" ? std::string("-") : std::to_string(fs.linears)) << std::setw(16) << HumanCount(fs.parameters)
       << std::setw(14) << HumanBytes(fs.bytes) << "\n";
   }
+  std::set<std::string> plain_dtypes;
+  for (const auto& l : model.linears())
+    if (l.format == engine::LinearFormat::kBF16) plain_dtypes.insert(std::string(engine::DTypeName(l.weight->dtype)));
+  if (!plain_dtypes.empty() && plain_dtypes != std::set<std::string>{"BF16"}) {
+    t << "  (BF16 = unquantised; stored as";
+    for (const auto& d : plain_dtypes) t << " " << d;
+    t << ")\n";
+  }
   const auto& m = info.memory;
   t << "\nMemory for " << m.context_tokens << " tokens of context (one sequence)\n";
   t << "  weights         " << HumanBytes(m.weight_bytes) << "\n";
