@@ -84,8 +84,9 @@ int main() {
     }
   });
   std::vector<Row> rows;
-  for (auto [name, lin] : {std::pair{"NVFP4 4096x4096 by row", &nv}, {"FP8 4096x4096 by row", &f8},
-                           {"BF16 4096x4096 by row", &b16}}) {
+  for (auto [name, linear] : {std::pair{"NVFP4 4096x4096 by row", &nv}, {"FP8 4096x4096 by row", &f8},
+                              {"BF16 4096x4096 by row", &b16}}) {
+    const ResolvedLinear* lin = linear;  // clang 14 cannot capture structured bindings
     double t = BestSeconds([&] {
       for (int64_t r = 0; r < kOut; ++r) {
         (void)DequantizeRows(*lin, r, r + 1, &row);
