@@ -325,8 +325,17 @@ TEST_CASE("quantisation declarations that contradict the tensors are refused", "
   SECTION("KV scales are accepted") {
     RewriteModelSafetensors(mixed, [](StTensor&) { return true; },
                             {{"model.language_model.layers.3.self_attn.k_proj.k_scale", "F32", {}, F32Bytes({1.0f})},
-                             {"model.language_model.layers.3.self_attn.v_proj.v_scale", "F32", {}, F32Bytes({1.0f})}});
-    CHECK(LoadStatus(mixed).ok());
+                             {"model.language_model.layers.7.self_attn.v_scale", "F32", {}, F32Bytes({2.0f})}});
+    auto m = ModelFiles::Load(mixed);
+    REQUIRE(m.ok());
+    const ResolvedLinear* k3 = m->FindLinear("model.language_model.layers.3.self_attn.k_proj");
+    const ResolvedLinear* v7 = m->FindLinear("model.language_model.layers.7.self_attn.v_proj");
+    REQUIRE(k3->kv_scale != nullptr);
+    CHECK(k3->kv_scale->name == "model.language_model.layers.3.self_attn.k_proj.k_scale");
+    REQUIRE(v7->kv_scale != nullptr);
+    CHECK(ToFloat(*v7->kv_scale) == std::vector<float>{2.0f});
+    CHECK(m->FindLinear("model.language_model.layers.3.self_attn.v_proj")->kv_scale == nullptr);  // means 1.0
+    CHECK(m->FindLinear("model.language_model.layers.3.self_attn.q_proj")->kv_scale == nullptr);
   }
 }
 
