@@ -361,3 +361,19 @@ TEST_CASE("a sharded copy loads the same as the single file", "[engine][weights]
   CHECK(a.parameters == b.parameters);
   CHECK(b.num_shards == 3);
 }
+
+TEST_CASE("config.json's quantization_config alone resolves the same formats", "[engine][weights]") {
+  for (const char* rel : {"qwen3_5-tiny-a/model-nvfp4", "qwen3_5-tiny-c/model-mixed", "qwen3_5-tiny-c/model-nvfp4"}) {
+    INFO(rel);
+    TempDir tmp;
+    CopyFolder(Fixture(rel), tmp.path());
+    std::filesystem::remove(tmp.path() / "hf_quant_config.json");
+    auto alone = ModelFiles::Load(tmp.path());
+    REQUIRE(alone.ok());
+    CHECK_THAT(alone->quant().source, Catch::EndsWith("config.json"));
+    auto both = ModelFiles::Load(Fixture(rel));
+    REQUIRE(both.ok());
+    CHECK(Summarize(*alone, 1).linear_formats == Summarize(*both, 1).linear_formats);
+    CHECK(alone->quant().is_kv_cache_fp8() == both->quant().is_kv_cache_fp8());
+  }
+}
