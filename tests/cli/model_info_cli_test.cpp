@@ -66,10 +66,16 @@ TEST_CASE("model info --json on every fixture folder", "[cli][model]") {
     for (const auto& [k, v] : doc["formats"].items()) bytes += v["bytes"].get<uint64_t>();
     CHECK(bytes == doc["checkpoint"]["bytes"].get<uint64_t>());
   }
+  auto plain = RunWarden({"--json", "model", "info", Fx("qwen3_5-tiny-c/model")});
+  REQUIRE(plain.exit_code == 0);
+  auto pdoc = nlohmann::json::parse(plain.out);
+  CHECK(pdoc["generation_config"]["eos_token_id"].empty());  // the fixture's generation_config.json has none
+  CHECK(pdoc["preprocessor_config"].is_null());
   auto r = RunWarden({"model", "info", Fx("qwen3_5-tiny-c/model-nvfp4"), "--json", "--context", "0"});
   REQUIRE(r.exit_code == 0);
   auto doc = nlohmann::json::parse(r.out);
   CHECK(doc["quantization"]["quant_algo"] == "NVFP4");
+  CHECK(doc["generation_config"].is_null());
   CHECK(doc["quantization"]["kv_cache_quant_algo"].is_null());
   CHECK(doc["memory"]["kv_cache_bytes"] == 0);
   CHECK(doc["memory"]["kv_dtype"] == "bfloat16");
