@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -95,6 +96,30 @@ std::map<std::string, std::vector<std::string>> GroupLinears(
   return out;
 }
 
+template <typename T>
+nlohmann::json Opt(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json GenerationJson(const engine::ModelFiles& model) {
+  if (!model.generation_config()) return nullptr;
+  const auto& g = *model.generation_config();
+  return {{"eos_token_id", g.eos_token_id}, {"bos_token_id", Opt(g.bos_token_id)},
+          {"pad_token_id", Opt(g.pad_token_id)}, {"do_sample", Opt(g.do_sample)},
+          {"temperature", Opt(g.temperature)}, {"top_p", Opt(g.top_p)}, {"top_k", Opt(g.top_k)},
+          {"min_p", Opt(g.min_p)}, {"repetition_penalty", Opt(g.repetition_penalty)},
+          {"presence_penalty", Opt(g.presence_penalty)}, {"max_new_tokens", Opt(g.max_new_tokens)}};
+}
+
+nlohmann::json PreprocessorJson(const engine::ModelFiles& model) {
+  if (!model.preprocessor_config()) return nullptr;
+  const auto& p = *model.preprocessor_config();
+  return {{"patch_size", p.patch_size}, {"temporal_patch_size", p.temporal_patch_size},
+          {"merge_size", p.merge_size},  {"image_mean", p.image_mean},
+          {"image_std", p.image_std},    {"min_pixels", p.min_pixels},
+          {"max_pixels", p.max_pixels}};
+}
+
 nlohmann::json ToJson(const engine::ModelInfo& info, const engine::ModelFiles& model) {
   nlohmann::json formats = nlohmann::json::object();
   for (const auto& [name, fs] : info.formats)
@@ -137,7 +162,9 @@ nlohmann::json ToJson(const engine::ModelInfo& info, const engine::ModelFiles& m
             {"kv_cache_bytes", m.kv_cache_bytes},
             {"deltanet_state_bytes", m.deltanet_state_bytes},
             {"total_bytes", m.total_bytes}}},
-          {"linears", linears}};
+          {"linears", linears},
+          {"generation_config", GenerationJson(model)},
+          {"preprocessor_config", PreprocessorJson(model)}};
 }
 
 std::string ToText(const engine::ModelInfo& info, const engine::ModelFiles& model) {
@@ -158,6 +185,19 @@ std::string ToText(const engine::ModelInfo& info, const engine::ModelFiles& mode
     t << "  vision         none\n";
   }
   t << "  mtp            " << (info.has_mtp ? "present" : "absent") << "\n";
+  if (const auto& g = model.generation_config()) {
+    t << "  generation     eos";
+    if (g->eos_token_id.empty()) t << " (none)";
+    for (int64_t id : g->eos_token_id) t << " " << id;
+    if (g->temperature) t << ", temperature " << *g->temperature;
+    if (g->top_p) t << ", top_p " << *g->top_p;
+    if (g->top_k) t << ", top_k " << *g->top_k;
+    t << "\n";
+  }
+  if (const auto& p = model.preprocessor_config()) {
+    t << "  images         patch " << p->patch_size << ", merge " << p->merge_size << ", temporal "
+      << p->temporal_patch_size << ", pixels " << p->min_pixels << "-" << p->max_pixels << "\n";
+  }
   t << "  quantisation   " << (info.quant_algo.empty() ? std::string("none") : info.quant_algo);
   if (!info.quant_source.empty()) t << " (from " << info.quant_source << ")";
   t << ", KV cache " << (info.kv_cache_quant_algo.empty() ? info.dtype : info.kv_cache_quant_algo) << "\n";
@@ -174,6 +214,14 @@ std::string ToText(const engine::ModelInfo& info, const engine::ModelFiles& mode
     t << "  " << std::left << std::setw(13) << name << std::right << std::setw(8)
       << (name == "other" ? std::string("-") : std::to_string(fs.linears)) << std::setw(16) << HumanCount(fs.parameters)
       << std::setw(14) << HumanBytes(fs.bytes) << "\n";
+  }
+  std::set<std::string> plain_dtypes;
+  for (const auto& l : model.linears())
+    if (l.format == engine::LinearFormat::kBF16) plain_dtypes.insert(std::string(engine::DTypeName(l.weight->dtype)));
+  if (!plain_dtypes.empty() && plain_dtypes != std::set<std::string>{"BF16"}) {
+    t << "  (BF16 = unquantised; stored as";
+    for (const auto& d : plain_dtypes) t << " " << d;
+    t << ")\n";
   }
   const auto& m = info.memory;
   t << "\nMemory for " << m.context_tokens << " tokens of context (one sequence)\n";

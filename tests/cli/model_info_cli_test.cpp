@@ -66,10 +66,16 @@ TEST_CASE("model info --json on every fixture folder", "[cli][model]") {
     for (const auto& [k, v] : doc["formats"].items()) bytes += v["bytes"].get<uint64_t>();
     CHECK(bytes == doc["checkpoint"]["bytes"].get<uint64_t>());
   }
+  auto plain = RunWarden({"--json", "model", "info", Fx("qwen3_5-tiny-c/model")});
+  REQUIRE(plain.exit_code == 0);
+  auto pdoc = nlohmann::json::parse(plain.out);
+  CHECK(pdoc["generation_config"]["eos_token_id"].empty());  // the fixture's generation_config.json has none
+  CHECK(pdoc["preprocessor_config"].is_null());
   auto r = RunWarden({"model", "info", Fx("qwen3_5-tiny-c/model-nvfp4"), "--json", "--context", "0"});
   REQUIRE(r.exit_code == 0);
   auto doc = nlohmann::json::parse(r.out);
   CHECK(doc["quantization"]["quant_algo"] == "NVFP4");
+  CHECK(doc["generation_config"].is_null());
   CHECK(doc["quantization"]["kv_cache_quant_algo"].is_null());
   CHECK(doc["memory"]["kv_cache_bytes"] == 0);
   CHECK(doc["memory"]["kv_dtype"] == "bfloat16");
@@ -112,4 +118,38 @@ TEST_CASE("model info failures", "[cli][model]") {
   CHECK(RunWarden({"model", "info"}).exit_code == 2);
   CHECK(RunWarden({"model", "info", Fx("qwen3_5-tiny-c/model"), "--context", "-5"}).exit_code == 2);
   CHECK(RunWarden({"model", "info", Fx("qwen3_5-tiny-c/model"), "--context", "many"}).exit_code == 2);
+}
+
+TEST_CASE("model info on a sharded copy", "[cli][model]") {
+  TempDir tmp;
+  const auto dir = tmp.path() / "sharded";
+  CopyDir(SharedPath("fixtures/qwen3_5-tiny-c/model-nvfp4"), dir);
+  // Two shards written by moving tensors, through the index the way HF lays them out.
+  auto single = RunWarden({"--json", "model", "info", dir.string()});
+  REQUIRE(single.exit_code == 0);
+  auto before = nlohmann::json::parse(single.out);
+  std::filesystem::rename(dir / "model.safetensors", dir / "model-00001-of-00001.safetensors");
+  nlohmann::json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", nlohmann::json::object()}};
+  auto listing = RunWarden({"--json", "model", "info", dir.string()});
+  CHECK(listing.exit_code == 0);  // no index: every *.safetensors file is read
+  std::ifstream f(dir / "model-00001-of-00001.safetensors", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
+  auto header = nlohmann::json::parse(bytes.substr(8, n));
+  for (const auto& [name, v] : header.items())
+    if (name != "__metadata__") index["weight_map"][name] = "model-00001-of-00001.safetensors";
+  std::ofstream(dir / "model.safetensors.index.json") << index.dump();
+  auto r = RunWarden({"--json", "model", "info", dir.string()});
+  REQUIRE(r.exit_code == 0);
+  auto after = nlohmann::json::parse(r.out);
+  CHECK(after["linears"] == before["linears"]);
+  CHECK(after["checkpoint"]["shards"] == 1);
+  CHECK(r.err.empty());
+  // An index naming a shard that is not there.
+  index["weight_map"]["lm_head.weight"] = "model-00002-of-00002.safetensors";
+  std::ofstream(dir / "model.safetensors.index.json") << index.dump();
+  auto bad = RunWarden({"model", "info", dir.string()});
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.err, Catch::Contains("model-00002-of-00002.safetensors") && Catch::Contains("lm_head.weight"));
 }

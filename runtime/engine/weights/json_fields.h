@@ -34,7 +34,9 @@ class JsonFields {
   }
 
   // Integer >= min_value; absent -> `fallback` when given, else an error saying it is required.
-  Result<int64_t> Int(const std::string& key, std::optional<int64_t> fallback, int64_t min_value = 1) const {
+  // `max_value` keeps sizes sane so products of a few of them (tensor element counts) cannot overflow int64.
+  Result<int64_t> Int(const std::string& key, std::optional<int64_t> fallback, int64_t min_value = 1,
+                      int64_t max_value = int64_t{1} << 31) const {
     const nlohmann::json* j = Get(key);
     if (j == nullptr) {
       if (fallback) return *fallback;
@@ -52,6 +54,8 @@ class JsonFields {
       return Error(key, "expected an integer, got " + Short(*j));
     }
     if (v < min_value) return Error(key, "expected an integer >= " + std::to_string(min_value) + ", got " + j->dump());
+    if (v > max_value)
+      return Error(key, "value " + j->dump() + " is implausibly large (limit " + std::to_string(max_value) + ")");
     return v;
   }
   Result<std::optional<int64_t>> OptInt(const std::string& key, int64_t min_value = 0) const {

@@ -104,24 +104,24 @@ Result<TextConfig> ReadText(const nlohmann::json& j, const std::string& file, co
   WARDEN_ASSIGN_OR_RETURN(t.vocab_size, f.Int("vocab_size", std::nullopt));
   WARDEN_ASSIGN_OR_RETURN(t.hidden_size, f.Int("hidden_size", std::nullopt));
   WARDEN_ASSIGN_OR_RETURN(t.intermediate_size, f.Int("intermediate_size", std::nullopt));
-  WARDEN_ASSIGN_OR_RETURN(t.num_hidden_layers, f.Int("num_hidden_layers", std::nullopt));
-  WARDEN_ASSIGN_OR_RETURN(t.num_attention_heads, f.Int("num_attention_heads", std::nullopt));
-  WARDEN_ASSIGN_OR_RETURN(t.num_key_value_heads, f.Int("num_key_value_heads", std::nullopt));
-  WARDEN_ASSIGN_OR_RETURN(t.head_dim, f.Int("head_dim", 256));
+  WARDEN_ASSIGN_OR_RETURN(t.num_hidden_layers, f.Int("num_hidden_layers", std::nullopt, 1, 4096));
+  WARDEN_ASSIGN_OR_RETURN(t.num_attention_heads, f.Int("num_attention_heads", std::nullopt, 1, 65536));
+  WARDEN_ASSIGN_OR_RETURN(t.num_key_value_heads, f.Int("num_key_value_heads", std::nullopt, 1, 65536));
+  WARDEN_ASSIGN_OR_RETURN(t.head_dim, f.Int("head_dim", 256, 1, 65536));
   WARDEN_ASSIGN_OR_RETURN(t.hidden_act, f.String("hidden_act", std::string("silu")));
   WARDEN_ASSIGN_OR_RETURN(t.rms_norm_eps, f.Double("rms_norm_eps", 1e-6));
   WARDEN_ASSIGN_OR_RETURN(t.attention_bias, f.Bool("attention_bias", false));
   WARDEN_ASSIGN_OR_RETURN(t.attn_output_gate, f.Bool("attn_output_gate", true));
   WARDEN_ASSIGN_OR_RETURN(t.max_position_embeddings, f.Int("max_position_embeddings", 32768));
   WARDEN_ASSIGN_OR_RETURN(t.tie_word_embeddings, f.Bool("tie_word_embeddings", false));
-  WARDEN_ASSIGN_OR_RETURN(t.full_attention_interval, f.Int("full_attention_interval", 4));
-  WARDEN_ASSIGN_OR_RETURN(t.linear_num_key_heads, f.Int("linear_num_key_heads", 16));
-  WARDEN_ASSIGN_OR_RETURN(t.linear_num_value_heads, f.Int("linear_num_value_heads", 32));
-  WARDEN_ASSIGN_OR_RETURN(t.linear_key_head_dim, f.Int("linear_key_head_dim", 128));
-  WARDEN_ASSIGN_OR_RETURN(t.linear_value_head_dim, f.Int("linear_value_head_dim", 128));
-  WARDEN_ASSIGN_OR_RETURN(t.linear_conv_kernel_dim, f.Int("linear_conv_kernel_dim", 4));
+  WARDEN_ASSIGN_OR_RETURN(t.full_attention_interval, f.Int("full_attention_interval", 4, 1, 4096));
+  WARDEN_ASSIGN_OR_RETURN(t.linear_num_key_heads, f.Int("linear_num_key_heads", 16, 1, 65536));
+  WARDEN_ASSIGN_OR_RETURN(t.linear_num_value_heads, f.Int("linear_num_value_heads", 32, 1, 65536));
+  WARDEN_ASSIGN_OR_RETURN(t.linear_key_head_dim, f.Int("linear_key_head_dim", 128, 1, 65536));
+  WARDEN_ASSIGN_OR_RETURN(t.linear_value_head_dim, f.Int("linear_value_head_dim", 128, 1, 65536));
+  WARDEN_ASSIGN_OR_RETURN(t.linear_conv_kernel_dim, f.Int("linear_conv_kernel_dim", 4, 1, 1024));
   WARDEN_ASSIGN_OR_RETURN(t.mamba_ssm_dtype, f.String("mamba_ssm_dtype", std::string("float32")));
-  WARDEN_ASSIGN_OR_RETURN(t.mtp_num_hidden_layers, f.Int("mtp_num_hidden_layers", 0, 0));
+  WARDEN_ASSIGN_OR_RETURN(t.mtp_num_hidden_layers, f.Int("mtp_num_hidden_layers", 0, 0, 64));
   WARDEN_ASSIGN_OR_RETURN(t.mtp_use_dedicated_embeddings, f.Bool("mtp_use_dedicated_embeddings", false));
   WARDEN_ASSIGN_OR_RETURN(t.bos_token_id, f.OptInt("bos_token_id"));
   WARDEN_ASSIGN_OR_RETURN(t.pad_token_id, f.OptInt("pad_token_id"));
@@ -178,15 +178,15 @@ Result<VisionConfig> ReadVision(const nlohmann::json& j, const std::string& file
   // Early Qwen3.5 files write "qwen3_5" here; transformers remaps it.
   if (v.model_type != "qwen3_5_vision" && v.model_type != "qwen3_5")
     return f.Error("model_type", "expected \"qwen3_5_vision\", got \"" + v.model_type + "\"");
-  WARDEN_ASSIGN_OR_RETURN(v.depth, f.Int("depth", 27, 0));
+  WARDEN_ASSIGN_OR_RETURN(v.depth, f.Int("depth", 27, 0, 1024));
   WARDEN_ASSIGN_OR_RETURN(v.hidden_size, f.Int("hidden_size", 1152));
   WARDEN_ASSIGN_OR_RETURN(v.hidden_act, f.String("hidden_act", std::string("gelu_pytorch_tanh")));
   WARDEN_ASSIGN_OR_RETURN(v.intermediate_size, f.Int("intermediate_size", 4304));
-  WARDEN_ASSIGN_OR_RETURN(v.num_heads, f.Int("num_heads", 16));
-  WARDEN_ASSIGN_OR_RETURN(v.in_channels, f.Int("in_channels", 3));
-  WARDEN_ASSIGN_OR_RETURN(v.patch_size, f.Int("patch_size", 16));
-  WARDEN_ASSIGN_OR_RETURN(v.spatial_merge_size, f.Int("spatial_merge_size", 2));
-  WARDEN_ASSIGN_OR_RETURN(v.temporal_patch_size, f.Int("temporal_patch_size", 2));
+  WARDEN_ASSIGN_OR_RETURN(v.num_heads, f.Int("num_heads", 16, 1, 65536));
+  WARDEN_ASSIGN_OR_RETURN(v.in_channels, f.Int("in_channels", 3, 1, 16));
+  WARDEN_ASSIGN_OR_RETURN(v.patch_size, f.Int("patch_size", 16, 1, 1024));
+  WARDEN_ASSIGN_OR_RETURN(v.spatial_merge_size, f.Int("spatial_merge_size", 2, 1, 16));
+  WARDEN_ASSIGN_OR_RETURN(v.temporal_patch_size, f.Int("temporal_patch_size", 2, 1, 16));
   WARDEN_ASSIGN_OR_RETURN(v.out_hidden_size, f.Int("out_hidden_size", 3584));
   WARDEN_ASSIGN_OR_RETURN(v.num_position_embeddings, f.Int("num_position_embeddings", 2304));
   if (const nlohmann::json* rp = f.Get("rope_parameters"); rp != nullptr && rp->is_object()) {

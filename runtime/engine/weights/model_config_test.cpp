@@ -243,6 +243,10 @@ TEST_CASE("bad configs fail naming the field", "[engine][weights]") {
     j["text_config"]["num_hidden_layers"] = 0;
     ExpectBad(j, "text_config.num_hidden_layers", ">= 1");
   }
+  SECTION("implausibly large sizes") {
+    j["text_config"]["num_hidden_layers"] = 100000000;
+    ExpectBad(j, "text_config.num_hidden_layers", "implausibly large");
+  }
   SECTION("missing required field") {
     j["text_config"].erase("vocab_size");
     ExpectBad(j, "text_config.vocab_size", "required");

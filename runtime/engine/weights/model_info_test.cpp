@@ -325,8 +325,17 @@ TEST_CASE("quantisation declarations that contradict the tensors are refused", "
   SECTION("KV scales are accepted") {
     RewriteModelSafetensors(mixed, [](StTensor&) { return true; },
                             {{"model.language_model.layers.3.self_attn.k_proj.k_scale", "F32", {}, F32Bytes({1.0f})},
-                             {"model.language_model.layers.3.self_attn.v_proj.v_scale", "F32", {}, F32Bytes({1.0f})}});
-    CHECK(LoadStatus(mixed).ok());
+                             {"model.language_model.layers.7.self_attn.v_scale", "F32", {}, F32Bytes({2.0f})}});
+    auto m = ModelFiles::Load(mixed);
+    REQUIRE(m.ok());
+    const ResolvedLinear* k3 = m->FindLinear("model.language_model.layers.3.self_attn.k_proj");
+    const ResolvedLinear* v7 = m->FindLinear("model.language_model.layers.7.self_attn.v_proj");
+    REQUIRE(k3->kv_scale != nullptr);
+    CHECK(k3->kv_scale->name == "model.language_model.layers.3.self_attn.k_proj.k_scale");
+    REQUIRE(v7->kv_scale != nullptr);
+    CHECK(ToFloat(*v7->kv_scale) == std::vector<float>{2.0f});
+    CHECK(m->FindLinear("model.language_model.layers.3.self_attn.v_proj")->kv_scale == nullptr);  // means 1.0
+    CHECK(m->FindLinear("model.language_model.layers.3.self_attn.q_proj")->kv_scale == nullptr);
   }
 }
 
@@ -351,4 +360,20 @@ TEST_CASE("a sharded copy loads the same as the single file", "[engine][weights]
   CHECK(a.linear_formats == b.linear_formats);
   CHECK(a.parameters == b.parameters);
   CHECK(b.num_shards == 3);
+}
+
+TEST_CASE("config.json's quantization_config alone resolves the same formats", "[engine][weights]") {
+  for (const char* rel : {"qwen3_5-tiny-a/model-nvfp4", "qwen3_5-tiny-c/model-mixed", "qwen3_5-tiny-c/model-nvfp4"}) {
+    INFO(rel);
+    TempDir tmp;
+    CopyFolder(Fixture(rel), tmp.path());
+    std::filesystem::remove(tmp.path() / "hf_quant_config.json");
+    auto alone = ModelFiles::Load(tmp.path());
+    REQUIRE(alone.ok());
+    CHECK_THAT(alone->quant().source, Catch::EndsWith("config.json"));
+    auto both = ModelFiles::Load(Fixture(rel));
+    REQUIRE(both.ok());
+    CHECK(Summarize(*alone, 1).linear_formats == Summarize(*both, 1).linear_formats);
+    CHECK(alone->quant().is_kv_cache_fp8() == both->quant().is_kv_cache_fp8());
+  }
 }

@@ -384,7 +384,12 @@ Result<std::vector<ResolvedLinear>> ResolveLinears(const std::vector<LinearSpec>
     const TensorView* ws2 = find(m + ".weight_scale_2");
     const TensorView* is = find(m + ".input_scale");
     for (const char* kv : {".k_scale", ".v_scale"}) {
-      if (const TensorView* t = find(m + kv)) WARDEN_RETURN_IF_ERROR(CheckScaleScalar(*t));
+      const bool mine = m.size() > 7 && m.compare(m.size() - 7, 7, std::string(".") + kv[1] + "_proj") == 0;
+      const TensorView* t = find(m + kv);
+      if (t == nullptr && mine) t = find(m.substr(0, m.size() - 7) + kv);  // "<self_attn>.k_scale" spelling
+      if (t == nullptr) continue;
+      WARDEN_RETURN_IF_ERROR(CheckScaleScalar(*t));
+      if (mine) r.kv_scale = t;
     }
     if (r.weight == nullptr) {
       report->missing.push_back(m + ".weight " + ShapeToString({out_f, in_f}));

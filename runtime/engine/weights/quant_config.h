@@ -70,6 +70,9 @@ struct ResolvedLinear {
   const TensorView* weight_scale_2 = nullptr;  // NVFP4 global scale, F32 scalar
   const TensorView* input_scale = nullptr;     // FP8 and NVFP4 (W4A4); nullptr for W4A16_NVFP4
   const TensorView* bias = nullptr;
+  // FP8 KV-cache scale of a k_proj / v_proj (`<k_proj>.k_scale` or `<self_attn>.k_scale`, likewise v): F32 scalar;
+  // nullptr means 1.0 (ModelOpt's constant-amax recipe may omit it; docs/model.md §5.2).
+  const TensorView* kv_scale = nullptr;
 
   uint64_t storage_bytes() const;  // weight + scales (+ bias) as stored
 };

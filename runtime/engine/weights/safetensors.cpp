@@ -18,6 +18,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_set>
 
 #include "runtime/base/file_util.h"
 
@@ -103,6 +104,46 @@ std::string JsonPreview(const nlohmann::json& j) {
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }
+
+// Records the keys of the top-level object and the first repeated one; builds nothing else.
+struct TopLevelKeyScan : nlohmann::json_sax<nlohmann::json> {
+  int depth = 0;
+  std::unordered_set<std::string> seen;
+  std::string duplicate;
+  std::string error;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    ++depth;
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (depth == 1 && !seen.insert(k).second && duplicate.empty()) duplicate = k;
+    return true;
+  }
+  bool end_object() override {
+    --depth;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++depth;
+    return true;
+  }
+  bool end_array() override {
+    --depth;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    error = e.what();
+    return false;
+  }
+};
 
 Status Bad(const std::string& label, const std::string& msg) {
   return Status::Corruption(label + ": " + msg);
@@ -207,24 +248,19 @@ Result<SafetensorsFile> SafetensorsFile::Build(std::unique_ptr<detail::Mapping> 
   const size_t data_size = file_size - data_begin;
   std::string_view header_text(reinterpret_cast<const char*>(base + 8), static_cast<size_t>(header_len));
 
-  // nlohmann keeps the last of duplicate keys silently, so duplicates are caught while parsing.
-  std::set<std::string> seen_keys;
-  std::string duplicate;
+  // nlohmann keeps the last of duplicate keys silently, so a SAX pass finds them first. (Its callback parser
+  // would too, but costs ~9x a plain parse on a 27B index-sized header; SAX + plain is ~1.3x.)
+  TopLevelKeyScan scan;
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(
-        header_text,
-        [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-          if (depth == 1 && event == nlohmann::json::parse_event_t::key && parsed.is_string()) {
-            const auto& k = parsed.get_ref<const std::string&>();
-            if (!seen_keys.insert(k).second && duplicate.empty()) duplicate = k;
-          }
-          return true;
-        });
+    if (!nlohmann::json::sax_parse(header_text, &scan)) {
+      return Bad(label, "header is not valid JSON: " + scan.error);
+    }
+    if (!scan.duplicate.empty()) return BadTensor(label, scan.duplicate, "name appears twice in the header");
+    header = nlohmann::json::parse(header_text);
   } catch (const nlohmann::json::exception& e) {
     return Bad(label, std::string("header is not valid JSON: ") + e.what());
   }
-  if (!duplicate.empty()) return BadTensor(label, duplicate, "name appears twice in the header");
   if (!header.is_object()) return Bad(label, "header is not a JSON object");
 
   SafetensorsFile file;
