@@ -137,6 +137,7 @@ struct Val {
   bool plain_number = false;   // an int/float/complex constant, possibly parenthesized (operand of unary +/-)
   bool signed_number = false;  // plain_number or a unary +/- applied to one (left side of `a + bj`)
   std::string int_text;        // decimal digits (with sign) of an int, for dict keys beyond 64 bits
+  bool not_json = false;       // holds something json.dumps rejects (set, bytes, complex, ...)
 };
 
 class LiteralParser {
@@ -152,7 +153,7 @@ class LiteralParser {
     Val v;
     if (!ParseTopExpression(&v)) return result;
     if (!SkipTrailing()) return result;
-    if (not_json_) {
+    if (v.not_json) {
       result.status = LiteralStatus::kNotJson;
       return result;
     }
@@ -181,6 +182,12 @@ class LiteralParser {
         while (!AtEnd() && !IsNewline(Peek())) ++pos_;
       }
       if (!AtEnd() && IsNewline(Peek())) {
+        ConsumeNewline();
+        first_line = false;
+        continue;
+      }
+      if (Peek() == '\\' && pos_ + 1 < s_.size() && IsNewline(s_[pos_ + 1])) {
+        ++pos_;  // a continuation before anything: the next line's indentation still counts
         ConsumeNewline();
         first_line = false;
         continue;
@@ -243,6 +250,7 @@ class LiteralParser {
     tuple.kind = Kind::kTuple;
     tuple.json = Json::array();
     tuple.hashable = first.hashable;
+    tuple.not_json = first.not_json;
     tuple.json.push_back(std::move(first.json));
     while (Peek() == ',') {
       ++pos_;
@@ -251,6 +259,7 @@ class LiteralParser {
       Val v;
       if (!ParseElement(&v)) return false;
       tuple.hashable = tuple.hashable && v.hashable;
+      tuple.not_json = tuple.not_json || v.not_json;
       tuple.json.push_back(std::move(v.json));
       if (!SkipSpace()) return false;
     }
@@ -284,7 +293,7 @@ class LiteralParser {
       if (!left_real || !right.plain_number || right.kind != Kind::kComplex) return false;
       Val result;
       result.kind = Kind::kComplex;
-      not_json_ = true;
+      result.not_json = true;
       if (!SkipSpace()) return false;
       if (Peek() == '+' || Peek() == '-') return false;  // (a + bj) + c: the left side is no longer a number
       *out = std::move(result);
@@ -332,7 +341,7 @@ class LiteralParser {
     if (c == '.' && Peek(1) == '.' && Peek(2) == '.') {
       pos_ += 3;
       out->kind = Kind::kEllipsis;
-      not_json_ = true;
+      out->not_json = true;
       return true;
     }
     if ((c >= '0' && c <= '9') || (c == '.' && Peek(1) >= '0' && Peek(1) <= '9')) return ParseNumber(out);
@@ -362,7 +371,7 @@ class LiteralParser {
       --depth_;
       out->kind = Kind::kSet;
       out->hashable = false;
-      not_json_ = true;
+      out->not_json = true;
       return true;
     }
     return false;
@@ -389,6 +398,7 @@ class LiteralParser {
     out->kind = Kind::kTuple;
     out->json = Json::array();
     out->hashable = first.hashable;
+    out->not_json = first.not_json;
     out->json.push_back(std::move(first.json));
     return ParseSequenceRest(')', out);
   }
@@ -405,6 +415,7 @@ class LiteralParser {
       Val v;
       if (!ParseElement(&v)) return false;
       out->hashable = out->hashable && v.hashable;
+      out->not_json = out->not_json || v.not_json;
       if (out->kind == Kind::kSet && !v.hashable) return false;  // TypeError: unhashable type
       out->json.push_back(std::move(v.json));
     }
@@ -425,6 +436,7 @@ class LiteralParser {
     }
     Val first;
     if (!ParseElement(&first)) return false;
+    out->not_json = first.not_json;
     out->json.push_back(std::move(first.json));
     return ParseSequenceRest(']', out);
   }
@@ -446,13 +458,17 @@ class LiteralParser {
       out->kind = Kind::kSet;
       out->json = Json::array();
       out->hashable = false;
-      not_json_ = true;
+      out->not_json = true;
       return ParseSequenceRest('}', out);
     }
     out->kind = Kind::kDict;
     out->json = Json::object();
     out->hashable = false;
     std::unordered_map<std::string, std::string> json_key_of;  // key identity -> JSON name of the first such key
+    // Whether each entry's value is JSON-hostile, by key identity: a repeated key replaces the value, and with it
+    // the problem. Keys without an identity (NaN, tuples) can never be replaced.
+    std::unordered_map<std::string, bool> hostile_by_key;
+    bool hostile_for_good = false;
     Val key = std::move(first);
     while (true) {
       ++pos_;  // ':'
@@ -460,10 +476,14 @@ class LiteralParser {
       if (!ParseElement(&value)) return false;
       if (!key.hashable) return false;  // TypeError: unhashable type
       std::optional<std::string> id = KeyIdentity(key);
-      std::string name = JsonKeyName(key);
+      std::optional<std::string> key_name = JsonKeyName(key);
+      std::string name = key_name.value_or("");
       if (id) {
         auto [it, inserted] = json_key_of.emplace(*id, name);
         if (!inserted) name = it->second;  // Python keeps the first key object and overwrites its value
+        hostile_by_key[*id] = value.not_json || key.not_json;
+      } else {
+        hostile_for_good = hostile_for_good || !key_name || value.not_json || key.not_json;
       }
       out->json[name] = std::move(value.json);
       if (!SkipSpace()) return false;
@@ -477,6 +497,8 @@ class LiteralParser {
     }
     ++pos_;
     --depth_;
+    out->not_json = hostile_for_good;
+    for (const auto& [id, hostile] : hostile_by_key) out->not_json = out->not_json || hostile;
     return true;
   }
 
@@ -505,7 +527,7 @@ class LiteralParser {
   }
 
   // The name json.dumps gives a key: str as is, numbers as text, True/False/None as JSON words.
-  std::string JsonKeyName(const Val& k) {
+  static std::optional<std::string> JsonKeyName(const Val& k) {
     switch (k.kind) {
       case Kind::kStr:
         return k.json.get<std::string>();
@@ -518,8 +540,8 @@ class LiteralParser {
       case Kind::kFloat:
         return PythonFloatKey(k.json.get<double>());
       default:
-        not_json_ = true;  // "keys must be str, int, float, bool or None"
-        return "";
+        return std::nullopt;  // "keys must be str, int, float, bool or None"
+
     }
   }
 
@@ -566,7 +588,7 @@ class LiteralParser {
     }
     if (any_bytes) {
       out->kind = Kind::kBytes;
-      not_json_ = true;
+      out->not_json = true;
     } else {
       out->kind = Kind::kStr;
       out->json = Json(std::move(text));
@@ -760,7 +782,7 @@ class LiteralParser {
       ++pos_;
       if (!AtEnd() && IsIdentChar(Peek())) return false;
       out->kind = Kind::kComplex;
-      not_json_ = true;
+      out->not_json = true;
       return true;
     }
     if (!AtEnd() && IsIdentChar(Peek())) return false;  // "invalid decimal literal"
@@ -790,7 +812,6 @@ class LiteralParser {
   std::string_view s_;
   size_t pos_ = 0;
   int depth_ = 0;
-  bool not_json_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -245,7 +245,8 @@ void StreamingOutputParser::AdvanceContent(StreamDelta* out) {
     }
     size_t rest = detail::SkipPythonSpace(text, at + detail::kToolCallClose.size());
     std::string_view tail = text.substr(rest);
-    if (tail.empty() || IsIncompleteUtf8(text, rest) || IsPrefixOf(tail, detail::kToolCallOpen)) {
+    bool partial_open = tail.size() < detail::kToolCallOpen.size() && IsPrefixOf(tail, detail::kToolCallOpen);
+    if (tail.empty() || IsIncompleteUtf8(text, rest) || partial_open) {
       close_scan_ = at;  // end of text or the next `<tool_call>` may still come
       return;
     }
