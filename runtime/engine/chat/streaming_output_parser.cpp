@@ -96,6 +96,7 @@ size_t StreamingOutputParser::SafeEnd(std::initializer_list<std::string_view> ta
   size_t end = text_.size();
   std::string_view text(text_);
   for (std::string_view tag : tags) {
+    if (tag.empty()) continue;  // a tag no longer looked for
     for (size_t k = std::min(tag.size() - 1, text.size()); k > 0; --k) {
       if (text.substr(text.size() - k) == tag.substr(0, k)) {
         end = std::min(end, text.size() - k);

@@ -1,6 +1,7 @@
 // Tests of StreamingOutputParser: for any chunking the final result equals ParseModelOutput on the whole text, and
 // the deltas spell out that result (or consistent() says they could not, in the documented retroactive cases).
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
@@ -237,6 +238,33 @@ TEST_CASE("streaming a long plain text in 4-byte chunks is linear", "[engine][ch
   auto out = p.Finish(&last);
   CHECK(reasoning + last.reasoning.size() == out.reasoning->size());
   CHECK(*out.content == "\n\nDone.");
+}
+
+TEST_CASE("streaming stays linear in every phase", "[engine][chatparse][stream]") {
+  // Regression: a tag no longer looked for used to make the held-back tail scan the whole buffer per Feed.
+  std::string filler;
+  while (filler.size() < 2'000'000) filler += "plain words, no tags at all; ";
+  struct Shape {
+    std::string text;
+    bool thinking;
+    const Json* tools;
+  };
+  std::vector<Shape> shapes = {
+      {"<think>" + filler, true, &Tools()},                        // reasoning after a generated <think>
+      {"a <tool_call> mention " + filler, true, &Tools()},          // reasoning after a bare <tool_call>
+      {"</think>\n\n" + filler, true, &Tools()},                    // content with tools
+      {"</think>\n\n" + filler, true, nullptr},                     // content without tools
+      {filler, false, &Tools()},                                    // thinking off
+      {"</think>" + Call("ls") + "\n" + filler, true, &Tools()}};  // text after a call
+  for (const auto& shape : shapes) {
+    auto t0 = std::chrono::steady_clock::now();
+    StreamingOutputParser p(Options(shape.tools, shape.thinking));
+    for (size_t pos = 0; pos < shape.text.size(); pos += 4) p.Feed(std::string_view(shape.text).substr(pos, 4));
+    p.Finish();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    INFO(shape.text.substr(0, 30));
+    CHECK(seconds < 20.0);  // linear: well under a second; quadratic: hours
+  }
 }
 
 TEST_CASE("streaming random outputs built from protocol pieces", "[engine][chatparse][stream]") {
