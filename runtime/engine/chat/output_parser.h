@@ -5,7 +5,7 @@
 // whose final result always equals the whole-text parse, whatever the chunking.
 #pragma once
 
-#include <initializer_list>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -78,59 +78,23 @@ struct StreamDelta {
 class StreamingOutputParser {
  public:
   explicit StreamingOutputParser(const ParseOptions& options);
+  ~StreamingOutputParser();
+  StreamingOutputParser(StreamingOutputParser&&) noexcept;
+  StreamingOutputParser& operator=(StreamingOutputParser&&) noexcept;
 
   StreamDelta Feed(std::string_view delta);
   // Ends the stream. `last` (optional) receives what was held back, when the deltas are still consistent with
-  // the final result. Finish may be called once.
+  // the final result. Calling Finish again returns the same result and leaves `last` alone.
   ParsedOutput Finish(StreamDelta* last = nullptr);
   // True while every delta returned so far is a prefix of the final result (after Finish: the deltas together
   // with `last` spell it out exactly, apart from null versus "").
-  bool consistent() const { return consistent_; }
+  bool consistent() const;
   // All text fed so far.
-  const std::string& text() const { return text_; }
+  const std::string& text() const;
 
  private:
-  enum class Phase { kReasoning, kContent };
-
-  void Advance(StreamDelta* out);
-  void AdvanceReasoning(StreamDelta* out);
-  void AdvanceContent(StreamDelta* out);
-  void EmitTo(size_t end, std::string* field, size_t* cursor);
-  size_t SafeEnd(std::initializer_list<std::string_view> tags) const;
-  void Diverge();
-  void Restart(size_t start);
-  bool HasEmitted() const;
-
-  nlohmann::ordered_json tools_;
-  ParseOptions options_;
-  bool has_tools_ = false;
-  std::string text_;
-  bool consistent_ = true;
-  bool finished_ = false;
-
-  // Where each tag first occurs (npos = not yet) and how far it has been searched for.
-  size_t think_open_ = std::string::npos, think_open_scan_ = 0;
-  size_t think_close_ = std::string::npos, think_close_scan_ = 0;
-
-  Phase phase_ = Phase::kReasoning;
-  size_t start_ = 0;           // where the text after the first `<think>` starts
-  size_t reasoning_emit_ = 0;  // reasoning bytes [start_, reasoning_emit_) have been returned
-  size_t first_tool_call_ = std::string::npos, first_tool_call_scan_ = 0;
-  bool tool_call_is_mention_ = false;  // the first `<tool_call>` was not followed by `<function`
-
-  size_t content_start_ = 0;           // content is text_[content_start_, ...)
-  bool content_provisional_ = false;   // a later `</think>` would turn this content into reasoning
-  size_t content_emit_ = 0;            // content bytes [content_start_, content_emit_) have been returned
-  size_t boundary_scan_tc_ = 0, boundary_scan_fn_ = 0;
-  size_t first_tc_in_content_ = std::string::npos, first_fn_in_content_ = std::string::npos;
-  size_t ws_scan_ = 0;                 // content before here is known to be whitespace only
-  bool content_has_text_ = false;      // content holds a non-whitespace character (so it is never nulled)
-  size_t block_start_ = std::string::npos;  // the `<tool_call>` of the block being closed
-  size_t close_scan_ = 0;              // `</tool_call>` searched from here
-  bool calls_stopped_ = false;         // a block failed to convert: no more calls are reported early
-
-  std::string emitted_reasoning_, emitted_content_;
-  std::vector<ToolCall> emitted_calls_;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace warden::engine

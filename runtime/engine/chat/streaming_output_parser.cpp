@@ -14,6 +14,10 @@
 // are detected and reported through consistent() rather than held for, since holding for them would mean
 // holding everything.
 #include <algorithm>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "runtime/engine/chat/output_parser.h"
 #include "runtime/engine/chat/output_parser_internal.h"
@@ -53,14 +57,74 @@ bool IsPrefixOf(std::string_view prefix, std::string_view whole) {
 
 }  // namespace
 
-StreamingOutputParser::StreamingOutputParser(const ParseOptions& options) : options_(options) {
-  if (options.tools != nullptr) tools_ = *options.tools;
+class StreamingOutputParser::Impl {
+ public:
+  explicit Impl(const ParseOptions& options);
+  StreamDelta Feed(std::string_view delta);
+  ParsedOutput Finish(StreamDelta* last);
+  bool consistent() const { return consistent_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  enum class Phase { kReasoning, kContent };
+
+  void Advance(StreamDelta* out);
+  void AdvanceReasoning(StreamDelta* out);
+  void AdvanceContent(StreamDelta* out);
+  void EmitTo(size_t end, std::string* field, size_t* cursor);
+  size_t SafeEnd(std::initializer_list<std::string_view> tags) const;
+  void Diverge() { consistent_ = false; }
+  void Restart(size_t start);
+  bool HasEmitted() const;
+
+  nlohmann::ordered_json tools_;
+  bool has_tools_ = false;
+  bool thinking_enabled_ = true;
+  std::string text_;
+  bool consistent_ = true;
+  bool finished_ = false;
+
+  // Where each tag first occurs (npos = not yet) and how far it has been searched for.
+  size_t think_open_ = npos, think_open_scan_ = 0;
+  size_t think_close_ = npos, think_close_scan_ = 0;
+
+  Phase phase_ = Phase::kReasoning;
+  size_t start_ = 0;           // where the text after the first `<think>` starts
+  size_t reasoning_emit_ = 0;  // reasoning bytes [start_, reasoning_emit_) have been returned
+  size_t first_tool_call_ = npos, first_tool_call_scan_ = 0;
+  bool tool_call_is_mention_ = false;  // the first `<tool_call>` was not followed by `<function`
+
+  size_t content_start_ = 0;          // content is text_[content_start_, ...)
+  bool content_provisional_ = false;  // a later `</think>` would turn this content into reasoning
+  size_t content_emit_ = 0;           // content bytes [content_start_, content_emit_) have been returned
+  size_t first_tc_in_content_ = npos, first_fn_in_content_ = npos;
+  size_t boundary_scan_tc_ = 0, boundary_scan_fn_ = 0;
+  size_t ws_scan_ = 0;             // content before here is known to be whitespace only
+  bool content_has_text_ = false;  // content holds a non-whitespace character (so it is never nulled)
+  size_t block_start_ = npos;      // the `<tool_call>` of the block being closed
+  size_t close_scan_ = 0;          // `</tool_call>` searched from here
+  bool calls_stopped_ = false;     // a block failed to convert: no more calls are reported early
+
+  std::string emitted_reasoning_, emitted_content_;
+  std::vector<ToolCall> emitted_calls_;
+};
+
+StreamingOutputParser::StreamingOutputParser(const ParseOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+StreamingOutputParser::~StreamingOutputParser() = default;
+StreamingOutputParser::StreamingOutputParser(StreamingOutputParser&&) noexcept = default;
+StreamingOutputParser& StreamingOutputParser::operator=(StreamingOutputParser&&) noexcept = default;
+StreamDelta StreamingOutputParser::Feed(std::string_view delta) { return impl_->Feed(delta); }
+ParsedOutput StreamingOutputParser::Finish(StreamDelta* last) { return impl_->Finish(last); }
+bool StreamingOutputParser::consistent() const { return impl_->consistent(); }
+const std::string& StreamingOutputParser::text() const { return impl_->text(); }
+
+StreamingOutputParser::Impl::Impl(const ParseOptions& options) : thinking_enabled_(options.thinking_enabled) {
+  if (options.tools != nullptr) tools_ = *options.tools;  // a copy: the caller's tools may go away
   has_tools_ = tools_.is_array() && !tools_.empty();
-  options_.tools = nullptr;  // the copy in tools_ is used; it moves with the object
   Restart(0);
 }
 
-void StreamingOutputParser::Restart(size_t start) {
+void StreamingOutputParser::Impl::Restart(size_t start) {
   start_ = start;
   reasoning_emit_ = start;
   think_close_ = npos;
@@ -68,7 +132,7 @@ void StreamingOutputParser::Restart(size_t start) {
   first_tool_call_ = npos;
   first_tool_call_scan_ = start;
   tool_call_is_mention_ = false;
-  if (options_.thinking_enabled) {
+  if (thinking_enabled_) {
     phase_ = Phase::kReasoning;
   } else {
     phase_ = Phase::kContent;
@@ -86,13 +150,11 @@ void StreamingOutputParser::Restart(size_t start) {
   calls_stopped_ = false;
 }
 
-bool StreamingOutputParser::HasEmitted() const {
+bool StreamingOutputParser::Impl::HasEmitted() const {
   return !emitted_reasoning_.empty() || !emitted_content_.empty() || !emitted_calls_.empty();
 }
 
-void StreamingOutputParser::Diverge() { consistent_ = false; }
-
-size_t StreamingOutputParser::SafeEnd(std::initializer_list<std::string_view> tags) const {
+size_t StreamingOutputParser::Impl::SafeEnd(std::initializer_list<std::string_view> tags) const {
   size_t end = text_.size();
   std::string_view text(text_);
   for (std::string_view tag : tags) {
@@ -113,14 +175,14 @@ size_t StreamingOutputParser::SafeEnd(std::initializer_list<std::string_view> ta
   return end;
 }
 
-void StreamingOutputParser::EmitTo(size_t end, std::string* field, size_t* cursor) {
+void StreamingOutputParser::Impl::EmitTo(size_t end, std::string* field, size_t* cursor) {
   if (end <= *cursor) return;
   std::string_view piece = std::string_view(text_).substr(*cursor, end - *cursor);
   field->append(piece);
   *cursor = end;
 }
 
-StreamDelta StreamingOutputParser::Feed(std::string_view delta) {
+StreamDelta StreamingOutputParser::Impl::Feed(std::string_view delta) {
   StreamDelta out;
   if (finished_) return out;
   text_.append(delta);
@@ -131,7 +193,7 @@ StreamDelta StreamingOutputParser::Feed(std::string_view delta) {
   return out;
 }
 
-void StreamingOutputParser::Advance(StreamDelta* out) {
+void StreamingOutputParser::Impl::Advance(StreamDelta* out) {
   if (!consistent_) return;
   if (think_open_ == npos) {
     think_open_ = FindResumable(text_, detail::kThinkOpen, 0, &think_open_scan_);
@@ -145,7 +207,7 @@ void StreamingOutputParser::Advance(StreamDelta* out) {
   if (phase_ == Phase::kContent && consistent_) AdvanceContent(out);
 }
 
-void StreamingOutputParser::AdvanceReasoning(StreamDelta* out) {
+void StreamingOutputParser::Impl::AdvanceReasoning(StreamDelta* out) {
   if (think_close_ == npos) think_close_ = FindResumable(text_, detail::kThinkClose, start_, &think_close_scan_);
   if (think_close_ != npos) {  // an explicit end wins over any `<tool_call>` before it
     EmitTo(think_close_, &out->reasoning, &reasoning_emit_);
@@ -185,7 +247,7 @@ void StreamingOutputParser::AdvanceReasoning(StreamDelta* out) {
   EmitTo(limit, &out->reasoning, &reasoning_emit_);
 }
 
-void StreamingOutputParser::AdvanceContent(StreamDelta* out) {
+void StreamingOutputParser::Impl::AdvanceContent(StreamDelta* out) {
   if (content_provisional_) {
     if (think_close_ == npos) think_close_ = FindResumable(text_, detail::kThinkClose, start_, &think_close_scan_);
     if (think_close_ != npos) {
@@ -274,10 +336,10 @@ void StreamingOutputParser::AdvanceContent(StreamDelta* out) {
   }
 }
 
-ParsedOutput StreamingOutputParser::Finish(StreamDelta* last) {
+ParsedOutput StreamingOutputParser::Impl::Finish(StreamDelta* last) {
   ParseOptions options;
   options.tools = has_tools_ ? &tools_ : nullptr;
-  options.thinking_enabled = options_.thinking_enabled;
+  options.thinking_enabled = thinking_enabled_;
   ParsedOutput final_output = ParseModelOutput(text_, options);
   if (finished_) return final_output;
   finished_ = true;
