@@ -17,8 +17,7 @@ void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
 }
 
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {
-  (void)chat;
-  (void)ctx;
+  RegisterChatParse(chat, ctx);
 }
 
 }  // namespace warden::cli
