@@ -572,7 +572,7 @@ void Interpreter::Assign(const Target& target, const Value& value) {
       return;
     case Target::Kind::kNamespaceAttr: {
       Value ns = Lookup(target.name);
-      if (!ns.is_namespace()) ThrowRuntime("can't assign attribute on non-namespace object");
+      if (!ns.is_namespace()) ThrowRuntime("cannot assign attribute on non-namespace object");
       ns.dict().Set(Value::String(target.attr), value);
       return;
     }

@@ -158,9 +158,8 @@ std::vector<std::string> PySplitWhitespace(std::string_view s, long long maxspli
       while (i < n && IsPyWhitespace(cps[static_cast<size_t>(i)])) ++i;
       if (i >= n) break;
       if (maxsplit >= 0 && static_cast<long long>(out.size()) >= maxsplit) {
-        long long e = n;
-        while (e > i && IsPyWhitespace(cps[static_cast<size_t>(e - 1)])) --e;
-        out.push_back(EncodeUtf8(std::vector<char32_t>(cps.begin() + i, cps.begin() + e)));
+        // Python keeps the remainder as is, trailing whitespace included.
+        out.push_back(EncodeUtf8(std::vector<char32_t>(cps.begin() + i, cps.end())));
         break;
       }
       long long j = i;
@@ -175,9 +174,7 @@ std::vector<std::string> PySplitWhitespace(std::string_view s, long long maxspli
     while (i > 0 && IsPyWhitespace(cps[static_cast<size_t>(i - 1)])) --i;
     if (i <= 0) break;
     if (maxsplit >= 0 && static_cast<long long>(out.size()) >= maxsplit) {
-      long long b = 0;
-      while (b < i && IsPyWhitespace(cps[static_cast<size_t>(b)])) ++b;
-      out.push_back(EncodeUtf8(std::vector<char32_t>(cps.begin() + b, cps.begin() + i)));
+      out.push_back(EncodeUtf8(std::vector<char32_t>(cps.begin(), cps.begin() + i)));
       break;
     }
     long long j = i;

@@ -332,6 +332,10 @@ bool Truthy(const Value& v) {
 bool Equals(const Value& a, const Value& b) { return EqualsAt(a, b, 0); }
 
 int Compare(const Value& a, const Value& b, std::string_view op) {
+  // Jinja's Undefined fails every ordering with its own message.
+  for (const Value* u : {&a, &b}) {
+    if (u->is_undefined()) ThrowRuntime(u->str().empty() ? std::string("value is undefined") : u->str());
+  }
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) {
       double x = a.AsDouble(), y = b.AsDouble();

@@ -143,8 +143,8 @@ Value FromJson(const nlohmann::ordered_json& j);
 struct JsonOptions {
   bool has_indent = false;
   std::string indent;           // the text of one indentation level
-  std::string item_separator;   // default ", " (or "," with indent)
-  std::string key_separator;    // default ": "
+  std::string item_separator = ", ";  // json.dumps uses "," when indenting
+  std::string key_separator = ": ";
   bool sort_keys = false;
   bool ensure_ascii = false;
 };
