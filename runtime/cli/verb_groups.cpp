@@ -12,9 +12,10 @@ void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
   RegisterModelLogits(model, ctx);
 }
 
+void RegisterChatRender(CLI::App& group, CliContext& ctx);  // chat_render_cmd.cpp
+
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {
-  (void)chat;
-  (void)ctx;
+  RegisterChatRender(chat, ctx);
 }
 
 }  // namespace warden::cli
