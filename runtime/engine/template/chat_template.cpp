@@ -129,25 +129,25 @@ Result<std::string> ChatTemplate::Render(const nlohmann::ordered_json& messages,
   if (!kwargs.is_null() && !kwargs.is_object()) return Status::InvalidArgument("kwargs: expected an object");
   WARDEN_ASSIGN_OR_RETURN(json normalized, NormalizeMessages(messages));
 
-  std::unordered_map<std::string, Value> context;
-  context["documents"] = Value::None();
-  context["add_generation_prompt"] = Value::Bool(false);
-  if (kwargs.is_object()) {
-    for (const auto& [key, value] : kwargs.items()) {
-      if (key == "messages" || key == "tools") {
-        return Status::InvalidArgument("kwargs: '" + key + "' is passed separately and cannot be a kwarg");
-      }
-      context[key] = detail::FromJson(value);
-    }
-  }
-  context["messages"] = detail::FromJson(normalized);
-  context["tools"] = detail::FromJson(tools);
-
   detail::Interpreter interpreter(*program_, limits_);
   try {
+    // Inside the try: converting deeply nested JSON input can hit a value limit.
+    std::unordered_map<std::string, Value> context;
+    context["documents"] = Value::None();
+    context["add_generation_prompt"] = Value::Bool(false);
+    if (kwargs.is_object()) {
+      for (const auto& [key, value] : kwargs.items()) {
+        if (key == "messages" || key == "tools") {
+          return Status::InvalidArgument("kwargs: '" + key + "' is passed separately and cannot be a kwarg");
+        }
+        context[key] = detail::FromJson(value);
+      }
+    }
+    context["messages"] = detail::FromJson(normalized);
+    context["tools"] = detail::FromJson(tools);
     return interpreter.Render(std::move(context));
   } catch (const detail::TemplateError& e) {
-    std::string where = source_name_ + ":" + std::to_string(e.line()) + ": ";
+    std::string where = source_name_ + (e.line() > 0 ? ":" + std::to_string(e.line()) : std::string()) + ": ";
     switch (e.kind()) {
       case detail::TemplateError::Kind::kRaised:
         return Status::InvalidArgument(where + e.message());

@@ -93,7 +93,6 @@ int64_t CheckedMul(int64_t a, int64_t b) {
 Value Repeat(Interpreter& interp, const Value& seq, int64_t n) {
   if (n <= 0) return seq.is_string() ? Value::String("") : (seq.is_tuple() ? Value::Tuple({}) : Value::List({}));
   if (seq.is_string()) {
-    interp.CheckSize(seq.str().size() * static_cast<size_t>(n) / (n > 0 ? 1 : 1));
     if (!seq.str().empty() && static_cast<uint64_t>(n) > interp.limits().max_output_bytes / seq.str().size()) {
       ThrowLimit("string repetition would exceed the output limit of " +
                  std::to_string(interp.limits().max_output_bytes) + " bytes");
@@ -819,7 +818,6 @@ Value Interpreter::Eval(const Expr& e) {
         } else if (op == "!=") {
           r = !Equals(left, right);
         } else if (op == "in") {
-          if (right.is_undefined() && !right.str().empty()) r = false;
           r = Contains(right, left);
         } else if (op == "notin") {
           r = !Contains(right, left);

@@ -366,10 +366,44 @@ TEST_CASE("runaway templates stop at the render limits", "[engine][template]") {
   REQUIRE_FALSE(deep.ok());
   CHECK_THAT(deep.status().message(), Catch::Contains("nested too deeply"));
 
+  // Long operator chains build deep trees without parser recursion; they are bounded like nesting.
+  std::string chain = "{{ 'x'";
+  for (int i = 0; i < 2000; ++i) chain += "|trim";
+  chain += " }}";
+  auto long_chain = warden::engine::ChatTemplate::FromString(chain, "chain.jinja");
+  REQUIRE_FALSE(long_chain.ok());
+  CHECK_THAT(long_chain.status().message(), Catch::Contains("nested too deeply"));
+  std::string sum = "{{ 1";
+  for (int i = 0; i < 5000; ++i) sum += " + 1";
+  auto long_sum = warden::engine::ChatTemplate::FromString(sum + " }}", "sum.jinja");
+  REQUIRE_FALSE(long_sum.ok());
+  CHECK(Render("{{ 1 + 1 + 1 + 1 }}").text == "4");
+
+  // Values nested by a loop stop at the value depth limit instead of overflowing the stack when freed.
+  Outcome nested = Render(
+      "{% set ns = namespace(x=[]) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x|length }}");
+  REQUIRE_FALSE(nested.ok);
+  CHECK_THAT(nested.text, Catch::Contains("nested more than"));
+
   // Through the public API, a limit is kResourceExhausted.
   auto t = warden::engine::ChatTemplate::FromString("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "r.jinja");
   REQUIRE(t.ok());
   auto r = t->Render(json::array(), json(), json::object());
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == warden::Status::Code::kResourceExhausted);
+
+  // So is JSON input nested beyond the value depth limit.
+  json nested_json = json::array();
+  for (int i = 0; i < 1200; ++i) {
+    json outer = json::array();
+    outer.push_back(std::move(nested_json));
+    nested_json = std::move(outer);
+  }
+  json deep_messages = json::array();
+  deep_messages.push_back(std::move(nested_json));
+  auto plain = warden::engine::ChatTemplate::FromString("{{ messages|length }}", "p.jinja");
+  REQUIRE(plain.ok());
+  auto deep_render = plain->Render(deep_messages, json(), json::object());
+  REQUIRE_FALSE(deep_render.ok());
+  CHECK(deep_render.status().code() == warden::Status::Code::kResourceExhausted);
 }

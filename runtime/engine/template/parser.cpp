@@ -13,7 +13,7 @@ namespace {
 
 // Bounds the C++ recursion of both the parser and the evaluator (which recurses over the same tree), so a hostile
 // template such as "((((..." cannot overflow the stack.
-constexpr int kMaxNesting = 128;
+constexpr int kMaxNesting = 256;
 
 std::string Describe(const Token& t) {
   switch (t.type) {
@@ -91,6 +91,25 @@ class Parser {
     DepthGuard(const DepthGuard&) = delete;
     DepthGuard& operator=(const DepthGuard&) = delete;
     Parser* p_;
+  };
+
+  // Operator chains (`a + b + c`, `x.y.z`, `v|f|g`) build left-deep trees without recursing in the parser; each
+  // link counts as one level of nesting so the tree, and the evaluator's recursion over it, stay bounded.
+  class ChainGuard {
+   public:
+    explicit ChainGuard(Parser* p) : p_(p), saved_(p->depth_) {}
+    ~ChainGuard() { p_->depth_ = saved_; }
+    ChainGuard(const ChainGuard&) = delete;
+    ChainGuard& operator=(const ChainGuard&) = delete;
+    void Step() {
+      if (++p_->depth_ > kMaxNesting) {
+        p_->Fail("expression nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
+      }
+    }
+
+   private:
+    Parser* p_;
+    int saved_;
   };
 
   ExprPtr Make(ExprKind kind, int line) {
@@ -383,8 +402,10 @@ class Parser {
   }
 
   ExprPtr ParseOr() {
+    ChainGuard chain(this);
     ExprPtr left = ParseAnd();
     while (IsName("or")) {
+      chain.Step();
       const int line = Next().line;
       auto e = Make(ExprKind::kOr, line);
       e->children.push_back(std::move(left));
@@ -395,8 +416,10 @@ class Parser {
   }
 
   ExprPtr ParseAnd() {
+    ChainGuard chain(this);
     ExprPtr left = ParseNot();
     while (IsName("and")) {
+      chain.Step();
       const int line = Next().line;
       auto e = Make(ExprKind::kAnd, line);
       e->children.push_back(std::move(left));
@@ -459,8 +482,10 @@ class Parser {
   }
 
   ExprPtr ParseMath1() {
+    ChainGuard chain(this);
     ExprPtr left = ParseConcat();
     while (IsOp("+") || IsOp("-")) {
+      chain.Step();
       const Token& t = Next();
       std::string op = t.text;
       left = Binary(op, std::move(left), ParseConcat(), t.line);
@@ -479,8 +504,10 @@ class Parser {
   }
 
   ExprPtr ParseMath2() {
+    ChainGuard chain(this);
     ExprPtr left = ParsePow();
     while (IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%")) {
+      chain.Step();
       const Token& t = Next();
       std::string op = t.text;
       left = Binary(op, std::move(left), ParsePow(), t.line);
@@ -489,8 +516,10 @@ class Parser {
   }
 
   ExprPtr ParsePow() {
+    ChainGuard chain(this);
     ExprPtr left = ParseUnary(true);
     while (IsOp("**")) {
+      chain.Step();
       const int line = Next().line;
       left = Binary("**", std::move(left), ParseUnary(true), line);
     }
@@ -581,7 +610,9 @@ class Parser {
   }
 
   ExprPtr ParsePostfix(ExprPtr node) {
+    ChainGuard chain(this);
     while (true) {
+      chain.Step();
       if (IsOp(".") || IsOp("[")) {
         node = ParseSubscript(std::move(node));
       } else if (IsOp("(")) {
@@ -593,7 +624,9 @@ class Parser {
   }
 
   ExprPtr ParseFilterExpr(ExprPtr node) {
+    ChainGuard chain(this);
     while (true) {
+      chain.Step();
       if (IsOp("|")) {
         node = ParseFilter(std::move(node), false);
       } else if (IsName("is")) {
@@ -716,8 +749,9 @@ class Parser {
   }
 
   ExprPtr ParseFilter(ExprPtr node, bool start_inline) {
+    ChainGuard chain(this);
     while (IsOp("|") || start_inline) {
-      DepthGuard guard(this);
+      chain.Step();
       if (!start_inline) Next();
       const Token& name_token = Cur();
       std::string name = ExpectName();

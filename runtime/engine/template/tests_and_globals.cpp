@@ -152,6 +152,7 @@ std::shared_ptr<Dict> DictFromArgs(const char* fn, CallArgs& a) {
     const Value& src = a.args[0];
     if (src.is_dict() || src.is_namespace()) {
       d->entries = src.dict().entries;
+      d->depth = src.dict().depth;
     } else {
       for (const auto& pair : Iterate(src)) {
         auto kv = Iterate(pair);

@@ -260,6 +260,13 @@ Value Value::String(std::string s) {
 Value Value::List(std::vector<Value> items) {
   Value v;
   v.kind_ = Kind::kList;
+  uint32_t deepest = 0;
+  for (const auto& item : items) deepest = std::max(deepest, item.depth());
+  if (deepest >= kMaxValueDepth) {
+    throw TemplateError(TemplateError::Kind::kLimit,
+                        "value nested more than " + std::to_string(kMaxValueDepth) + " levels deep");
+  }
+  v.depth_ = deepest + 1;
   v.list_ = std::make_shared<const std::vector<Value>>(std::move(items));
   return v;
 }
@@ -303,7 +310,23 @@ const Value* Dict::Find(std::string_view key) const {
   return nullptr;
 }
 
+uint32_t Value::depth() const {
+  switch (kind_) {
+    case Kind::kList:
+    case Kind::kTuple: return depth_;
+    case Kind::kDict: return dict_->depth;
+    case Kind::kNamespace: return 1;  // namespaces are emptied when a render ends, which breaks any chain
+    default: return 0;
+  }
+}
+
 void Dict::Set(Value key, Value value) {
+  const uint32_t d = value.depth();
+  if (d >= kMaxValueDepth) {
+    throw TemplateError(TemplateError::Kind::kLimit,
+                        "value nested more than " + std::to_string(kMaxValueDepth) + " levels deep");
+  }
+  depth = std::max(depth, d + 1);
   for (auto& [k, v] : entries) {
     if (Equals(k, key)) {
       v = std::move(value);
@@ -395,7 +418,18 @@ std::string ToStr(const Value& v) {
 
 std::string Repr(const Value& v) { return ReprAt(v, 0); }
 
-Value FromJson(const nlohmann::ordered_json& j) {
+namespace {
+Value FromJsonAt(const nlohmann::ordered_json& j, uint32_t depth);
+}  // namespace
+
+Value FromJson(const nlohmann::ordered_json& j) { return FromJsonAt(j, 0); }
+
+namespace {
+Value FromJsonAt(const nlohmann::ordered_json& j, uint32_t depth) {
+  if (depth >= kMaxValueDepth) {
+    throw TemplateError(TemplateError::Kind::kLimit,
+                        "JSON input nested more than " + std::to_string(kMaxValueDepth) + " levels deep");
+  }
   using T = nlohmann::ordered_json::value_t;
   switch (j.type()) {
     case T::null: return Value::None();
@@ -411,18 +445,23 @@ Value FromJson(const nlohmann::ordered_json& j) {
     case T::array: {
       std::vector<Value> items;
       items.reserve(j.size());
-      for (const auto& e : j) items.push_back(FromJson(e));
+      for (const auto& e : j) items.push_back(FromJsonAt(e, depth + 1));
       return Value::List(std::move(items));
     }
     case T::object: {
       auto d = std::make_shared<Dict>();
       d->entries.reserve(j.size());
-      for (const auto& [k, e] : j.items()) d->entries.emplace_back(Value::String(k), FromJson(e));
+      for (const auto& [k, e] : j.items()) {
+        Value v = FromJsonAt(e, depth + 1);
+        d->depth = std::max(d->depth, v.depth() + 1);
+        d->entries.emplace_back(Value::String(k), std::move(v));  // JSON keys are already unique
+      }
       return Value::FromDict(std::move(d));
     }
     default: return Value::None();
   }
 }
+}  // namespace
 
 std::string ToJson(const Value& v, const JsonOptions& options) {
   std::string out;

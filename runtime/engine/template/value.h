@@ -105,12 +105,15 @@ class Value {
   Dict& dict() const { return *dict_; }
   const std::shared_ptr<Dict>& dict_ptr() const { return dict_; }
   const Callable& callable() const { return *fn_; }
+  // Container nesting: 0 for scalars, 1 + the deepest element for lists, tuples and dicts.
+  uint32_t depth() const;
 
  private:
   Kind kind_ = Kind::kUndefined;
   bool b_ = false;
   int64_t i_ = 0;
   double f_ = 0.0;
+  uint32_t depth_ = 0;  // lists and tuples (immutable, so fixed at creation)
   std::string s_;
   std::shared_ptr<const std::vector<Value>> list_;
   std::shared_ptr<Dict> dict_;
@@ -121,6 +124,7 @@ class Value {
 // template dicts are small.
 struct Dict {
   std::vector<std::pair<Value, Value>> entries;
+  uint32_t depth = 1;  // 1 + the deepest value, kept up to date by Set
   const Value* Find(const Value& key) const;
   const Value* Find(std::string_view key) const;
   void Set(Value key, Value value);
@@ -128,6 +132,10 @@ struct Dict {
 
 bool Truthy(const Value& v);
 bool Equals(const Value& a, const Value& b);
+// Deepest container nesting a value may have. Values are freed recursively, so this bounds the stack a template
+// can make the destructor use (`{% set ns.x = [ns.x] %}` in a loop would otherwise nest without limit).
+inline constexpr uint32_t kMaxValueDepth = 1000;
+
 // Python ordering: negative, zero or positive; throws TemplateError (a TypeError) for unorderable kinds.
 int Compare(const Value& a, const Value& b, std::string_view op);
 // The Python type name used in error messages ("dict", "str", "NoneType", ...).
