@@ -463,11 +463,28 @@ void Interpreter::RunLoop(const Stmt& s, std::vector<Value> all, int depth, std:
     Execute(s.else_body, out);
     return;
   }
+  // loop.changed(*values) compares with the values of its previous call in this loop.
+  auto last_changed = std::make_shared<std::vector<Value>>();
+  auto changed_called = std::make_shared<bool>(false);
+  Value changed = Value::Function("loop.changed", [last_changed, changed_called](Interpreter&, CallArgs& args) {
+    bool differs = !*changed_called || last_changed->size() != args.args.size();
+    for (size_t k = 0; !differs && k < args.args.size(); ++k) differs = !Equals((*last_changed)[k], args.args[k]);
+    *changed_called = true;
+    *last_changed = args.args;
+    return Value::Bool(differs);
+  });
+  // The remembered values may include the loop variable itself (a cycle through this closure): drop them when
+  // the loop ends, however it ends.
+  struct ClearOnExit {
+    std::shared_ptr<std::vector<Value>> values;
+    ~ClearOnExit() { values->clear(); }
+  } clear_on_exit{last_changed};
   for (size_t i = 0; i < items.size(); ++i) {
     ChargeSteps(1);
     FrameScope scope(frame_, ChildFrame(outer));
     Assign(s.target, items[i]);
     Value loop = MakeLoopVar(items, i, depth);
+    loop.dict().Set(Value::String("changed"), changed);
     if (s.recursive) {
       // `loop(children)` renders this loop's body again over `children`, one level deeper.
       const Stmt* stmt = &s;

@@ -274,6 +274,12 @@ TEST_CASE("interpreter features match jinja2 output", "[engine][template]") {
   }
 }
 
+TEST_CASE("loop.changed remembers the previous call within one loop", "[engine][template]") {
+  CHECK(Render("{% for x in [1, 1, 2, 1] %}{{ loop.changed(x) }}{% endfor %}").text == "TrueFalseTrueTrue");
+  CHECK(Render("{% for x in [1, 2] %}{% for y in [x, x] %}{{ loop.changed(y) }}{% endfor %}|{% endfor %}").text ==
+        "TrueFalse|TrueFalse|");
+}
+
 TEST_CASE("transformers extras: generation block, strftime_now, raise_exception text", "[engine][template]") {
   CHECK(Render("{% generation %}gen {{ 1 }}{% endgeneration %}!").text == "gen 1!");
   Outcome year = Render("{{ strftime_now('%Y') }}");

@@ -33,8 +33,11 @@ std::string Normalize(std::string_view in) {
   return out;
 }
 
-// Decodes one code point at `pos` (invalid bytes: one byte, surrogateescape value).
+// Decodes one code point at `pos` (an invalid byte counts as one code point of its own, as in DecodeUtf8).
 char32_t PeekCodePoint(std::string_view s, size_t pos, size_t* len) {
+  const auto b0 = static_cast<unsigned char>(s[pos]);
+  *len = 1;
+  if (b0 < 0x80) return b0;
   size_t end = std::min(s.size(), pos + 4);
   auto cps = DecodeUtf8(s.substr(pos, end - pos));
   std::string enc;
