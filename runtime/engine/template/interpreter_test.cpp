@@ -171,6 +171,11 @@ hi
 ][hi][ab​])J"},
     {"str_join_format", R"J({{ '-'.join(['a', 'b']) }} {{ '{} and {}'.format(1, 'x') }} {{ '{0}{0}{name}'.format('a', name='b') }} {{ '{{}}'.format() }} {{ '%s=%r' % ('k', 'v') }} {{ '%(a)s' % {'a': 1} }} {{ '%05.1f|%x|%5s|%-3d|' % (3.14159, 255, 'ab', 7) }})J", "", Case::kOk, R"J(a-b 1 and x aab {} k='v' 1 003.1|ff|   ab|7  |)J"},
     {"str_predicates", R"J({{ '123'.isdigit() }} {{ 'abc'.isalpha() }} {{ 'a1'.isalnum() }} {{ ' '.isspace() }} {{ 'ab'.islower() }} {{ 'AB'.isupper() }} {{ ''.isdigit() }} {{ 'x'.ljust(3, '.') }}{{ 'x'.rjust(3) }} {{ 'ab'.removeprefix('a') }}{{ 'ab'.removesuffix('b') }})J", "", Case::kOk, R"J(True True True True True True False x..  x ba)J"},
+    {"str_partition_zfill_index", R"J({{ 'a=b=c'.partition('=') }} {{ 'a=b=c'.rpartition('=') }} {{ 'x'.partition('=') }} {{ '-42'.zfill(5) }} {{ 'abc'.index('c') }} {{ '12'.isnumeric() }})J", "", Case::kOk, R"J(('a', '=', 'b=c') ('a=b', '=', 'c') ('x', '', '') -0042 2 True)J"},
+    {"macro_scope_sees_template_level_not_loop", R"J({% set v = 1 %}{% macro m() %}[{{ v }}]{% endmacro %}{% for i in [1] %}{% set v = 5 %}{{ m() }}{% endfor %}{{ m() }})J", "", Case::kOk, R"J([1][1])J"},
+    {"macro_defined_in_loop_closes_over_iteration", R"J({% for i in [1, 2] %}{% macro m() %}[{{ i }}]{% endmacro %}{{ m() }}{% endfor %})J", "", Case::kOk, R"J([1][2])J"},
+    {"with_scope_and_nested_macro", R"J({% set x = 1 %}{% with %}{% set x = 2 %}{{ x }}{% endwith %}{{ x }} {% macro outer() %}{% set y = 3 %}{% macro inner() %}{{ y }}{% endmacro %}{{ inner() }}{% endmacro %}{{ outer() }})J", "", Case::kOk, R"J(21 3)J"},
+    {"unsafe_list_method_is_undefined", R"J({% set l = [] %}{{ l.append is defined }}[{{ l.append }}])J", "", Case::kOk, R"J(False[])J"},
     {"split_lines", R"J({{ 'a
 b
 c'.splitlines() }})J", "", Case::kOk, R"J(['a', 'b', 'c'])J"},

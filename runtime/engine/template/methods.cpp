@@ -131,6 +131,45 @@ Value MStrCount(Interpreter&, const Value& self, CallArgs& a) {
   return Value::Int(PyCount(self.str(), StrArg(b.Required(0), "count")));
 }
 
+Value MIndex(Interpreter&, const Value& self, CallArgs& a) {
+  ArgBinder b("index", a, {"sub"});
+  long long i = PyFind(self.str(), StrArg(b.Required(0), "index"), false);
+  if (i < 0) ThrowRuntime("substring not found");
+  return Value::Int(i);
+}
+Value MRindex(Interpreter&, const Value& self, CallArgs& a) {
+  ArgBinder b("rindex", a, {"sub"});
+  long long i = PyFind(self.str(), StrArg(b.Required(0), "rindex"), true);
+  if (i < 0) ThrowRuntime("substring not found");
+  return Value::Int(i);
+}
+
+Value PartitionImpl(const Value& self, CallArgs& a, bool from_right) {
+  ArgBinder b(from_right ? "rpartition" : "partition", a, {"sep"});
+  const std::string& sep = StrArg(b.Required(0), "partition");
+  if (sep.empty()) ThrowRuntime("empty separator");
+  const std::string& s = self.str();
+  size_t hit = from_right ? s.rfind(sep) : s.find(sep);
+  if (hit == std::string::npos) {
+    return from_right ? Value::Tuple({Value::String(""), Value::String(""), Value::String(s)})
+                      : Value::Tuple({Value::String(s), Value::String(""), Value::String("")});
+  }
+  return Value::Tuple({Value::String(s.substr(0, hit)), Value::String(sep), Value::String(s.substr(hit + sep.size()))});
+}
+Value MPartition(Interpreter&, const Value& s, CallArgs& a) { return PartitionImpl(s, a, false); }
+Value MRpartition(Interpreter&, const Value& s, CallArgs& a) { return PartitionImpl(s, a, true); }
+
+Value MZfill(Interpreter& interp, const Value& self, CallArgs& a) {
+  ArgBinder b("zfill", a, {"width"});
+  int64_t width = b.Int(0, 0);
+  const std::string& s = self.str();
+  int64_t len = static_cast<int64_t>(Utf8Length(s));
+  if (width <= len) return self;
+  interp.CheckSize(static_cast<size_t>(width));
+  size_t sign = !s.empty() && (s[0] == '+' || s[0] == '-') ? 1 : 0;
+  return Value::String(s.substr(0, sign) + std::string(static_cast<size_t>(width - len), '0') + s.substr(sign));
+}
+
 Value MJoin(Interpreter& interp, const Value& self, CallArgs& a) {
   ArgBinder b("join", a, {"iterable"});
   std::string out;
@@ -303,7 +342,8 @@ const MethodTable& StrMethods() {
       {"isspace", MIsspace},       {"islower", MIslower},     {"isupper", MIsupper},   {"find", MFind},
       {"rfind", MRfind},           {"count", MStrCount},      {"join", MJoin},         {"format", MFormat},
       {"removeprefix", MRemoveprefix}, {"removesuffix", MRemovesuffix}, {"ljust", MLjust}, {"rjust", MRjust},
-      {"center", MCenter},
+      {"center", MCenter},         {"index", MIndex},         {"rindex", MRindex},     {"partition", MPartition},
+      {"rpartition", MRpartition}, {"zfill", MZfill},         {"isnumeric", MIsdigit}, {"isdecimal", MIsdigit},
   };
   return *t;
 }
