@@ -59,6 +59,28 @@ Result<json> NormalizeMessages(const json& messages) {
   return out;
 }
 
+// The special tokens transformers passes to every render (tokenizer.special_tokens_map).
+std::vector<std::pair<std::string, std::string>> SpecialTokens(const std::filesystem::path& dir) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::error_code ec;
+  const auto path = dir / "tokenizer_config.json";
+  if (!std::filesystem::exists(path, ec)) return out;
+  auto text = ReadFile(path);
+  if (!text.ok()) return out;
+  json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return out;
+  for (const char* name : {"bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token"}) {
+    auto it = doc.find(name);
+    if (it == doc.end()) continue;
+    if (it->is_string()) {
+      out.emplace_back(name, it->get<std::string>());
+    } else if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) {
+      out.emplace_back(name, (*it)["content"].get<std::string>());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<ChatTemplate> ChatTemplate::FromString(std::string text, std::string source_name) {
@@ -82,6 +104,12 @@ Result<ChatTemplate> ChatTemplate::FromFile(const std::filesystem::path& file) {
 }
 
 Result<ChatTemplate> ChatTemplate::FromModelDir(const std::filesystem::path& dir) {
+  auto t = FindInModelDir(dir);
+  if (t.ok()) t->special_tokens_ = SpecialTokens(dir);
+  return t;
+}
+
+Result<ChatTemplate> ChatTemplate::FindInModelDir(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return Status::NotFound(dir.string() + ": not a folder; pass the model folder that holds the checkpoint");
@@ -135,6 +163,7 @@ Result<std::string> ChatTemplate::Render(const nlohmann::ordered_json& messages,
     std::unordered_map<std::string, Value> context;
     context["documents"] = Value::None();
     context["add_generation_prompt"] = Value::Bool(false);
+    for (const auto& [name, token] : special_tokens_) context[name] = Value::String(token);
     if (kwargs.is_object()) {
       for (const auto& [key, value] : kwargs.items()) {
         if (key == "messages" || key == "tools") {

@@ -16,6 +16,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "runtime/base/result.h"
 
@@ -46,7 +48,9 @@ class ChatTemplate {
   static Result<ChatTemplate> FromFile(const std::filesystem::path& file);
   // The template of a model folder: chat_template.jinja, else chat_template.json's "chat_template", else
   // tokenizer_config.json's "chat_template" (a string, or a list of {name, template} from which "default" is
-  // taken). kNotFound when the folder has none.
+  // taken). kNotFound when the folder has none. Like transformers, the special tokens named in
+  // tokenizer_config.json (bos_token, eos_token, unk_token, pad_token, sep_token, cls_token, mask_token; a string or
+  // an {"content": ...} object) become template variables at render time; a kwarg of the same name wins.
   static Result<ChatTemplate> FromModelDir(const std::filesystem::path& dir);
 
   // Renders a conversation. `messages`: array of message objects; `tools`: null or an array of tool schemas;
@@ -69,10 +73,12 @@ class ChatTemplate {
 
  private:
   ChatTemplate() = default;
+  static Result<ChatTemplate> FindInModelDir(const std::filesystem::path& dir);
 
   std::shared_ptr<const detail::Program> program_;
   std::string source_;
   std::string source_name_;
+  std::vector<std::pair<std::string, std::string>> special_tokens_;  // from the model folder, if any
   ChatTemplateLimits limits_;
 };
 

@@ -181,10 +181,13 @@ TEST_CASE("FromModelDir prefers chat_template.jinja, then the JSON configs", "[e
   REQUIRE_FALSE(no_default.ok());
   CHECK_THAT(no_default.status().message(), Catch::Contains("tool_use"));
 
-  write("tokenizer_config.json", R"({"chat_template": "S{{ messages[0].content }}"})");
+  write("tokenizer_config.json", R"({"chat_template": "S{{ messages[0].content }}{{ bos_token }}|{{ eos_token }}|{{ pad_token }}",
+      "bos_token": {"content": "<s>", "lstrip": false}, "eos_token": "</s>", "pad_token": null})");
   auto from_string = ChatTemplate::FromModelDir(dir.path());
   REQUIRE(from_string.ok());
-  CHECK(*from_string->Render(json::parse(R"([{"content": "x"}])"), json(), json::object()) == "Sx");
+  // Special tokens from tokenizer_config.json are template variables, as transformers passes them; kwargs win.
+  CHECK(*from_string->Render(json::parse(R"([{"content": "x"}])"), json(), json::object()) == "Sx<s>|</s>|");
+  CHECK(*from_string->Render(json::parse(R"([{"content": "x"}])"), json(), json{{"eos_token", "E"}}) == "Sx<s>|E|");
 
   write("chat_template.jinja", ReadAll(warden::testing::SharedPath("fixtures/chat/qwen3_6_chat_template.jinja")));
   auto from_file = ChatTemplate::FromModelDir(dir.path());
