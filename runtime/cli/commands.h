@@ -14,7 +14,4 @@ void RegisterDoctor(CLI::App& app, CliContext& ctx);
 void RegisterModelVerbs(CLI::App& model, CliContext& ctx);
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx);
 
-// Verbs of the chat group.
-void RegisterChatParse(CLI::App& chat, CliContext& ctx);
-
 }  // namespace warden::cli

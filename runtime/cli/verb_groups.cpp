@@ -16,8 +16,12 @@ void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
   RegisterModelDetokenize(model, ctx);
 }
 
+void RegisterChatParse(CLI::App& group, CliContext& ctx);         // chat_parse_cmd.cpp
+void RegisterChatRender(CLI::App& group, CliContext& ctx);        // chat_render_cmd.cpp
+
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {
   RegisterChatParse(chat, ctx);
+  RegisterChatRender(chat, ctx);
 }
 
 }  // namespace warden::cli
