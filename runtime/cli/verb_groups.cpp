@@ -8,10 +8,12 @@ void RegisterModelInfo(CLI::App& group, CliContext& ctx);        // model_info_c
 void RegisterModelLogits(CLI::App& group, CliContext& ctx);      // model_logits_cmd.cpp
 void RegisterModelTokenize(CLI::App& group, CliContext& ctx);    // model_tokenize_cmd.cpp
 void RegisterModelDetokenize(CLI::App& group, CliContext& ctx);  // model_detokenize_cmd.cpp
+void RegisterModelGenerate(CLI::App& group, CliContext& ctx);    // model_generate_cmd.cpp
 
 void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
   RegisterModelInfo(model, ctx);
   RegisterModelLogits(model, ctx);
+  RegisterModelGenerate(model, ctx);
   RegisterModelTokenize(model, ctx);
   RegisterModelDetokenize(model, ctx);
 }
