@@ -245,7 +245,7 @@ TEST_CASE("KV cache in BF16 and FP8 stays close to the fp32 reference", "[engine
   auto m = LoadModel("qwen3_5-tiny-c", "model");
   auto ids = g.I("text.input_ids");
   auto ref = g.F("text.logits");
-  for (auto [dtype, tol] : {std::pair{cpu::KvDtype::kBF16, 1e-2}, std::pair{cpu::KvDtype::kFP8E4M3, 1e-1}}) {
+  for (auto [dtype, tol] : {std::pair{DType::kBF16, 1e-2}, std::pair{DType::kF8E4M3, 1e-1}}) {
     auto seq = m.model->NewSequence({.dtype = dtype});
     auto r = m.model->Forward(*seq, {.ids = ids});
     REQUIRE(r.ok());
