@@ -321,7 +321,11 @@ std::vector<OpCase> Cases() {
                         LinearCase{"linear FP8 19x45 T=2", LinearFormat::kFP8, 19, 45, 2, false},
                         LinearCase{"linear FP8 W8A8 19x45 T=2", LinearFormat::kFP8, 19, 45, 2, true},
                         LinearCase{"linear NVFP4 13x48 T=1", LinearFormat::kW4A16NVFP4, 13, 48, 1, false},
-                        LinearCase{"linear NVFP4 21x80 T=5", LinearFormat::kNVFP4, 21, 80, 5, false}}) {
+                        LinearCase{"linear NVFP4 21x80 T=5", LinearFormat::kNVFP4, 21, 80, 5, false},
+                        // Past the fused decode kernels' row limit: the block-decoding (prefill) path.
+                        LinearCase{"linear BF16 37x53 T=9", LinearFormat::kBF16, 37, 53, 9, false},
+                        LinearCase{"linear FP8 W8A8 19x45 T=9", LinearFormat::kFP8, 19, 45, 9, true},
+                        LinearCase{"linear NVFP4 21x80 T=9", LinearFormat::kNVFP4, 21, 80, 9, false}}) {
     const DType wdtype = lc.format == LinearFormat::kBF16  ? DType::kBF16
                          : lc.format == LinearFormat::kFP8 ? DType::kF8E4M3
                                                            : DType::kU8;

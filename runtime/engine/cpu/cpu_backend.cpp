@@ -95,6 +95,20 @@ void StoreKv(const KvCacheOptions& o, const float* src, size_t n, float scale, u
   }
 }
 
+// Up to this many input rows the fused decode-and-dot kernels win: they re-widen each weight per row, which is
+// cheap while a few rows share one pass over the weights. Longer (prefill) inputs decode each block of rows
+// to fp32 once and reuse it for every input row.
+constexpr size_t kDirectMaxRows = 8;
+
+void LinearDecoded(const ResolvedLinear& L, const float* x, size_t T, size_t in, size_t out, float* y) {
+  cpu::Linear(x, T, in, out, [&](size_t r0, size_t r1, float* dst) {
+    thread_local std::vector<float> buf;
+    // The row range is valid by construction (r1 ≤ out_features), so the status is always OK here.
+    (void)DequantizeRows(L, static_cast<int64_t>(r0), static_cast<int64_t>(r1), &buf);
+    std::memcpy(dst, buf.data(), (r1 - r0) * in * sizeof(float));
+  }, y);
+}
+
 }  // namespace
 
 std::shared_ptr<CpuBackend> CpuBackend::Default() {
@@ -173,12 +187,20 @@ Status CpuBackend::Linear(const LinearWeight& w, const Tensor& x, Tensor& y, con
     for (float& v : xq) v = FakeQuantFp8(v, scale);
     xp = xq.data();
   }
-  cpu::Linear(xp, T, in, out, [&](size_t r0, size_t r1, float* dst) {
-    thread_local std::vector<float> buf;
-    // The row range is valid by construction (r1 ≤ out_features), so the status is always OK here.
-    (void)DequantizeRows(L, static_cast<int64_t>(r0), static_cast<int64_t>(r1), &buf);
-    std::memcpy(dst, buf.data(), (r1 - r0) * in * sizeof(float));
-  }, F(y));
+  const TensorView& wv = *L.weight;
+  const auto* wb = reinterpret_cast<const uint8_t*>(wv.data);
+  if (T <= kDirectMaxRows && L.format == LinearFormat::kBF16 && wv.dtype == DType::kBF16) {
+    LinearBf16Direct(xp, T, in, out, wv.data, F(y));
+  } else if (T <= kDirectMaxRows && L.format == LinearFormat::kFP8 && L.weight_scale != nullptr) {
+    LinearFp8Direct(xp, T, in, out, wb, static_cast<float>(ElementAsDouble(*L.weight_scale, 0)), F(y));
+  } else if (T <= kDirectMaxRows &&
+             (L.format == LinearFormat::kNVFP4 || L.format == LinearFormat::kW4A16NVFP4) && in % 16 == 0 &&
+             L.weight_scale != nullptr && L.weight_scale_2 != nullptr) {
+    LinearNvfp4Direct(xp, T, in, out, wb, reinterpret_cast<const uint8_t*>(L.weight_scale->data),
+                      static_cast<float>(ElementAsDouble(*L.weight_scale_2, 0)), F(y));
+  } else {
+    LinearDecoded(L, xp, T, in, out, F(y));
+  }
   if (L.bias != nullptr) {
     const std::vector<float> bias = ToFloat(*L.bias);
     float* yp = F(y);
