@@ -134,26 +134,42 @@ const float* Nvfp4PairLut() {
   return lut;
 }
 
-typedef uint8_t U8x8 __attribute__((vector_size(8)));
+typedef uint8_t U8x16 __attribute__((vector_size(16)));
+typedef uint8_t U8x32 __attribute__((vector_size(32)));
 typedef int32_t I32x8 __attribute__((vector_size(32)));
 
-// Eight E4M3 codes widened to fp32 with integer ops instead of eight table loads. Normal codes map to fp32 by
-// moving exponent and mantissa into place and rebiasing (7 → 127); subnormal codes (exponent 0) are m · 2^-9,
-// exact in fp32. NaN codes do not occur in weights and decode as a large finite value here.
-__attribute__((always_inline)) inline V8 LoadFp8(const uint8_t* p) {
-  U8x8 b;
-  std::memcpy(&b, p, sizeof b);
-  const U32x8 u = __builtin_convertvector(b, U32x8);
+// E4M3 codes (one per 32-bit lane, high bits zero) to fp32 with integer ops instead of table loads. Normal codes
+// map by moving exponent and mantissa into place and rebiasing (7 → 127); subnormal codes (exponent 0) are
+// m · 2^-9, exact in fp32. NaN codes do not occur in weights and decode as a large finite value here.
+__attribute__((always_inline)) inline V8 Fp8Lanes(U32x8 u) {
   const U32x8 mag = u & 0x7fu;
   const U32x8 normal = (mag << 20) + (120u << 23);
-  const V8 sub = __builtin_convertvector(mag, V8) * 0x1p-9f;
+  // Signed lanes: AVX2 converts and compares only signed 32-bit integers (the codes are < 128 anyway).
+  const I32x8 smag = reinterpret_cast<I32x8>(mag);
+  const V8 sub = __builtin_convertvector(smag, V8) * 0x1p-9f;
   U32x8 sub_bits;
   std::memcpy(&sub_bits, &sub, sizeof sub_bits);
-  const U32x8 is_sub = reinterpret_cast<U32x8>(mag < 8u);
+  const U32x8 is_sub = reinterpret_cast<U32x8>(smag < 8);
   const U32x8 bits = ((is_sub & sub_bits) | (~is_sub & normal)) | ((u & 0x80u) << 24);
   V8 f;
   std::memcpy(&f, &bits, sizeof f);
   return f;
+}
+
+// Sixteen codes: each byte is spread to a 32-bit lane with one byte shuffle (GCC does not turn a widening
+// conversion of an 8-byte vector into vpmovzxbd).
+__attribute__((always_inline)) inline void LoadFp8x16(const uint8_t* p, V8* lo, V8* hi) {
+  U8x16 b;
+  std::memcpy(&b, p, sizeof b);
+  const U8x32 l = __builtin_shufflevector(b, b, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5,
+                                          5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+  const U8x32 h = __builtin_shufflevector(b, b, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11, 12, 12, 12,
+                                          12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15);
+  U32x8 ul, uh;
+  std::memcpy(&ul, &l, sizeof ul);
+  std::memcpy(&uh, &h, sizeof uh);
+  *lo = Fp8Lanes(ul & 0xffu);
+  *hi = Fp8Lanes(uh & 0xffu);
 }
 
 // x · w for one FP8 E4M3 row (unscaled).
@@ -161,7 +177,11 @@ __attribute__((target_clones("arch=x86-64-v3", "default")))
 float Fp8Dot(const float* x, const uint8_t* w, size_t n, const float* lut) {
   V8 acc = {};
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) acc += Load(x + i) * LoadFp8(w + i);
+  for (; i + 16 <= n; i += 16) {
+    V8 lo, hi;
+    LoadFp8x16(w + i, &lo, &hi);
+    acc += Load(x + i) * lo + Load(x + i + 8) * hi;
+  }
   float t = Sum(acc);
   for (; i < n; ++i) t += x[i] * lut[w[i]];
   return t;
