@@ -191,7 +191,13 @@ float Fp8Dot(const float* x, const uint8_t* w, size_t n, const float* lut) {
 // (one vpermps), the sign bit moved to bit 31.
 __attribute__((always_inline)) inline V8 E2M1Lanes(U32x8 code) {
   const V8 kMag = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
+#if defined(__clang__)
+  // Clang has no variable-index vector shuffle builtin; it still vectorises this gather from a register.
+  V8 mag;
+  for (int j = 0; j < 8; ++j) mag[j] = kMag[code[j] & 7u];
+#else
   const V8 mag = __builtin_shuffle(kMag, reinterpret_cast<I32x8>(code & 7u));
+#endif
   U32x8 bits;
   std::memcpy(&bits, &mag, sizeof bits);
   bits |= (code & 8u) << 28;
