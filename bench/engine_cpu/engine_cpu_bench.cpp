@@ -66,8 +66,28 @@ std::string RandomBf16(size_t count, std::mt19937& rng, float scale) {
   return bytes;
 }
 
-// Writes the synthetic 2-layer 27B-shaped model into `dir`.
-void WriteSyntheticModel(const std::filesystem::path& dir, int64_t vocab) {
+// `n` random bytes, with E4M3 NaN codes (S.1111.111) nudged to the nearest finite code when `fp8`.
+std::string RandomBytes(size_t n, std::mt19937_64& rng, bool fp8) {
+  std::string bytes(n, '\0');
+  for (size_t i = 0; i < n; i += 8) {
+    const uint64_t r = rng();
+    for (size_t j = 0; j < 8 && i + j < n; ++j) {
+      uint8_t b = static_cast<uint8_t>(r >> (8 * j));
+      if (fp8 && (b & 0x7f) == 0x7f) b ^= 1;
+      bytes[i + j] = static_cast<char>(b);
+    }
+  }
+  return bytes;
+}
+
+std::string F32Scalar(float v) {
+  std::string b(4, '\0');
+  std::memcpy(b.data(), &v, 4);
+  return b;
+}
+
+// Writes the synthetic 2-layer 27B-shaped model into `dir`; `format` is "BF16", "FP8" or "NVFP4".
+void WriteSyntheticModel(const std::filesystem::path& dir, int64_t vocab, const std::string& format) {
   std::filesystem::create_directories(dir);
   const int64_t H = 5120, I = 17408, Hq = 24, Hkv = 4, D = 256, Hk = 16, Hv = 48, Dk = 128, Dv = 128, K = 4;
   const int64_t conv = 2 * Hk * Dk + Hv * Dv;
@@ -78,12 +98,34 @@ void WriteSyntheticModel(const std::filesystem::path& dir, int64_t vocab) {
  "linear_key_head_dim": 128, "linear_value_head_dim": 128, "linear_conv_kernel_dim": 4, "tie_word_embeddings": false,
  "rope_parameters": {"rope_type": "default", "rope_theta": 10000000, "partial_rotary_factor": 0.25,
  "mrope_section": [11, 11, 10], "mrope_interleaved": true}, "max_position_embeddings": 262144})";
+  if (format != "BF16") {
+    std::ofstream(dir / "hf_quant_config.json") << R"({"producer": {"name": "modelopt", "version": "0.45.0"},
+ "quantization": {"quant_algo": ")" << format << R"(", "kv_cache_quant_algo": null, "group_size": 16,
+ "exclude_modules": ["lm_head", "*linear_attn.conv1d*", "*linear_attn.in_proj_a*", "*linear_attn.in_proj_b*"]}})";
+  }
   std::mt19937 rng(42);
+  std::mt19937_64 rng64(43);
   std::vector<TensorToWrite> t;
   auto w = [&](const std::string& name, std::vector<int64_t> shape, float scale = 0.02f) {
     size_t n = 1;
     for (auto d : shape) n *= static_cast<size_t>(d);
     t.push_back({name, DType::kBF16, shape, RandomBf16(n, rng, scale)});
+  };
+  // A quantisable Linear [out, in] in the model's format.
+  auto lin = [&](const std::string& module, int64_t out, int64_t in) {
+    const size_t n = static_cast<size_t>(out * in);
+    if (format == "FP8") {
+      t.push_back({module + ".weight", DType::kF8E4M3, {out, in}, RandomBytes(n, rng64, true)});
+      t.push_back({module + ".weight_scale", DType::kF32, {}, F32Scalar(1e-4f)});
+      t.push_back({module + ".input_scale", DType::kF32, {}, F32Scalar(0.01f)});
+    } else if (format == "NVFP4") {
+      t.push_back({module + ".weight", DType::kU8, {out, in / 2}, RandomBytes(n / 2, rng64, false)});
+      t.push_back({module + ".weight_scale", DType::kF8E4M3, {out, in / 16}, std::string(n / 16, '\x38')});
+      t.push_back({module + ".weight_scale_2", DType::kF32, {}, F32Scalar(0.01f)});
+      t.push_back({module + ".input_scale", DType::kF32, {}, F32Scalar(0.01f)});
+    } else {
+      w(module + ".weight", {out, in});
+    }
   };
   const std::string p = "model.";
   w(p + "embed_tokens.weight", {vocab, H});
@@ -93,26 +135,26 @@ void WriteSyntheticModel(const std::filesystem::path& dir, int64_t vocab) {
     const std::string L = p + "layers." + std::to_string(l) + ".";
     w(L + "input_layernorm.weight", {H}, 0.1f);
     w(L + "post_attention_layernorm.weight", {H}, 0.1f);
-    w(L + "mlp.gate_proj.weight", {I, H});
-    w(L + "mlp.up_proj.weight", {I, H});
-    w(L + "mlp.down_proj.weight", {H, I});
+    lin(L + "mlp.gate_proj", I, H);
+    lin(L + "mlp.up_proj", I, H);
+    lin(L + "mlp.down_proj", H, I);
     if (l == 0) {
       const std::string A = L + "linear_attn.";
-      w(A + "in_proj_qkv.weight", {conv, H});
-      w(A + "in_proj_z.weight", {Hv * Dv, H});
+      lin(A + "in_proj_qkv", conv, H);
+      lin(A + "in_proj_z", Hv * Dv, H);
       w(A + "in_proj_b.weight", {Hv, H});
       w(A + "in_proj_a.weight", {Hv, H});
-      w(A + "out_proj.weight", {H, Hv * Dv});
+      lin(A + "out_proj", H, Hv * Dv);
       w(A + "conv1d.weight", {conv, 1, K}, 0.3f);
       w(A + "A_log", {Hv}, 0.5f);
       w(A + "dt_bias", {Hv}, 0.5f);
       w(A + "norm.weight", {Dv}, 0.1f);
     } else {
       const std::string A = L + "self_attn.";
-      w(A + "q_proj.weight", {Hq * D * 2, H});
-      w(A + "k_proj.weight", {Hkv * D, H});
-      w(A + "v_proj.weight", {Hkv * D, H});
-      w(A + "o_proj.weight", {H, Hq * D});
+      lin(A + "q_proj", Hq * D * 2, H);
+      lin(A + "k_proj", Hkv * D, H);
+      lin(A + "v_proj", Hkv * D, H);
+      lin(A + "o_proj", H, Hq * D);
       w(A + "q_norm.weight", {D}, 0.1f);
       w(A + "k_norm.weight", {D}, 0.1f);
     }
@@ -188,10 +230,12 @@ int main(int argc, char** argv) {
   const double bw = MeasureReadBandwidth();
   std::vector<Row> rows;
   if (!shared.empty()) rows.push_back(Run("tiny-c (BF16)", shared + "/fixtures/qwen3_5-tiny-c/model", prefill, 64, bw));
-  auto synth = std::filesystem::temp_directory_path() / "warden-bench-27b-slice";
-  WriteSyntheticModel(synth, vocab);
-  rows.push_back(Run("27B shapes, 2 layers (BF16)", synth, prefill, decode, bw));
-  std::filesystem::remove_all(synth);
+  for (const std::string format : {"BF16", "FP8", "NVFP4"}) {
+    auto synth = std::filesystem::temp_directory_path() / ("warden-bench-27b-slice-" + format);
+    WriteSyntheticModel(synth, vocab, format);
+    rows.push_back(Run("27B shapes, 2 layers (" + format + ")", synth, prefill, decode, bw));
+    std::filesystem::remove_all(synth);
+  }
 
   std::printf("machine: %s, %zu threads, read bandwidth %.1f GB/s (measured)\n", CpuModel().c_str(),
               cpu::ThreadPool::Default().num_threads(), bw);

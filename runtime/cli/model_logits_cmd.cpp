@@ -106,12 +106,8 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
   cmd->add_option("--kv-dtype", o->kv_dtype, "KV cache storage: f32 (reference), bf16 or fp8")
       ->check(CLI::IsMember({"f32", "bf16", "fp8"}));
   cmd->callback([&ctx, o] {
-    if (o->backend == "cuda") {
-      return ctx.Fail(Status::Unavailable(engine::IsCudaBuiltIn()
-                                              ? "the CUDA backend cannot run models yet"
-                                              : "this warden was built without CUDA"),
-                      "use --backend cpu");
-    }
+    auto backend = engine::MakeBackend(o->backend);
+    if (!backend.ok()) return ctx.Fail(backend.status(), "use --backend cpu");
     auto inputs = ReadInputs(o->inputs);
     if (!inputs.ok()) return ctx.Fail(inputs.status());
     const auto start = std::chrono::steady_clock::now();
@@ -123,12 +119,12 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
     }
     auto files = engine::ModelFiles::Load(o->model, progress);
     if (!files.ok()) return ctx.Fail(files.status(), "--model must be a Qwen3.5/3.6 Hugging Face folder");
-    auto model = engine::Qwen35TextModel::Load(*files, {.fp8_activations = o->fp8_activations});
+    auto model = engine::Qwen35TextModel::Load(*files, {.fp8_activations = o->fp8_activations, .backend = *backend});
     if (!model.ok()) return ctx.Fail(model.status());
     engine::KvCacheOptions kv;
-    kv.dtype = o->kv_dtype == "bf16" ? engine::cpu::KvDtype::kBF16
-               : o->kv_dtype == "fp8" ? engine::cpu::KvDtype::kFP8E4M3
-                                      : engine::cpu::KvDtype::kF32;
+    kv.dtype = o->kv_dtype == "bf16" ? engine::DType::kBF16
+               : o->kv_dtype == "fp8" ? engine::DType::kF8E4M3
+                                      : engine::DType::kF32;
     auto seq = (*model)->NewSequence(kv);
     const size_t T = inputs->ids.size();
     std::vector<size_t> bounds = {0};
@@ -166,7 +162,7 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     nlohmann::json calls = nlohmann::json::array();
     for (size_t c = 0; c + 1 < bounds.size(); ++c) calls.push_back(bounds[c + 1] - bounds[c]);
-    ctx.Emit({{"out", o->out}, {"tokens", T}, {"vocab_size", vocab}, {"calls", calls}, {"backend", "cpu"},
+    ctx.Emit({{"out", o->out}, {"tokens", T}, {"vocab_size", vocab}, {"calls", calls}, {"backend", std::string((*backend)->name())},
               {"seconds", seconds}},
              "wrote " + o->out + ": logits [" + std::to_string(T) + ", " + std::to_string(vocab) + "] in " +
                  std::to_string(seconds) + " s");

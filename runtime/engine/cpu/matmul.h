@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 namespace warden::engine::cpu {
@@ -20,6 +21,18 @@ void Linear(const float* x, size_t T, size_t in, size_t out, const RowDecoder& d
 
 // Convenience for fp32 weights w: [out, in].
 void LinearF32(const float* x, size_t T, size_t in, size_t out, const float* w, float* y);
+
+// Fused decode-and-dot over packed weights, for few input rows (decode): each weight is widened in registers and
+// used at once instead of being written out as fp32 first. The same products as Linear over the decoded rows,
+// summed in another order. Weights need no alignment.
+// BF16 w: [out, in].
+void LinearBf16Direct(const float* x, size_t T, size_t in, size_t out, const std::byte* w, float* y);
+// FP8 E4M3 w: [out, in]; W = e4m3 · scale.
+void LinearFp8Direct(const float* x, size_t T, size_t in, size_t out, const uint8_t* w, float scale, float* y);
+// NVFP4 w: [out, in/2] (element 2j in the low nibble of byte j), scales: E4M3 [out, in/16], in % 16 == 0;
+// W = e2m1 · block scale · global (dequant.h).
+void LinearNvfp4Direct(const float* x, size_t T, size_t in, size_t out, const uint8_t* w, const uint8_t* scales,
+                       float global, float* y);
 
 // Dot product of two fp32 vectors (vectorised, fp32 accumulation in several partial sums).
 float Dot(const float* a, const float* b, size_t n);

@@ -181,3 +181,35 @@ TEST_CASE("thread pool covers every index exactly once", "[engine][cpu][threads]
     for (size_t i = 0; i < n; ++i) CHECK(hits[i] == 1);
   }
 }
+
+TEST_CASE("fused FP8 and BF16 decode-and-dot decode every code exactly", "[engine][cpu][matmul]") {
+  // Row r holds code r in every column; x weighs columns 0..15 by 1, so y[r] = 16 · value(code r) exactly.
+  const size_t in = 16 + 3;  // one 16-code vector pass plus a scalar tail
+  std::vector<uint8_t> w(256 * in);
+  std::vector<float> x(in, 0.f);
+  for (size_t i = 0; i < 16; ++i) x[i] = 1.f;
+  x[17] = 0.5f;  // the tail counts too: y = 16.5 · value
+  for (size_t r = 0; r < 256; ++r)
+    for (size_t c = 0; c < in; ++c) w[r * in + c] = static_cast<uint8_t>(r);
+  std::vector<float> y(256);
+  LinearFp8Direct(x.data(), 1, in, 256, w.data(), 2.f, y.data());
+  for (size_t r = 0; r < 256; ++r) {
+    if ((r & 0x7f) == 0x7f) continue;  // NaN codes never occur in weights
+    INFO("code " << r);
+    CHECK(y[r] == 16.5f * F8E4M3ToFloat(static_cast<uint8_t>(r)) * 2.f);
+  }
+  // BF16: a spread of magnitudes including subnormals and negative zero, 13 rows (a ragged 4-row block).
+  std::vector<uint16_t> wb(13 * in);
+  std::vector<float> ref(13);
+  const float vals[13] = {0.f, -0.f, 1.f, -2.5f, 1e-40f, 1e30f, -7.f, 0.15625f, 1e-3f, 65504.f, -1e-20f, 42.f, 3.f};
+  for (size_t r = 0; r < 13; ++r) {
+    for (size_t c = 0; c < in; ++c) wb[r * in + c] = FloatToBf16(vals[r]);
+    ref[r] = Bf16ToFloat(FloatToBf16(vals[r])) * 16.5f;
+  }
+  std::vector<float> yb(13);
+  LinearBf16Direct(x.data(), 1, in, 13, reinterpret_cast<const std::byte*>(wb.data()), yb.data());
+  for (size_t r = 0; r < 13; ++r) {
+    INFO("row " << r);
+    CHECK(yb[r] == Approx(ref[r]).epsilon(1e-6).margin(1e-45));
+  }
+}

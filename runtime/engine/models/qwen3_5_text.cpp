@@ -1,55 +1,42 @@
 // Qwen3.5/3.6 text decoder in three parts (style: one file per architecture): read the config, take the tensors
-// by name (model.md §2.8), run the forward pass from the CPU op families (§2.1–2.5, §3).
+// by name (model.md §2.8), run the forward pass through backend.h (§2.1–2.5, §3).
+//
+// Intermediates a DebugHook sees, per call of T tokens (shapes in brackets; H hidden, I intermediate, l layer):
+//   embed [T, H]                         token embeddings
+//   layer.l.input_norm [T, H]            input_layernorm output
+//   layer.l.attn.q / .k / .v / .gate     full attention: q and k after q/k norm and M-RoPE, [T, heads·D]
+//   layer.l.attn.core [T, Hq·D]          attention output after the sigmoid gate, before o_proj
+//   layer.l.gdn.conv [T, conv_dim]       DeltaNet: causal conv + SiLU of in_proj_qkv
+//   layer.l.gdn.q / .k / .v / .z         q, k L2-normalised (q scaled), [T, heads·dim]
+//   layer.l.gdn.beta / .g [T, Hv]        β = σ(b), g = −exp(A_log)·softplus(a + dt_bias)
+//   layer.l.gdn.core [T, Hv·Dv]          delta rule output after the gated RMSNorm, before out_proj
+//   layer.l.attn_out [T, H]              token mixer output (o_proj / out_proj)
+//   layer.l.post_norm [T, H]             post_attention_layernorm output
+//   layer.l.mlp_out [T, H]               down_proj output
+//   layer.l.out [T, H]                   residual stream after the layer (= fixtures' hidden_states[l + 1],
+//                                        except the last layer, whose fixture entry is final_norm)
+//   final_norm [T, H]                    after the final norm
+//   logits [rows, V]
 #include "runtime/engine/models/qwen3_5_text.h"
 
 #include <cmath>
-#include <cstring>
-
-#include "runtime/engine/cpu/attention.h"
-#include "runtime/engine/cpu/deltanet.h"
-#include "runtime/engine/cpu/elementwise.h"
-#include "runtime/engine/cpu/matmul.h"
-#include "runtime/engine/cpu/norm.h"
-#include "runtime/engine/numeric.h"
-#include "runtime/engine/cpu/rope.h"
-#include "runtime/engine/weights/dequant.h"
+#include <string>
 
 namespace warden::engine {
 namespace {
 
-// ---------------------------------------------------------------------------------------------------------
-// Tensor access
-
-Result<std::vector<float>> FloatTensor(const Checkpoint& ckpt, const std::string& name, int64_t expect_elements) {
+// A norm/DeltaNet vector of the checkpoint as an fp32 backend tensor, its element count checked against the config.
+Result<Tensor> FloatTensor(Backend& backend, const Checkpoint& ckpt, const std::string& name,
+                           std::vector<size_t> shape) {
   WARDEN_ASSIGN_OR_RETURN(TensorView view, ckpt.Get(name));
-  if (view.num_elements() != expect_elements) {
+  size_t expect = 1;
+  for (size_t d : shape) expect *= d;
+  if (static_cast<size_t>(view.num_elements()) != expect) {
     return Status::Corruption("tensor " + name + " has " + std::to_string(view.num_elements()) +
-                              " elements, the config implies " + std::to_string(expect_elements));
+                              " elements, the config implies " + std::to_string(expect));
   }
-  return ToFloat(view);
-}
-
-// Row `row` of a 2-D float tensor (BF16, F16 or F32) into dst.
-void TensorRow(const TensorView& t, size_t row, size_t cols, float* dst) {
-  const std::byte* base = t.data + row * cols * DTypeSize(t.dtype);
-  switch (t.dtype) {
-    case DType::kBF16:
-      for (size_t i = 0; i < cols; ++i) {
-        uint16_t b;
-        std::memcpy(&b, base + 2 * i, 2);
-        dst[i] = Bf16ToFloat(b);
-      }
-      break;
-    case DType::kF16:
-      for (size_t i = 0; i < cols; ++i) {
-        uint16_t b;
-        std::memcpy(&b, base + 2 * i, 2);
-        dst[i] = F16ToFloat(b);
-      }
-      break;
-    default:  // F32 (Load checks the dtype)
-      std::memcpy(dst, base, cols * sizeof(float));
-  }
+  const std::vector<float> host = ToFloat(view);
+  return backend.UploadF32(host, std::move(shape));
 }
 
 }  // namespace
@@ -62,6 +49,13 @@ Result<std::unique_ptr<Qwen35TextModel>> Qwen35TextModel::Load(const ModelFiles&
   std::unique_ptr<Qwen35TextModel> m(new Qwen35TextModel());  // private constructor
   m->config_ = files.config().text;
   m->options_ = options;
+  m->linear_options_.fp8_activations = options.fp8_activations;
+  if (options.backend != nullptr) {
+    m->backend_ = options.backend;
+  } else {
+    WARDEN_ASSIGN_OR_RETURN(m->backend_, MakeBackend("cpu"));
+  }
+  Backend& be = *m->backend_;
   const TextConfig& c = m->config_;
   const std::string prefix = files.expected().text_prefix;
   const Checkpoint& ckpt = files.checkpoint();
@@ -77,29 +71,44 @@ Result<std::unique_ptr<Qwen35TextModel>> Qwen35TextModel::Load(const ModelFiles&
                                    std::to_string(c.linear_num_value_heads) + "/" +
                                    std::to_string(c.linear_num_key_heads) + ")");
   }
+  const size_t H = static_cast<size_t>(c.hidden_size), V = static_cast<size_t>(c.vocab_size);
   WARDEN_ASSIGN_OR_RETURN(TensorView embed, ckpt.Get(prefix + "embed_tokens.weight"));
-  m->embed_ = ckpt.Find(prefix + "embed_tokens.weight");
   if (embed.dtype != DType::kBF16 && embed.dtype != DType::kF16 && embed.dtype != DType::kF32) {
     return Status::InvalidArgument("embed_tokens.weight has dtype " + std::string(DTypeName(embed.dtype)) +
                                    "; expected BF16, F16 or F32");
   }
-  const int64_t H = c.hidden_size;
-  WARDEN_ASSIGN_OR_RETURN(m->final_norm_, FloatTensor(ckpt, prefix + "norm.weight", H));
-  if (!files.config().tie_word_embeddings) {
-    m->lm_head_ = files.FindLinear("lm_head");
-    if (m->lm_head_ == nullptr) return Status::Corruption("lm_head.weight is missing and embeddings are not tied");
+  if (static_cast<size_t>(embed.num_elements()) != V * H) {
+    return Status::Corruption("embed_tokens.weight has " + std::to_string(embed.num_elements()) +
+                              " elements, the config implies " + std::to_string(V) + " × " + std::to_string(H));
   }
-  auto linear = [&](const std::string& module) -> Result<const ResolvedLinear*> {
+  // The table is handed to the backend as an unquantised Linear [vocab, hidden]: the same handle serves the
+  // embedding lookup and, when tied, the lm_head.
+  m->embed_linear_.spec.module = prefix + "embed_tokens";
+  m->embed_linear_.spec.out_features = static_cast<int64_t>(V);
+  m->embed_linear_.spec.in_features = static_cast<int64_t>(H);
+  m->embed_linear_.format = LinearFormat::kBF16;
+  m->embed_linear_.weight = ckpt.Find(prefix + "embed_tokens.weight");
+  WARDEN_ASSIGN_OR_RETURN(m->embed_, be.PrepareLinear(m->embed_linear_));
+  WARDEN_ASSIGN_OR_RETURN(m->final_norm_, FloatTensor(be, ckpt, prefix + "norm.weight", {H}));
+  if (!files.config().tie_word_embeddings) {
+    const ResolvedLinear* head = files.FindLinear("lm_head");
+    if (head == nullptr) return Status::Corruption("lm_head.weight is missing and embeddings are not tied");
+    WARDEN_ASSIGN_OR_RETURN(m->lm_head_, be.PrepareLinear(*head));
+  }
+  auto linear = [&](const std::string& module) -> Result<LinearWeight> {
     const ResolvedLinear* l = files.FindLinear(module);
     if (l == nullptr) return Status::Corruption("Linear " + module + " is missing from the checkpoint");
-    return l;
+    return be.PrepareLinear(*l);
   };
+  const size_t D = static_cast<size_t>(c.head_dim), Hv = static_cast<size_t>(c.linear_num_value_heads),
+               K = static_cast<size_t>(c.linear_conv_kernel_dim), conv_dim = static_cast<size_t>(c.linear_conv_dim());
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = prefix + "layers." + std::to_string(i) + ".";
     LayerWeights w;
     w.is_full_attention = c.layer_types[static_cast<size_t>(i)] == LayerType::kFullAttention;
-    WARDEN_ASSIGN_OR_RETURN(w.input_layernorm, FloatTensor(ckpt, p + "input_layernorm.weight", H));
-    WARDEN_ASSIGN_OR_RETURN(w.post_attention_layernorm, FloatTensor(ckpt, p + "post_attention_layernorm.weight", H));
+    WARDEN_ASSIGN_OR_RETURN(w.input_layernorm, FloatTensor(be, ckpt, p + "input_layernorm.weight", {H}));
+    WARDEN_ASSIGN_OR_RETURN(w.post_attention_layernorm,
+                            FloatTensor(be, ckpt, p + "post_attention_layernorm.weight", {H}));
     WARDEN_ASSIGN_OR_RETURN(w.gate_proj, linear(p + "mlp.gate_proj"));
     WARDEN_ASSIGN_OR_RETURN(w.up_proj, linear(p + "mlp.up_proj"));
     WARDEN_ASSIGN_OR_RETURN(w.down_proj, linear(p + "mlp.down_proj"));
@@ -108,8 +117,8 @@ Result<std::unique_ptr<Qwen35TextModel>> Qwen35TextModel::Load(const ModelFiles&
       WARDEN_ASSIGN_OR_RETURN(w.k_proj, linear(p + "self_attn.k_proj"));
       WARDEN_ASSIGN_OR_RETURN(w.v_proj, linear(p + "self_attn.v_proj"));
       WARDEN_ASSIGN_OR_RETURN(w.o_proj, linear(p + "self_attn.o_proj"));
-      WARDEN_ASSIGN_OR_RETURN(w.q_norm, FloatTensor(ckpt, p + "self_attn.q_norm.weight", c.head_dim));
-      WARDEN_ASSIGN_OR_RETURN(w.k_norm, FloatTensor(ckpt, p + "self_attn.k_norm.weight", c.head_dim));
+      WARDEN_ASSIGN_OR_RETURN(w.q_norm, FloatTensor(be, ckpt, p + "self_attn.q_norm.weight", {D}));
+      WARDEN_ASSIGN_OR_RETURN(w.k_norm, FloatTensor(be, ckpt, p + "self_attn.k_norm.weight", {D}));
     } else {
       const std::string a = p + "linear_attn.";
       WARDEN_ASSIGN_OR_RETURN(w.in_proj_qkv, linear(a + "in_proj_qkv"));
@@ -117,133 +126,151 @@ Result<std::unique_ptr<Qwen35TextModel>> Qwen35TextModel::Load(const ModelFiles&
       WARDEN_ASSIGN_OR_RETURN(w.in_proj_b, linear(a + "in_proj_b"));
       WARDEN_ASSIGN_OR_RETURN(w.in_proj_a, linear(a + "in_proj_a"));
       WARDEN_ASSIGN_OR_RETURN(w.out_proj, linear(a + "out_proj"));
-      WARDEN_ASSIGN_OR_RETURN(w.conv1d, FloatTensor(ckpt, a + "conv1d.weight",
-                                                     c.linear_conv_dim() * c.linear_conv_kernel_dim));
-      WARDEN_ASSIGN_OR_RETURN(w.a_log, FloatTensor(ckpt, a + "A_log", c.linear_num_value_heads));
-      WARDEN_ASSIGN_OR_RETURN(w.dt_bias, FloatTensor(ckpt, a + "dt_bias", c.linear_num_value_heads));
-      WARDEN_ASSIGN_OR_RETURN(w.gdn_norm, FloatTensor(ckpt, a + "norm.weight", c.linear_value_head_dim));
+      WARDEN_ASSIGN_OR_RETURN(w.conv1d, FloatTensor(be, ckpt, a + "conv1d.weight", {conv_dim, K}));
+      WARDEN_ASSIGN_OR_RETURN(w.a_log, FloatTensor(be, ckpt, a + "A_log", {Hv}));
+      WARDEN_ASSIGN_OR_RETURN(w.dt_bias, FloatTensor(be, ckpt, a + "dt_bias", {Hv}));
+      WARDEN_ASSIGN_OR_RETURN(w.gdn_norm,
+                              FloatTensor(be, ckpt, a + "norm.weight", {static_cast<size_t>(c.linear_value_head_dim)}));
     }
     m->layers_.push_back(std::move(w));
   }
+  m->rope_.rotary_dim = static_cast<size_t>(c.rotary_dim());
+  m->rope_.theta = c.rope_parameters.rope_theta;
+  for (size_t i = 0; i < 3 && i < c.rope_parameters.mrope_section.size(); ++i) {
+    m->rope_.mrope_section[i] = static_cast<int>(c.rope_parameters.mrope_section[i]);
+  }
+  m->rope_.mrope_interleaved = c.rope_parameters.mrope_interleaved;
   return m;
 }
 
 std::unique_ptr<SequenceState> Qwen35TextModel::NewSequence(const KvCacheOptions& kv) const {
   const TextConfig& c = config_;
-  std::vector<bool> full;
-  for (const auto& l : layers_) full.push_back(l.is_full_attention);
-  const size_t conv = static_cast<size_t>((c.linear_conv_kernel_dim - 1) * c.linear_conv_dim());
-  const size_t state = static_cast<size_t>(c.linear_num_value_heads * c.linear_key_head_dim * c.linear_value_head_dim);
-  return std::make_unique<SequenceState>(full, static_cast<size_t>(c.num_key_value_heads * c.head_dim), conv, state,
-                                         kv);
+  SequenceLayout layout;
+  for (const auto& l : layers_) layout.is_full_attention.push_back(l.is_full_attention);
+  layout.num_kv_heads = static_cast<size_t>(c.num_key_value_heads);
+  layout.head_dim = static_cast<size_t>(c.head_dim);
+  layout.conv_history_shape = {static_cast<size_t>(c.linear_conv_kernel_dim - 1),
+                               static_cast<size_t>(c.linear_conv_dim())};
+  layout.recurrent_state_shape = {static_cast<size_t>(c.linear_num_value_heads),
+                                  static_cast<size_t>(c.linear_key_head_dim),
+                                  static_cast<size_t>(c.linear_value_head_dim)};
+  return std::make_unique<SequenceState>(backend_, std::move(layout), kv);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Forward
 
-void Qwen35TextModel::Embed(std::span<const int32_t> ids, float* x) const {
-  const size_t H = static_cast<size_t>(config_.hidden_size);
-  for (size_t t = 0; t < ids.size(); ++t) TensorRow(*embed_, static_cast<size_t>(ids[t]), H, x + t * H);
-}
+// One Forward call: allocates scratch on the backend and reports named intermediates to the debug hook.
+class Qwen35TextModel::Pass {
+ public:
+  Pass(Backend& backend, const DebugHook& hook) : backend_(backend), hook_(hook) {}
 
-void Qwen35TextModel::RunLinear(const ResolvedLinear& linear, const float* x, size_t T, float* y) const {
-  const size_t in = static_cast<size_t>(linear.spec.in_features), out = static_cast<size_t>(linear.spec.out_features);
-  std::vector<float> xq;
-  if (options_.fp8_activations && linear.format == LinearFormat::kFP8 && linear.input_scale != nullptr) {
-    // W8A8: the layer sees its input rounded through FP8 with the calibrated static scale.
-    const float scale = static_cast<float>(ElementAsDouble(*linear.input_scale, 0));
-    xq.assign(x, x + T * in);
-    for (float& v : xq) v = FakeQuantFp8(v, scale);
-    x = xq.data();
+  Result<Tensor> F32(std::vector<size_t> shape) { return backend_.Alloc(DType::kF32, std::move(shape)); }
+
+  bool observed() const { return static_cast<bool>(hook_); }
+  // `name` is built only when someone listens.
+  template <typename NameFn>
+  Status Observe(const NameFn& name, const Tensor& t) {
+    if (!hook_) return Status::Ok();
+    WARDEN_ASSIGN_OR_RETURN(std::vector<float> host, backend_.DownloadF32(t));
+    hook_(name(), t.shape(), host);
+    return Status::Ok();
   }
-  cpu::Linear(x, T, in, out, [&](size_t r0, size_t r1, float* dst) {
-    thread_local std::vector<float> buf;
-    // The row range is valid by construction (r1 ≤ out_features), so the status is always OK here.
-    (void)DequantizeRows(linear, static_cast<int64_t>(r0), static_cast<int64_t>(r1), &buf);
-    std::memcpy(dst, buf.data(), (r1 - r0) * in * sizeof(float));
-  }, y);
-}
 
-void Qwen35TextModel::FullAttention(const LayerWeights& w, size_t layer, SequenceState& seq, const float* h,
-                                    size_t T, const int64_t* positions, float* out) const {
+ private:
+  Backend& backend_;
+  const DebugHook& hook_;
+};
+
+namespace {
+std::string LayerName(size_t l, const char* what) { return "layer." + std::to_string(l) + "." + what; }
+}  // namespace
+
+Status Qwen35TextModel::FullAttention(Pass& pass, const LayerWeights& w, size_t layer, SequenceState& seq,
+                                      const Tensor& h, const Tensor& positions, Tensor& out) const {
+  Backend& be = *backend_;
   const TextConfig& c = config_;
-  const size_t Hq = static_cast<size_t>(c.num_attention_heads), Hkv = static_cast<size_t>(c.num_key_value_heads),
-               D = static_cast<size_t>(c.head_dim);
+  const size_t T = h.dim(0), Hq = static_cast<size_t>(c.num_attention_heads),
+               Hkv = static_cast<size_t>(c.num_key_value_heads), D = static_cast<size_t>(c.head_dim);
+  WARDEN_ASSIGN_OR_RETURN(Tensor qg, pass.F32({T, Hq * 2 * D}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor q, pass.F32({T * Hq, D}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor gate, pass.F32({T * Hq, D}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor k, pass.F32({T, Hkv * D}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor v, pass.F32({T, Hkv * D}));
+  WARDEN_RETURN_IF_ERROR(be.Linear(w.q_proj, h, qg, linear_options_));
+  WARDEN_RETURN_IF_ERROR(be.Linear(w.k_proj, h, k, linear_options_));
+  WARDEN_RETURN_IF_ERROR(be.Linear(w.v_proj, h, v, linear_options_));
   // q_proj rows interleave per head: [query(D) | gate(D)] for head 0, then head 1, ... (§2.3 step 1).
-  std::vector<float> qg(T * Hq * 2 * D), q(T * Hq * D), gate(T * Hq * D), k(T * Hkv * D), v(T * Hkv * D);
-  RunLinear(*w.q_proj, h, T, qg.data());
-  RunLinear(*w.k_proj, h, T, k.data());
-  RunLinear(*w.v_proj, h, T, v.data());
-  for (size_t t = 0; t < T; ++t) {
-    for (size_t j = 0; j < Hq; ++j) {
-      const float* src = &qg[(t * Hq + j) * 2 * D];
-      std::memcpy(&q[(t * Hq + j) * D], src, D * sizeof(float));
-      std::memcpy(&gate[(t * Hq + j) * D], src + D, D * sizeof(float));
-    }
-  }
+  WARDEN_RETURN_IF_ERROR(qg.Reshape({T * Hq, 2 * D}));
+  Tensor* parts[] = {&q, &gate};
+  WARDEN_RETURN_IF_ERROR(be.SplitColumns(qg, parts));
   const float eps = static_cast<float>(c.rms_norm_eps);
-  cpu::ZeroCenteredRmsNorm(q.data(), w.q_norm.data(), q.data(), T * Hq, D, eps);
-  cpu::ZeroCenteredRmsNorm(k.data(), w.k_norm.data(), k.data(), T * Hkv, D, eps);
-  cpu::RopeParams rope;
-  rope.rotary_dim = static_cast<size_t>(c.rotary_dim());
-  rope.theta = c.rope_parameters.rope_theta;
-  for (size_t i = 0; i < 3 && i < c.rope_parameters.mrope_section.size(); ++i) {
-    rope.mrope_section[i] = static_cast<int>(c.rope_parameters.mrope_section[i]);
-  }
-  rope.mrope_interleaved = c.rope_parameters.mrope_interleaved;
-  cpu::ApplyMrope(q.data(), T, Hq, D, positions, rope);
-  cpu::ApplyMrope(k.data(), T, Hkv, D, positions, rope);
-  seq.AppendKv(layer, T, k.data(), v.data());
-  std::vector<float> o(T * Hq * D);
-  cpu::CausalAttention(q.data(), T, Hq, seq.KvView(layer, seq.length() + T, Hkv, D), o.data());
-  cpu::MulSigmoid(o.data(), gate.data(), o.size());
-  RunLinear(*w.o_proj, o.data(), T, out);
+  WARDEN_RETURN_IF_ERROR(be.ZeroCenteredRmsNorm(q, w.q_norm, q, eps));
+  WARDEN_RETURN_IF_ERROR(be.ZeroCenteredRmsNorm(k, w.k_norm, k, eps));
+  WARDEN_RETURN_IF_ERROR(q.Reshape({T, Hq * D}));
+  WARDEN_RETURN_IF_ERROR(gate.Reshape({T, Hq * D}));
+  WARDEN_RETURN_IF_ERROR(be.ApplyMrope(q, Hq, positions, rope_));
+  WARDEN_RETURN_IF_ERROR(be.ApplyMrope(k, Hkv, positions, rope_));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "attn.q"); }, q));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "attn.k"); }, k));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "attn.v"); }, v));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "attn.gate"); }, gate));
+  const size_t kv_layer = seq.kv_layer(layer);
+  WARDEN_RETURN_IF_ERROR(be.AppendKv(seq.kv_cache(), kv_layer, seq.length(), k, v));
+  WARDEN_ASSIGN_OR_RETURN(Tensor o, pass.F32({T, Hq * D}));
+  WARDEN_RETURN_IF_ERROR(be.CausalAttention(q, Hq, seq.kv_cache(), kv_layer, seq.length() + T, o));
+  WARDEN_RETURN_IF_ERROR(be.MulSigmoid(o, gate));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "attn.core"); }, o));
+  return be.Linear(w.o_proj, o, out, linear_options_);
 }
 
-void Qwen35TextModel::GatedDeltaNet(const LayerWeights& w, size_t layer, SequenceState& seq, const float* h,
-                                    size_t T, float* out) const {
+Status Qwen35TextModel::GatedDeltaNet(Pass& pass, const LayerWeights& w, size_t layer, SequenceState& seq,
+                                      const Tensor& h, Tensor& out) const {
+  Backend& be = *backend_;
   const TextConfig& c = config_;
-  const size_t Hk = static_cast<size_t>(c.linear_num_key_heads), Hv = static_cast<size_t>(c.linear_num_value_heads),
-               Dk = static_cast<size_t>(c.linear_key_head_dim), Dv = static_cast<size_t>(c.linear_value_head_dim),
-               K = static_cast<size_t>(c.linear_conv_kernel_dim), conv_dim = static_cast<size_t>(c.linear_conv_dim()),
+  const size_t T = h.dim(0), Hk = static_cast<size_t>(c.linear_num_key_heads),
+               Hv = static_cast<size_t>(c.linear_num_value_heads), Dk = static_cast<size_t>(c.linear_key_head_dim),
+               Dv = static_cast<size_t>(c.linear_value_head_dim), conv_dim = static_cast<size_t>(c.linear_conv_dim()),
                key_dim = Hk * Dk;
-  std::vector<float> m(T * conv_dim), z(T * Hv * Dv), b(T * Hv), a(T * Hv), conv(T * conv_dim);
-  RunLinear(*w.in_proj_qkv, h, T, m.data());
-  RunLinear(*w.in_proj_z, h, T, z.data());
-  RunLinear(*w.in_proj_b, h, T, b.data());
-  RunLinear(*w.in_proj_a, h, T, a.data());
-  cpu::CausalConv1dSilu(m.data(), T, conv_dim, w.conv1d.data(), K, seq.conv_history(layer).data(), conv.data());
-  // Split the conv output rows [q | k | v] into contiguous per-token head arrays.
-  std::vector<float> q(T * key_dim), k(T * key_dim), v(T * Hv * Dv);
-  for (size_t t = 0; t < T; ++t) {
-    const float* row = &conv[t * conv_dim];
-    std::memcpy(&q[t * key_dim], row, key_dim * sizeof(float));
-    std::memcpy(&k[t * key_dim], row + key_dim, key_dim * sizeof(float));
-    std::memcpy(&v[t * Hv * Dv], row + 2 * key_dim, Hv * Dv * sizeof(float));
-  }
-  cpu::L2NormalizeRows(q.data(), T * Hk, Dk, 1e-6f, 1.f / std::sqrt(static_cast<float>(Dk)));
-  cpu::L2NormalizeRows(k.data(), T * Hk, Dk, 1e-6f, 1.f);
-  std::vector<float> beta(T * Hv), g(T * Hv);
-  for (size_t t = 0; t < T; ++t) {
-    for (size_t j = 0; j < Hv; ++j) {
-      beta[t * Hv + j] = cpu::Sigmoid(b[t * Hv + j]);
-      g[t * Hv + j] = -std::exp(w.a_log[j]) * cpu::Softplus(a[t * Hv + j] + w.dt_bias[j]);
-    }
-  }
-  const cpu::DeltaNetShape shape{Hk, Hv, Dk, Dv};
-  std::vector<float> o(T * Hv * Dv);
-  float* state = seq.recurrent_state(layer).data();
+  WARDEN_ASSIGN_OR_RETURN(Tensor m, pass.F32({T, conv_dim}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor z, pass.F32({T, Hv * Dv}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor b, pass.F32({T, Hv}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor a, pass.F32({T, Hv}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor conv, pass.F32({T, conv_dim}));
+  WARDEN_RETURN_IF_ERROR(be.Linear(w.in_proj_qkv, h, m, linear_options_));
+  WARDEN_RETURN_IF_ERROR(be.Linear(w.in_proj_z, h, z, linear_options_));
+  WARDEN_RETURN_IF_ERROR(be.Linear(w.in_proj_b, h, b, linear_options_));
+  WARDEN_RETURN_IF_ERROR(be.Linear(w.in_proj_a, h, a, linear_options_));
+  WARDEN_RETURN_IF_ERROR(be.CausalConv1dSilu(m, w.conv1d, seq.conv_history(layer), conv));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "gdn.conv"); }, conv));
+  // The conv output rows are [q | k | v].
+  WARDEN_ASSIGN_OR_RETURN(Tensor q, pass.F32({T, key_dim}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor k, pass.F32({T, key_dim}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor v, pass.F32({T, Hv * Dv}));
+  Tensor* parts[] = {&q, &k, &v};
+  WARDEN_RETURN_IF_ERROR(be.SplitColumns(conv, parts));
+  WARDEN_RETURN_IF_ERROR(be.L2NormalizeRows(q, Dk, 1e-6f, 1.f / std::sqrt(static_cast<float>(Dk))));
+  WARDEN_RETURN_IF_ERROR(be.L2NormalizeRows(k, Dk, 1e-6f, 1.f));
+  WARDEN_ASSIGN_OR_RETURN(Tensor beta, pass.F32({T, Hv}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor g, pass.F32({T, Hv}));
+  WARDEN_RETURN_IF_ERROR(be.DeltaNetGates(b, a, w.a_log, w.dt_bias, beta, g));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "gdn.q"); }, q));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "gdn.k"); }, k));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "gdn.v"); }, v));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "gdn.z"); }, z));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "gdn.beta"); }, beta));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "gdn.g"); }, g));
+  WARDEN_ASSIGN_OR_RETURN(Tensor o, pass.F32({T, Hv * Dv}));
   // HF: the chunked form for every multi-token call, the recurrence for single-token decode.
-  if (T == 1) {
-    cpu::GatedDeltaRuleRecurrent(shape, T, q.data(), k.data(), v.data(), g.data(), beta.data(), state, o.data());
-  } else {
-    cpu::GatedDeltaRuleChunked(shape, T, q.data(), k.data(), v.data(), g.data(), beta.data(), state, o.data());
-  }
-  cpu::GatedRmsNorm(o.data(), z.data(), w.gdn_norm.data(), o.data(), T * Hv, Dv, static_cast<float>(c.rms_norm_eps));
-  RunLinear(*w.out_proj, o.data(), T, out);
+  const DeltaRuleForm form = T == 1 ? DeltaRuleForm::kRecurrent : DeltaRuleForm::kChunked;
+  WARDEN_RETURN_IF_ERROR(be.GatedDeltaRule({Hk, Hv, Dk, Dv}, form, q, k, v, g, beta, seq.recurrent_state(layer), o));
+  WARDEN_RETURN_IF_ERROR(be.GatedRmsNorm(o, z, w.gdn_norm, o, static_cast<float>(c.rms_norm_eps)));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(layer, "gdn.core"); }, o));
+  return be.Linear(w.out_proj, o, out, linear_options_);
 }
 
 Result<ForwardResult> Qwen35TextModel::Forward(SequenceState& seq, const ForwardRequest& req) const {
+  Backend& be = *backend_;
   const TextConfig& c = config_;
   const size_t T = req.ids.size(), H = static_cast<size_t>(c.hidden_size), I = static_cast<size_t>(c.intermediate_size),
                V = static_cast<size_t>(c.vocab_size);
@@ -268,42 +295,83 @@ Result<ForwardResult> Qwen35TextModel::Forward(SequenceState& seq, const Forward
   } else {
     positions.assign(req.positions.begin(), req.positions.end());
   }
+  WARDEN_RETURN_IF_ERROR(seq.EnsureAllocated());
 
   ForwardResult result;
-  std::vector<float> x(T * H), h(T * H), attn(T * H), gate(T * I), up(T * I);
-  Embed(req.ids, x.data());
-  if (req.want_hidden_states) result.hidden_states.push_back(x);
+  // Hidden states ride on the same hook as the debug names, so both see exactly the same tensors.
+  const size_t L = layers_.size();
+  DebugHook hook;
+  if (req.want_hidden_states || req.debug_hook) {
+    result.hidden_states.resize(req.want_hidden_states ? L + 1 : 0);
+    hook = [&](const std::string& name, std::span<const size_t> shape, std::span<const float> values) {
+      if (req.want_hidden_states) {
+        size_t slot = L + 1;
+        if (name == "embed") slot = 0;
+        else if (name == "final_norm") slot = L;
+        else if (name.starts_with("layer.") && name.ends_with(".out")) {
+          const size_t l = std::stoul(name.substr(6));
+          if (l + 1 < L) slot = l + 1;
+        }
+        if (slot <= L) result.hidden_states[slot].assign(values.begin(), values.end());
+      }
+      if (req.debug_hook) req.debug_hook(name, shape, values);
+    };
+  }
+  Pass pass(be, hook);
+
+  WARDEN_ASSIGN_OR_RETURN(Tensor ids, be.UploadI32(req.ids, {T}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor pos, be.UploadI64(positions, {3, T}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor x, pass.F32({T, H}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor h, pass.F32({T, H}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor mix, pass.F32({T, H}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor gate, pass.F32({T, I}));
+  WARDEN_ASSIGN_OR_RETURN(Tensor up, pass.F32({T, I}));
+  WARDEN_RETURN_IF_ERROR(be.Embedding(embed_, ids, x));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([] { return std::string("embed"); }, x));
   const float eps = static_cast<float>(c.rms_norm_eps);
-  for (size_t l = 0; l < layers_.size(); ++l) {
+  for (size_t l = 0; l < L; ++l) {
     const LayerWeights& w = layers_[l];
-    cpu::ZeroCenteredRmsNorm(x.data(), w.input_layernorm.data(), h.data(), T, H, eps);
-    if (w.is_full_attention) FullAttention(w, l, seq, h.data(), T, positions.data(), attn.data());
-    else GatedDeltaNet(w, l, seq, h.data(), T, attn.data());
-    cpu::AddInPlace(x.data(), attn.data(), T * H);
-    cpu::ZeroCenteredRmsNorm(x.data(), w.post_attention_layernorm.data(), h.data(), T, H, eps);
-    RunLinear(*w.gate_proj, h.data(), T, gate.data());
-    RunLinear(*w.up_proj, h.data(), T, up.data());
-    cpu::SiluMul(gate.data(), up.data(), gate.data(), T * I);
-    RunLinear(*w.down_proj, gate.data(), T, attn.data());
-    cpu::AddInPlace(x.data(), attn.data(), T * H);
-    if (req.want_hidden_states && l + 1 < layers_.size()) result.hidden_states.push_back(x);
+    WARDEN_RETURN_IF_ERROR(be.ZeroCenteredRmsNorm(x, w.input_layernorm, h, eps));
+    WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(l, "input_norm"); }, h));
+    if (w.is_full_attention) WARDEN_RETURN_IF_ERROR(FullAttention(pass, w, l, seq, h, pos, mix));
+    else WARDEN_RETURN_IF_ERROR(GatedDeltaNet(pass, w, l, seq, h, mix));
+    WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(l, "attn_out"); }, mix));
+    WARDEN_RETURN_IF_ERROR(be.Add(x, mix));
+    WARDEN_RETURN_IF_ERROR(be.ZeroCenteredRmsNorm(x, w.post_attention_layernorm, h, eps));
+    WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(l, "post_norm"); }, h));
+    WARDEN_RETURN_IF_ERROR(be.Linear(w.gate_proj, h, gate, linear_options_));
+    WARDEN_RETURN_IF_ERROR(be.Linear(w.up_proj, h, up, linear_options_));
+    WARDEN_RETURN_IF_ERROR(be.SiluMul(gate, up, gate));
+    WARDEN_RETURN_IF_ERROR(be.Linear(w.down_proj, gate, mix, linear_options_));
+    WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(l, "mlp_out"); }, mix));
+    WARDEN_RETURN_IF_ERROR(be.Add(x, mix));
+    WARDEN_RETURN_IF_ERROR(pass.Observe([&] { return LayerName(l, "out"); }, x));
   }
   seq.Advance(T);
-  cpu::ZeroCenteredRmsNorm(x.data(), final_norm_.data(), x.data(), T, H, eps);
-  if (req.want_hidden_states) result.hidden_states.push_back(x);
+  WARDEN_RETURN_IF_ERROR(be.ZeroCenteredRmsNorm(x, final_norm_, x, eps));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([] { return std::string("final_norm"); }, x));
 
-  const size_t first = req.all_logits ? 0 : T - 1;
-  result.rows = T - first;
-  result.vocab_size = V;
-  result.logits.resize(result.rows * V);
-  const float* xs = x.data() + first * H;
-  if (lm_head_ != nullptr) {
-    RunLinear(*lm_head_, xs, result.rows, result.logits.data());
-  } else {
-    cpu::Linear(xs, result.rows, H, V, [&](size_t r0, size_t r1, float* dst) {
-      for (size_t r = r0; r < r1; ++r) TensorRow(*embed_, r, H, dst + (r - r0) * H);
-    }, result.logits.data());
+  // Logits for every token, or only the last: the last row is copied out so lm_head reads one row.
+  Tensor last;
+  const Tensor* xs = &x;
+  if (!req.all_logits && T > 1) {
+    WARDEN_ASSIGN_OR_RETURN(last, pass.F32({1, H}));
+    WARDEN_ASSIGN_OR_RETURN(Tensor rest, pass.F32({T - 1, H}));
+    WARDEN_RETURN_IF_ERROR(x.Reshape({T, H}));
+    // SplitColumns splits columns; view [T, H] as one row of T·H to split off the leading T−1 rows.
+    WARDEN_RETURN_IF_ERROR(x.Reshape({1, T * H}));
+    WARDEN_RETURN_IF_ERROR(rest.Reshape({1, (T - 1) * H}));
+    WARDEN_RETURN_IF_ERROR(last.Reshape({1, H}));
+    Tensor* parts[] = {&rest, &last};
+    WARDEN_RETURN_IF_ERROR(be.SplitColumns(x, parts));
+    xs = &last;
   }
+  result.rows = xs->numel() / H;
+  result.vocab_size = V;
+  WARDEN_ASSIGN_OR_RETURN(Tensor logits, pass.F32({result.rows, V}));
+  WARDEN_RETURN_IF_ERROR(be.Linear(lm_head_.empty() ? embed_ : lm_head_, *xs, logits, linear_options_));
+  WARDEN_RETURN_IF_ERROR(pass.Observe([] { return std::string("logits"); }, logits));
+  WARDEN_ASSIGN_OR_RETURN(result.logits, be.DownloadF32(logits));
   return result;
 }
 

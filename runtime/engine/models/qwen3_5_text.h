@@ -1,19 +1,23 @@
-// The Qwen3.5 / Qwen3.6 text decoder (model.md §2–3), computed with the CPU op families.
+// The Qwen3.5 / Qwen3.6 text decoder (model.md §2–3), written once against backend.h.
 //
 // Everything is read from the config: layer pattern, head counts, head and DeltaNet dims, GQA ratios, rotary
-// fraction and M-RoPE sections. Weights stay in the checkpoint's mapped storage (BF16, FP8, NVFP4) and are decoded
-// row by row as each Linear runs; norms and DeltaNet vectors are converted to fp32 once at load.
+// fraction and M-RoPE sections. Linear weights are handed to the backend as ResolvedLinears over the checkpoint's
+// packed bytes (BF16, FP8, NVFP4; the CPU backend decodes rows as each Linear runs); norms and DeltaNet vectors
+// are converted to fp32 and uploaded once at load. Every intermediate has a stable name (`layer.7.attn_out`,
+// listed in qwen3_5_text.cpp) that a debug hook can observe.
 //
 // Thread safety: a loaded model is immutable; Forward may run concurrently on different SequenceStates.
 // Ownership: the model keeps pointers into the ModelFiles it was loaded from, which must outlive it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "runtime/base/result.h"
+#include "runtime/engine/backend.h"
 #include "runtime/engine/models/sequence_state.h"
 #include "runtime/engine/weights/model_info.h"
 
@@ -23,13 +27,21 @@ struct TextModelOptions {
   // FP8 layers quantise their input with the static input_scale (W8A8, as ModelOpt calibrated it) instead of
   // running weight-only. NVFP4 layers always run weight-only (W4A16), as on Hopper.
   bool fp8_activations = false;
+  // Where the model runs; null = the CPU backend.
+  std::shared_ptr<Backend> backend;
 };
+
+// Observes a named intermediate (fp32 values downloaded from the backend, row-major with `shape`). Set only when
+// debugging or testing: each call costs a device-to-host copy.
+using DebugHook =
+    std::function<void(const std::string& name, std::span<const size_t> shape, std::span<const float> values)>;
 
 struct ForwardRequest {
   std::span<const int32_t> ids;           // T new tokens
   std::span<const int64_t> positions;     // [3, T] (t, h, w) M-RoPE ids; empty = text positions after the sequence
   bool want_hidden_states = false;        // keep the embeddings and every layer's output (last after the final norm)
   bool all_logits = true;                 // logits for every new token, else only the last
+  DebugHook debug_hook;                   // called with every named intermediate when set
 };
 
 struct ForwardResult {
@@ -51,35 +63,38 @@ class Qwen35TextModel {
   Result<ForwardResult> Forward(SequenceState& seq, const ForwardRequest& request) const;
 
   const TextConfig& config() const { return config_; }
+  Backend& backend() const { return *backend_; }
 
  private:
-  // One decoder layer's weights: Linears by pointer into ModelFiles, small vectors converted to fp32.
+  // One decoder layer's weights as backend handles.
   struct LayerWeights {
     bool is_full_attention = false;
-    std::vector<float> input_layernorm, post_attention_layernorm;
-    const ResolvedLinear *gate_proj = nullptr, *up_proj = nullptr, *down_proj = nullptr;
+    Tensor input_layernorm, post_attention_layernorm;
+    LinearWeight gate_proj, up_proj, down_proj;
     // Full attention.
-    const ResolvedLinear *q_proj = nullptr, *k_proj = nullptr, *v_proj = nullptr, *o_proj = nullptr;
-    std::vector<float> q_norm, k_norm;
+    LinearWeight q_proj, k_proj, v_proj, o_proj;
+    Tensor q_norm, k_norm;
     // Gated DeltaNet.
-    const ResolvedLinear *in_proj_qkv = nullptr, *in_proj_z = nullptr, *in_proj_b = nullptr, *in_proj_a = nullptr,
-                         *out_proj = nullptr;
-    std::vector<float> conv1d, a_log, dt_bias, gdn_norm;  // conv1d: [conv_dim, K]
+    LinearWeight in_proj_qkv, in_proj_z, in_proj_b, in_proj_a, out_proj;
+    Tensor conv1d, a_log, dt_bias, gdn_norm;  // conv1d: [conv_dim, K]
   };
+  class Pass;  // one Forward call's scratch and debug plumbing
   Qwen35TextModel() = default;
 
-  void Embed(std::span<const int32_t> ids, float* x) const;
-  void RunLinear(const ResolvedLinear& linear, const float* x, size_t T, float* y) const;
-  void FullAttention(const LayerWeights& w, size_t layer, SequenceState& seq, const float* h, size_t T,
-                     const int64_t* positions, float* out) const;
-  void GatedDeltaNet(const LayerWeights& w, size_t layer, SequenceState& seq, const float* h, size_t T,
-                     float* out) const;
+  Status FullAttention(Pass& pass, const LayerWeights& w, size_t layer, SequenceState& seq, const Tensor& h,
+                       const Tensor& positions, Tensor& out) const;
+  Status GatedDeltaNet(Pass& pass, const LayerWeights& w, size_t layer, SequenceState& seq, const Tensor& h,
+                       Tensor& out) const;
 
   TextConfig config_;
   TextModelOptions options_;
-  const TensorView* embed_ = nullptr;
-  std::vector<float> final_norm_;
-  const ResolvedLinear* lm_head_ = nullptr;  // nullptr when tied to the embedding
+  std::shared_ptr<Backend> backend_;
+  LinearOptions linear_options_;
+  ResolvedLinear embed_linear_;  // the embedding table read as a Linear [vocab, hidden]
+  LinearWeight embed_;
+  Tensor final_norm_;
+  LinearWeight lm_head_;  // the embedding when tied
+  RopeParams rope_;
   std::vector<LayerWeights> layers_;
 };
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <map>
 
 #include "runtime/engine/weights/safetensors.h"
 #include "tests/support/test_support.h"
@@ -245,7 +246,7 @@ TEST_CASE("KV cache in BF16 and FP8 stays close to the fp32 reference", "[engine
   auto m = LoadModel("qwen3_5-tiny-c", "model");
   auto ids = g.I("text.input_ids");
   auto ref = g.F("text.logits");
-  for (auto [dtype, tol] : {std::pair{cpu::KvDtype::kBF16, 1e-2}, std::pair{cpu::KvDtype::kFP8E4M3, 1e-1}}) {
+  for (auto [dtype, tol] : {std::pair{DType::kBF16, 1e-2}, std::pair{DType::kF8E4M3, 1e-1}}) {
     auto seq = m.model->NewSequence({.dtype = dtype});
     auto r = m.model->Forward(*seq, {.ids = ids});
     REQUIRE(r.ok());
@@ -262,4 +263,48 @@ TEST_CASE("out-of-vocabulary ids and empty inputs are refused", "[engine][model]
   CHECK_THAT(r.status().message(), Catch::Contains("999999") && Catch::Contains("index 1"));
   CHECK(seq->length() == 0);  // nothing was consumed
   CHECK_FALSE(m.model->Forward(*seq, {.ids = {}}).ok());
+}
+
+TEST_CASE("debug hook: named intermediates compare directly with the fixtures' hidden states",
+          "[engine][model][golden]") {
+  auto g = LoadGolden("qwen3_5-tiny-c");
+  auto m = LoadModel("qwen3_5-tiny-c", "model");
+  auto ids = g.I("text.input_ids");
+  const TextConfig& c = m.model->config();
+  const size_t T = ids.size(), H = static_cast<size_t>(c.hidden_size), L = static_cast<size_t>(c.num_hidden_layers);
+  std::map<std::string, std::vector<float>> dumped;
+  std::map<std::string, std::vector<size_t>> shapes;
+  DebugHook hook = [&](const std::string& name, std::span<const size_t> shape, std::span<const float> values) {
+    CHECK(dumped.count(name) == 0);  // every name is reported once per call
+    dumped[name].assign(values.begin(), values.end());
+    shapes[name].assign(shape.begin(), shape.end());
+  };
+  auto seq = m.model->NewSequence();
+  auto r = m.model->Forward(*seq, {.ids = ids, .debug_hook = hook});
+  REQUIRE(r.ok());
+  CHECK(r->hidden_states.empty());  // the hook alone does not fill hidden_states
+  // Fixture hidden_states[0] = embeddings, [l + 1] = layer l's output, the last one after the final norm.
+  auto hs = g.F("text.hidden_states");
+  const size_t per_layer = T * H;
+  REQUIRE(hs.size() == (L + 1) * per_layer);
+  for (size_t i = 0; i <= L; ++i) {
+    const std::string name = i == 0 ? "embed" : i == L ? "final_norm" : "layer." + std::to_string(i - 1) + ".out";
+    REQUIRE(dumped.count(name) == 1);
+    CHECK(shapes[name] == std::vector<size_t>{T, H});
+    CHECK(NormalisedError(dumped[name].data(), &hs[i * per_layer], per_layer, name) < 1e-3);
+  }
+  // Each layer reports its mixer's own names, and the residual stream adds up: out = in + attn_out + mlp_out.
+  for (size_t l = 0; l < L; ++l) {
+    const std::string p = "layer." + std::to_string(l) + ".";
+    const bool full = c.layer_types[l] == LayerType::kFullAttention;
+    for (const char* n : {"input_norm", "attn_out", "post_norm", "mlp_out", "out"}) CHECK(dumped.count(p + n) == 1);
+    CHECK(dumped.count(p + "attn.core") == (full ? 1u : 0u));
+    CHECK(dumped.count(p + "gdn.core") == (full ? 0u : 1u));
+    const auto& in = l == 0 ? dumped["embed"] : dumped["layer." + std::to_string(l - 1) + ".out"];
+    std::vector<float> sum(per_layer);
+    for (size_t i = 0; i < per_layer; ++i) sum[i] = in[i] + dumped[p + "attn_out"][i] + dumped[p + "mlp_out"][i];
+    CHECK(NormalisedError(sum.data(), dumped[p + "out"].data(), per_layer, p + "residual") < 1e-6);
+  }
+  REQUIRE(dumped.count("logits") == 1);
+  CHECK(dumped["logits"] == r->logits);
 }

@@ -3,42 +3,44 @@
 // history) and the fp32 recurrent state. Extending a sequence (prefill continuation, decode, an agent's next
 // turn) reuses all of it; nothing already seen is recomputed.
 //
-// Thread-compatible: one forward call at a time per sequence.
+// The storage belongs to the backend (device memory on CUDA) and is allocated on the first forward call, so an
+// allocation failure surfaces as that call's Status. Thread-compatible: one forward call at a time per sequence.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
-#include "runtime/engine/cpu/attention.h"
+#include "runtime/engine/backend.h"
 
 namespace warden::engine {
 
-struct KvCacheOptions {
-  cpu::KvDtype dtype = cpu::KvDtype::kF32;  // F32 (reference), BF16, or FP8 E4M3 with the scales below
-  size_t page_size = 16;                     // positions per page
-  float k_scale = 1.f;                       // FP8 only: stored = k / k_scale
-  float v_scale = 1.f;
+// Sizes of the per-layer state, from the model config.
+struct SequenceLayout {
+  std::vector<bool> is_full_attention;  // per decoder layer
+  size_t num_kv_heads = 0, head_dim = 0;
+  std::vector<size_t> conv_history_shape;     // DeltaNet: [K−1, conv_dim]
+  std::vector<size_t> recurrent_state_shape;  // DeltaNet: [Hv, Dk, Dv]
 };
 
 class SequenceState {
  public:
-  // kv_width = num_key_value_heads × head_dim; conv_* and state_* size the DeltaNet layers.
-  SequenceState(const std::vector<bool>& is_full_attention, size_t kv_width, size_t conv_history_floats,
-                size_t recurrent_state_floats, const KvCacheOptions& kv);
+  SequenceState(std::shared_ptr<Backend> backend, SequenceLayout layout, const KvCacheOptions& kv);
 
   size_t length() const { return length_; }  // tokens this sequence has seen
   const KvCacheOptions& kv_options() const { return kv_; }
   // Offset added to text positions after a multimodal prompt (model.md §3 rope_delta).
   int64_t rope_delta = 0;
 
-  // Stores positions [length(), length() + T) of layer `layer`'s K and V (each [T, kv_width] fp32).
-  void AppendKv(size_t layer, size_t T, const float* k, const float* v);
-  // A view of layer `layer`'s cache for the attention kernel, covering `length` positions.
-  cpu::KvLayerView KvView(size_t layer, size_t length, size_t num_kv_heads, size_t head_dim) const;
+  // Allocates the backend storage if not done yet (zero states, an empty KV cache).
+  Status EnsureAllocated();
 
-  std::vector<float>& conv_history(size_t layer) { return layers_[layer].conv_history; }
-  std::vector<float>& recurrent_state(size_t layer) { return layers_[layer].recurrent_state; }
+  // Valid after EnsureAllocated. KV layers are numbered among the full-attention layers only.
+  KvCache& kv_cache() { return *kv_cache_; }
+  size_t kv_layer(size_t layer) const { return kv_index_[layer]; }
+  Tensor& conv_history(size_t layer) { return conv_history_[layer]; }
+  Tensor& recurrent_state(size_t layer) { return recurrent_state_[layer]; }
 
   // Called by the model once every layer has consumed T new tokens.
   void Advance(size_t T) { length_ += T; }
@@ -47,19 +49,13 @@ class SequenceState {
   size_t memory_bytes() const;
 
  private:
-  struct Layer {
-    bool is_full_attention = false;
-    std::vector<std::vector<uint8_t>> k_pages, v_pages;  // full attention: page_size × kv_width elements each
-    std::vector<const void*> k_ptrs, v_ptrs;             // page pointers handed to the kernel
-    std::vector<float> conv_history;                     // DeltaNet: [K−1, conv_dim] raw rows
-    std::vector<float> recurrent_state;                  // DeltaNet: [Hv, Dk, Dv]
-  };
-
-  size_t ElementBytes() const;
-
-  std::vector<Layer> layers_;
-  size_t kv_width_;
+  std::shared_ptr<Backend> backend_;
+  SequenceLayout layout_;
   KvCacheOptions kv_;
+  std::vector<size_t> kv_index_;
+  std::unique_ptr<KvCache> kv_cache_;
+  std::vector<Tensor> conv_history_, recurrent_state_;  // empty handles for attention layers
+  bool allocated_ = false;
   size_t length_ = 0;
 };
 
