@@ -12,6 +12,7 @@
 
 #include "runtime/base/file_util.h"
 #include "runtime/cli/commands.h"
+#include "runtime/cli/engine_flags.h"
 #include "runtime/engine/chat/output_parser.h"
 #include "runtime/engine/generate.h"
 #include "runtime/engine/template/chat_template.h"
@@ -158,9 +159,7 @@ void RegisterModelGenerate(CLI::App& group, CliContext& ctx) {
       };
     }
     engine::KvCacheOptions kv;
-    kv.dtype = f->kv_dtype == "bf16" ? engine::cpu::KvDtype::kBF16
-               : f->kv_dtype == "fp8" ? engine::cpu::KvDtype::kFP8E4M3
-                                      : engine::cpu::KvDtype::kF32;
+    kv.dtype = KvDtypeFromFlag(f->kv_dtype);
     auto seq = (*model)->NewSequence(kv);
     auto result = engine::Generate(**model, *seq, prompt_ids, options);
     if (!result.ok()) return ctx.Fail(result.status());

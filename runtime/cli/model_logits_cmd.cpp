@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "runtime/cli/commands.h"
+#include "runtime/cli/engine_flags.h"
 #include "runtime/engine/engine.h"
 #include "runtime/engine/models/qwen3_5_text.h"
 #include "runtime/engine/weights/model_info.h"
@@ -122,9 +123,7 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
     auto model = engine::Qwen35TextModel::Load(*files, {.fp8_activations = o->fp8_activations, .backend = *backend});
     if (!model.ok()) return ctx.Fail(model.status());
     engine::KvCacheOptions kv;
-    kv.dtype = o->kv_dtype == "bf16" ? engine::DType::kBF16
-               : o->kv_dtype == "fp8" ? engine::DType::kF8E4M3
-                                      : engine::DType::kF32;
+    kv.dtype = KvDtypeFromFlag(o->kv_dtype);
     auto seq = (*model)->NewSequence(kv);
     const size_t T = inputs->ids.size();
     std::vector<size_t> bounds = {0};
