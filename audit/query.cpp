@@ -169,6 +169,9 @@ Result<int64_t> ParseTime(const std::string& text, int64_t now_ns) {
     return Status::InvalidArgument("time \"" + text + "\" has a field out of range");
   }
   int64_t secs = static_cast<int64_t>(timegm(&tm));
+  if (secs < -9'000'000'000LL || secs > 9'000'000'000LL) {
+    return Status::InvalidArgument("time \"" + text + "\" is outside 1685..2255, which ns timestamps cannot hold");
+  }
   int64_t frac = 0;
   if (m[7].matched) {
     std::string f = m[7].str();

@@ -336,7 +336,8 @@ class Log::Impl {
     if (failure.ok() && checkpoint) {
       since_checkpoint_ = 0;
       last_checkpoint_ = std::chrono::steady_clock::now();
-      if (checkpoint->created) {
+      // A forced checkpoint re-sends an existing note too, so an operator can seed a fresh off-box copy.
+      if (checkpoint->created || request) {
         Status copied = AppendCopy(checkpoint->note);
         if (!copied.ok() && request) failure = copied;  // rows are committed; only the forced checkpoint reports it
       }

@@ -12,6 +12,22 @@ void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
   RegisterModelLogits(model, ctx);
 }
 
+void RegisterAuditKeygen(CLI::App& group, CliContext& ctx);      // audit_keygen_cmd.cpp
+void RegisterAuditQuery(CLI::App& group, CliContext& ctx);       // audit_query_cmd.cpp
+void RegisterAuditVerify(CLI::App& group, CliContext& ctx);      // audit_verify_cmd.cpp
+void RegisterAuditExport(CLI::App& group, CliContext& ctx);      // audit_export_cmd.cpp
+void RegisterAuditStats(CLI::App& group, CliContext& ctx);       // audit_stats_cmd.cpp
+void RegisterAuditCheckpoint(CLI::App& group, CliContext& ctx);  // audit_checkpoint_cmd.cpp
+
+void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx) {
+  RegisterAuditQuery(audit, ctx);
+  RegisterAuditVerify(audit, ctx);
+  RegisterAuditExport(audit, ctx);
+  RegisterAuditStats(audit, ctx);
+  RegisterAuditCheckpoint(audit, ctx);
+  RegisterAuditKeygen(audit, ctx);
+}
+
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {
   (void)chat;
   (void)ctx;
