@@ -159,6 +159,9 @@ struct VerifyOptions {
   std::filesystem::path checkpoint_copy;
   // Re-canonicalise every body and require byte equality (NONCANONICAL_BODY). Costs a JSON parse per row.
   bool check_canonical = true;
+  // Run SQLite's PRAGMA quick_check first (B.6 step 1): catches page-level damage the chain walk would only see as
+  // a read error. Costs roughly one extra scan of the file.
+  bool quick_check = true;
   // Hashing threads; 0 = hardware concurrency.
   int threads = 0;
 };

@@ -52,8 +52,11 @@ inline constexpr size_t kMaxColumnBytes = 1024;
 // The body as stored: integers only, over-long strings and bodies replaced by {"$trunc": ...}, invalid UTF-8 by
 // {"$b64": ...}, keys sorted byte-wise, no whitespace.
 Result<std::string> CanonicalBody(const nlohmann::json& body, size_t max_string_bytes, size_t max_body_bytes);
-// The canonical text of an already-capped JSON value (what verify recomputes from a stored body).
+// The canonical text of an already-capped JSON value.
 Result<std::string> Canonical(const nlohmann::json& value);
+// True when `body` is a JSON object in exactly the form CanonicalBody writes (sorted unique keys, no whitespace,
+// safe integers only, canonical string escapes, valid UTF-8). What verify checks, without building a json value.
+bool IsCanonicalBody(std::string_view body);
 
 // The fields of a row that the chain covers, as stored.
 struct RowFields {

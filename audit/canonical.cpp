@@ -100,11 +100,40 @@ Status Cap(const nlohmann::json& in, nlohmann::json& out, size_t max_string, con
   }
 }
 
+// The string escaping of nlohmann::json::dump (ensure_ascii off): the short escapes, \u00xx in lowercase hex for
+// other control characters, everything else verbatim. Written out because building a json value per column made
+// hashing a row cost more than the SHA-256 itself; the golden test pins the two to the same bytes.
+void AppendEscaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
 void AppendString(std::string& out, const std::optional<std::string>& s) {
   if (!s) {
     out += "null";
   } else {
-    out += nlohmann::json(*s).dump();
+    AppendEscaped(out, *s);
   }
 }
 
@@ -280,5 +309,144 @@ int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+}  // namespace warden::audit::detail
+
+namespace warden::audit::detail {
+namespace {
+
+// Recursive-descent check that `s` is exactly what Canonical() would print for the value it denotes.
+class CanonChecker {
+ public:
+  explicit CanonChecker(std::string_view s) : s_(s) {}
+  bool Top() { return pos_ < s_.size() && s_[pos_] == '{' && Value(0) && pos_ == s_.size(); }
+
+ private:
+  bool Value(int depth) {
+    if (pos_ >= s_.size() || depth > 256) return false;
+    switch (s_[pos_]) {
+      case '{': return Object(depth);
+      case '[': return Array(depth);
+      case '"': {
+        std::string ignored;
+        return String(ignored);
+      }
+      case 't': return Literal("true");
+      case 'f': return Literal("false");
+      case 'n': return Literal("null");
+      default: return Number();
+    }
+  }
+  bool Literal(std::string_view lit) {
+    if (s_.substr(pos_, lit.size()) != lit) return false;
+    pos_ += lit.size();
+    return true;
+  }
+  bool Number() {
+    const bool neg = s_[pos_] == '-';
+    if (neg) ++pos_;
+    const size_t d0 = pos_;
+    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
+    const size_t digits = pos_ - d0;
+    if (digits == 0) return false;
+    if (s_[d0] == '0' && (digits > 1 || neg)) return false;  // a leading zero, or "-0" (printed as "0")
+    // |n| <= 2^53 - 1 = 9007199254740991; fractions and exponents never occur (the caller rejects '.', 'e').
+    return digits < 16 || (digits == 16 && s_.substr(d0, 16) <= "9007199254740991");
+  }
+  // Decodes into `out` (keys are compared decoded) and checks the escaping is the canonical one.
+  bool String(std::string& out) {
+    ++pos_;  // opening quote
+    while (pos_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        return ValidUtf8(out);
+      }
+      if (c < 0x20) return false;
+      if (c != '\\') {
+        out += static_cast<char>(c);
+        ++pos_;
+        continue;
+      }
+      if (++pos_ >= s_.size()) return false;
+      switch (s_[pos_]) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          // Only control characters without a short form are written as \u00xx, in lowercase hex.
+          if (pos_ + 4 >= s_.size() || s_[pos_ + 1] != '0' || s_[pos_ + 2] != '0') return false;
+          const char h = s_[pos_ + 3], l = s_[pos_ + 4];
+          if (h != '0' && h != '1') return false;
+          const bool lower = (l >= '0' && l <= '9') || (l >= 'a' && l <= 'f');
+          if (!lower) return false;
+          const int v = (h - '0') * 16 + (l <= '9' ? l - '0' : l - 'a' + 10);
+          if (v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t') return false;
+          out += static_cast<char>(v);
+          pos_ += 4;
+          break;
+        }
+        default: return false;
+      }
+      ++pos_;
+    }
+    return false;
+  }
+  bool Object(int depth) {
+    ++pos_;
+    if (pos_ < s_.size() && s_[pos_] == '}') {
+      ++pos_;
+      return true;
+    }
+    std::string prev;
+    bool first = true;
+    for (;;) {
+      if (pos_ >= s_.size() || s_[pos_] != '"') return false;
+      std::string key;
+      if (!String(key)) return false;
+      if (!first && !(prev < key)) return false;  // sorted byte-wise, no duplicates
+      first = false;
+      prev = std::move(key);
+      if (pos_ >= s_.size() || s_[pos_] != ':') return false;
+      ++pos_;
+      if (!Value(depth + 1)) return false;
+      if (pos_ >= s_.size()) return false;
+      if (s_[pos_] == '}') {
+        ++pos_;
+        return true;
+      }
+      if (s_[pos_] != ',') return false;
+      ++pos_;
+    }
+  }
+  bool Array(int depth) {
+    ++pos_;
+    if (pos_ < s_.size() && s_[pos_] == ']') {
+      ++pos_;
+      return true;
+    }
+    for (;;) {
+      if (!Value(depth + 1)) return false;
+      if (pos_ >= s_.size()) return false;
+      if (s_[pos_] == ']') {
+        ++pos_;
+        return true;
+      }
+      if (s_[pos_] != ',') return false;
+      ++pos_;
+    }
+  }
+
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+bool IsCanonicalBody(std::string_view body) { return CanonChecker(body).Top(); }
 
 }  // namespace warden::audit::detail

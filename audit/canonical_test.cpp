@@ -141,3 +141,31 @@ TEST_CASE("hex and base64 round trip and reject bad input", "[audit][canonical]"
 
 }  // namespace
 }  // namespace warden::audit::detail
+
+namespace warden::audit::detail {
+namespace {
+
+TEST_CASE("IsCanonicalBody accepts exactly what CanonicalBody writes", "[audit][canonical]") {
+  for (const char* ok : {R"({})", R"({"a":[],"b":{},"c":[1,-2,0,true,false,null,"x"]})",
+                         R"({"s":"a\"b\\c\n\t\u0001\u001f\u007f/é"})", R"({"n":9007199254740991,"m":-9007199254740991})",
+                         R"({"A":1,"B":2,"a":3})"}) {
+    INFO(ok);
+    auto parsed = nlohmann::json::parse(ok);
+    CHECK(IsCanonicalBody(ok) == (parsed.dump() == ok));
+  }
+  CHECK(IsCanonicalBody(R"({"s":"a\"b\\c\n\t\u0001\u001f/é"})"));
+  for (const char* bad : {R"({"b":1,"a":2})", R"({"a":1,"a":2})", R"({ "a":1})", R"({"a": 1})", R"({"a":1.0})",
+                          R"({"a":1e3})", R"({"a":-0})", R"({"a":01})", R"({"a":9007199254740992})",
+                          R"({"a":"\/"})", R"({"a":"\u0041"})", R"({"a":"\u000a"})", R"({"a":"\u001F"})",
+                          R"([1])", R"({"a":1}x)", R"({"a":tru})", "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", ""}) {
+    INFO(bad);
+    CHECK_FALSE(IsCanonicalBody(bad));
+  }
+  // Every sample body, written by the writer's path, passes.
+  for (const auto& body : {nlohmann::json{{"z", {1, 2}}, {"a", "\x01"}}, nlohmann::json{{"k", nlohmann::json::object()}}}) {
+    CHECK(IsCanonicalBody(*CanonicalBody(body, 4096, 65536)));
+  }
+}
+
+}  // namespace
+}  // namespace warden::audit::detail

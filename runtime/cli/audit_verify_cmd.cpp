@@ -16,6 +16,7 @@ void RegisterAuditVerify(CLI::App& group, CliContext& ctx) {
     uint64_t from = 0;
     std::vector<std::string> pubkeys;
     std::string copy;
+    bool no_quick_check = false;
   };
   auto f = std::make_shared<Flags>();
   AddDbFlag(cmd, f->db);
@@ -24,12 +25,14 @@ void RegisterAuditVerify(CLI::App& group, CliContext& ctx) {
                   "Trusted public key (64 hex digits, or a .pub file); repeatable. Checkpoints signed by any other "
                   "key then fail");
   cmd->add_option("--checkpoints", f->copy, "Off-database copy of checkpoint notes to compare against");
+  cmd->add_flag("--no-quick-check", f->no_quick_check, "Skip SQLite's page-level quick_check (faster on big logs)");
   cmd->callback([&ctx, f] {
     auto db = ResolveAuditDb(ctx, f->db);
     if (!db.ok()) return ctx.Fail(db.status(), "fix the config file or pass --db FILE");
     audit::VerifyOptions vo;
     vo.from_seq = f->from;
     vo.checkpoint_copy = f->copy;
+    vo.quick_check = !f->no_quick_check;
     for (std::string k : f->pubkeys) {
       if (k.size() != 64 && std::filesystem::exists(k)) {
         auto text = ReadFile(k);
