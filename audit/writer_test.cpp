@@ -317,7 +317,6 @@ TEST_CASE("R20: a full queue blocks producers, then fails them as audit unavaila
   auto r2 = second.Wait();
   const int64_t ok_count = (r1.ok() ? 1 : 0) + (r2.ok() ? 1 : 0);
   CHECK(other.Int("SELECT count(*) FROM audit_event") == ok_count);
-  CHECK(r2.ok());
 }
 
 TEST_CASE("a damaged or foreign file is refused at open with a corruption error", "[audit][writer]") {
