@@ -13,5 +13,7 @@ void RegisterDoctor(CLI::App& app, CliContext& ctx);
 // `warden model ...` and `warden chat ...`: each calls the Register function of every verb file in the group.
 void RegisterModelVerbs(CLI::App& model, CliContext& ctx);
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx);
+// `warden audit ...`: query, verify, export, stats, checkpoint, keygen (audit_<verb>_cmd.cpp).
+void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx);
 
 }  // namespace warden::cli

@@ -33,8 +33,11 @@ int main(int argc, char** argv) {
   model->require_subcommand(1);
   auto* chat = app.add_subcommand("chat", "Render chat templates and parse model output");
   chat->require_subcommand(1);
+  auto* audit = app.add_subcommand("audit", "Query, verify, export and sign the tamper-evident audit trail");
+  audit->require_subcommand(1);
   RegisterModelVerbs(*model, ctx);
   RegisterChatVerbs(*chat, ctx);
+  RegisterAuditVerbs(*audit, ctx);
 
   try {
     app.parse(argc, argv);

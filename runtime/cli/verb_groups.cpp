@@ -21,6 +21,22 @@ void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
 void RegisterChatParse(CLI::App& group, CliContext& ctx);         // chat_parse_cmd.cpp
 void RegisterChatRender(CLI::App& group, CliContext& ctx);        // chat_render_cmd.cpp
 
+void RegisterAuditKeygen(CLI::App& group, CliContext& ctx);      // audit_keygen_cmd.cpp
+void RegisterAuditQuery(CLI::App& group, CliContext& ctx);       // audit_query_cmd.cpp
+void RegisterAuditVerify(CLI::App& group, CliContext& ctx);      // audit_verify_cmd.cpp
+void RegisterAuditExport(CLI::App& group, CliContext& ctx);      // audit_export_cmd.cpp
+void RegisterAuditStats(CLI::App& group, CliContext& ctx);       // audit_stats_cmd.cpp
+void RegisterAuditCheckpoint(CLI::App& group, CliContext& ctx);  // audit_checkpoint_cmd.cpp
+
+void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx) {
+  RegisterAuditQuery(audit, ctx);
+  RegisterAuditVerify(audit, ctx);
+  RegisterAuditExport(audit, ctx);
+  RegisterAuditStats(audit, ctx);
+  RegisterAuditCheckpoint(audit, ctx);
+  RegisterAuditKeygen(audit, ctx);
+}
+
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {
   RegisterChatParse(chat, ctx);
   RegisterChatRender(chat, ctx);
