@@ -7,11 +7,8 @@
 #include "runtime/engine/cpu/thread_pool.h"
 #include "runtime/engine/numeric.h"
 
-// Load/Sum take and return 32-byte vectors; they are always inlined into the target clones below, so the
-// psabi note about passing AVX vectors without AVX never describes a real call.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
+// No helper below passes or returns a 32-byte vector by value: Clang rejects that (as an ABI change) in functions
+// compiled without AVX, and the helpers are compiled for the default target. Vectors travel through pointers.
 
 namespace warden::engine::cpu {
 namespace {
@@ -19,14 +16,13 @@ namespace {
 // GCC/Clang vector of 8 floats: one AVX register, or two SSE registers in the portable clone.
 typedef float V8 __attribute__((vector_size(32)));
 
-__attribute__((always_inline)) inline V8 Load(const float* p) {
-  V8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+// An unaligned, aliasing view of eight floats: `Load(p)` reads x[i .. i+8) as one vector without a call.
+typedef float V8Unaligned __attribute__((vector_size(32), aligned(4), may_alias));
+inline const V8Unaligned& Load(const float* p) { return *reinterpret_cast<const V8Unaligned*>(p); }
 
-__attribute__((always_inline)) inline float Sum(V8 v) {
-  return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+__attribute__((always_inline)) inline float Sum(const V8* v) {
+  const V8& a = *v;
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
 constexpr size_t kRowBlock = 4;  // output rows per kernel pass
@@ -43,7 +39,7 @@ void Dot4(const float* x, const float* w0, const float* w1, const float* w2, con
     a2 += xv * Load(w2 + i);
     a3 += xv * Load(w3 + i);
   }
-  float t0 = Sum(a0), t1 = Sum(a1), t2 = Sum(a2), t3 = Sum(a3);
+  float t0 = Sum(&a0), t1 = Sum(&a1), t2 = Sum(&a2), t3 = Sum(&a3);
   for (; i < n; ++i) {
     t0 += x[i] * w0[i];
     t1 += x[i] * w1[i];
@@ -61,7 +57,7 @@ float Dot1(const float* a, const float* b, size_t n) {
   V8 acc = {};
   size_t i = 0;
   for (; i + 8 <= n; i += 8) acc += Load(a + i) * Load(b + i);
-  float t = Sum(acc);
+  float t = Sum(&acc);
   for (; i < n; ++i) t += a[i] * b[i];
   return t;
 }
@@ -76,13 +72,11 @@ typedef uint16_t U16x8 __attribute__((vector_size(16)));
 typedef uint32_t U32x8 __attribute__((vector_size(32)));
 
 // Eight BF16 values (unaligned) widened to fp32: the BF16 bits are the high half of the fp32 bits.
-__attribute__((always_inline)) inline V8 LoadBf16(const std::byte* p) {
+__attribute__((always_inline)) inline void LoadBf16(V8* f, const std::byte* p) {
   U16x8 h;
   std::memcpy(&h, p, sizeof h);
   const U32x8 w = __builtin_convertvector(h, U32x8) << 16;
-  V8 f;
-  std::memcpy(&f, &w, sizeof f);
-  return f;
+  std::memcpy(f, &w, sizeof *f);
 }
 
 // y[j] = x · w_j for four BF16 rows.
@@ -93,12 +87,17 @@ void Bf16Dot4(const float* x, const std::byte* w0, const std::byte* w1, const st
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const V8 xv = Load(x + i);
-    a0 += xv * LoadBf16(w0 + 2 * i);
-    a1 += xv * LoadBf16(w1 + 2 * i);
-    a2 += xv * LoadBf16(w2 + 2 * i);
-    a3 += xv * LoadBf16(w3 + 2 * i);
+    V8 b0, b1, b2, b3;
+    LoadBf16(&b0, w0 + 2 * i);
+    LoadBf16(&b1, w1 + 2 * i);
+    LoadBf16(&b2, w2 + 2 * i);
+    LoadBf16(&b3, w3 + 2 * i);
+    a0 += xv * b0;
+    a1 += xv * b1;
+    a2 += xv * b2;
+    a3 += xv * b3;
   }
-  float t[4] = {Sum(a0), Sum(a1), Sum(a2), Sum(a3)};
+  float t[4] = {Sum(&a0), Sum(&a1), Sum(&a2), Sum(&a3)};
   const std::byte* w[4] = {w0, w1, w2, w3};
   for (; i < n; ++i) {
     for (int r = 0; r < 4; ++r) {
@@ -141,7 +140,8 @@ typedef int32_t I32x8 __attribute__((vector_size(32)));
 // E4M3 codes (one per 32-bit lane, high bits zero) to fp32 with integer ops instead of table loads. Normal codes
 // map by moving exponent and mantissa into place and rebiasing (7 → 127); subnormal codes (exponent 0) are
 // m · 2^-9, exact in fp32. NaN codes do not occur in weights and decode as a large finite value here.
-__attribute__((always_inline)) inline V8 Fp8Lanes(U32x8 u) {
+__attribute__((always_inline)) inline void Fp8Lanes(V8* f, const U32x8* code) {
+  const U32x8 u = *code;
   const U32x8 mag = u & 0x7fu;
   const U32x8 normal = (mag << 20) + (120u << 23);
   // Signed lanes: AVX2 converts and compares only signed 32-bit integers (the codes are < 128 anyway).
@@ -151,9 +151,7 @@ __attribute__((always_inline)) inline V8 Fp8Lanes(U32x8 u) {
   std::memcpy(&sub_bits, &sub, sizeof sub_bits);
   const U32x8 is_sub = reinterpret_cast<U32x8>(smag < 8);
   const U32x8 bits = ((is_sub & sub_bits) | (~is_sub & normal)) | ((u & 0x80u) << 24);
-  V8 f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
+  std::memcpy(f, &bits, sizeof *f);
 }
 
 // Sixteen codes: each byte is spread to a 32-bit lane with one byte shuffle (GCC does not turn a widening
@@ -168,8 +166,10 @@ __attribute__((always_inline)) inline void LoadFp8x16(const uint8_t* p, V8* lo, 
   U32x8 ul, uh;
   std::memcpy(&ul, &l, sizeof ul);
   std::memcpy(&uh, &h, sizeof uh);
-  *lo = Fp8Lanes(ul & 0xffu);
-  *hi = Fp8Lanes(uh & 0xffu);
+  ul &= 0xffu;
+  uh &= 0xffu;
+  Fp8Lanes(lo, &ul);
+  Fp8Lanes(hi, &uh);
 }
 
 // x · w for one FP8 E4M3 row (unscaled).
@@ -182,14 +182,15 @@ float Fp8Dot(const float* x, const uint8_t* w, size_t n, const float* lut) {
     LoadFp8x16(w + i, &lo, &hi);
     acc += Load(x + i) * lo + Load(x + i + 8) * hi;
   }
-  float t = Sum(acc);
+  float t = Sum(&acc);
   for (; i < n; ++i) t += x[i] * lut[w[i]];
   return t;
 }
 
 // Eight E2M1 codes (one per lane, low 4 bits) to fp32: the magnitude picked from a register-resident table
 // (one vpermps), the sign bit moved to bit 31.
-__attribute__((always_inline)) inline V8 E2M1Lanes(U32x8 code) {
+__attribute__((always_inline)) inline void E2M1Lanes(V8* f, const U32x8* code_in) {
+  const U32x8 code = *code_in;
   const V8 kMag = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
 #if defined(__clang__)
   // Clang has no variable-index vector shuffle builtin; it still vectorises this gather from a register.
@@ -201,13 +202,11 @@ __attribute__((always_inline)) inline V8 E2M1Lanes(U32x8 code) {
   U32x8 bits;
   std::memcpy(&bits, &mag, sizeof bits);
   bits |= (code & 8u) << 28;
-  V8 f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
+  std::memcpy(f, &bits, sizeof *f);
 }
 
 // The eight codes of packed bytes p[first .. first + 3] (element 2j in the low nibble of byte j).
-__attribute__((always_inline)) inline V8 Nvfp4x8(U8x16 b, int quarter) {
+__attribute__((always_inline)) inline void Nvfp4x8(V8* f, const U8x16& b, int quarter) {
   U8x32 spread;
   switch (quarter) {
     case 0: spread = __builtin_shufflevector(b, b, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
@@ -222,7 +221,8 @@ __attribute__((always_inline)) inline V8 Nvfp4x8(U8x16 b, int quarter) {
   U32x8 u;
   std::memcpy(&u, &spread, sizeof u);
   const U32x8 shift = {0, 4, 0, 4, 0, 4, 0, 4};
-  return E2M1Lanes((u >> shift) & 0xfu);
+  const U32x8 codes = (u >> shift) & 0xfu;
+  E2M1Lanes(f, &codes);
 }
 
 // x · w for one NVFP4 row of n (a multiple of 16) values, block scales applied, global scale not. Two blocks
@@ -237,8 +237,13 @@ float Nvfp4Dot(const float* x, const uint8_t* w, const uint8_t* scales, size_t n
     U8x16 bytes;
     std::memcpy(&bytes, w + 8 * b, sizeof bytes);
     const float* xb = x + 16 * b;
-    acc += (Load(xb) * Nvfp4x8(bytes, 0) + Load(xb + 8) * Nvfp4x8(bytes, 1)) * e4m3[scales[b]];
-    acc += (Load(xb + 16) * Nvfp4x8(bytes, 2) + Load(xb + 24) * Nvfp4x8(bytes, 3)) * e4m3[scales[b + 1]];
+    V8 q0, q1, q2, q3;
+    Nvfp4x8(&q0, bytes, 0);
+    Nvfp4x8(&q1, bytes, 1);
+    Nvfp4x8(&q2, bytes, 2);
+    Nvfp4x8(&q3, bytes, 3);
+    acc += (Load(xb) * q0 + Load(xb + 8) * q1) * e4m3[scales[b]];
+    acc += (Load(xb + 16) * q2 + Load(xb + 24) * q3) * e4m3[scales[b + 1]];
   }
   for (; b < blocks; ++b) {
     V8 lo, hi;
@@ -252,7 +257,7 @@ float Nvfp4Dot(const float* x, const uint8_t* w, const uint8_t* scales, size_t n
     const float* xb = x + 16 * b;
     acc += (Load(xb) * lo + Load(xb + 8) * hi) * e4m3[scales[b]];
   }
-  return Sum(acc);
+  return Sum(&acc);
 }
 
 }  // namespace
