@@ -90,7 +90,7 @@ void RegisterModelGenerate(CLI::App& group, CliContext& ctx) {
     if (f->prompt.empty() && f->inputs.empty()) {
       return ctx.Fail(Status::InvalidArgument("give --prompt TEXT or --inputs FILE"), "", kExitUsage);
     }
-    auto files = engine::ModelFiles::Load(f->model);
+    auto files = engine::ModelFiles::Load(f->model, ShardProgress(ctx));
     if (!files.ok()) return ctx.Fail(files.status(), "--model must be a Qwen3.5/3.6 Hugging Face folder");
     auto model = engine::Qwen35TextModel::Load(*files, {.fp8_activations = f->fp8_activations});
     if (!model.ok()) return ctx.Fail(model.status());

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "runtime/cli/commands.h"
+#include "runtime/cli/engine_flags.h"
 #include "runtime/engine/weights/model_info.h"
 
 namespace warden::cli {
@@ -256,16 +257,7 @@ void RegisterModelInfo(CLI::App& group, CliContext& ctx) {
                   "Tokens of context for the memory estimate (default: max_position_embeddings)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([&ctx, opts] {
-    const bool progress = !ctx.json && ::isatty(STDERR_FILENO);
-    engine::Checkpoint::ProgressFn on_shard;
-    if (progress) {
-      on_shard = [](size_t i, size_t n, const std::string& name) {
-        if (n < 2) return;
-        std::fprintf(stderr, "\rmapping shard %zu/%zu %s\033[K", i + 1, n, name.c_str());
-        if (i + 1 == n) std::fprintf(stderr, "\n");
-      };
-    }
-    auto model = engine::ModelFiles::Load(opts->dir, on_shard);
+    auto model = engine::ModelFiles::Load(opts->dir, ShardProgress(ctx));
     if (!model.ok()) {
       return ctx.Fail(model.status(), "the folder must hold config.json and the safetensors weights of the same "
                                       "model (Qwen3.5/3.6, optionally ModelOpt NVFP4/FP8)");

@@ -112,13 +112,7 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
     auto inputs = ReadInputs(o->inputs);
     if (!inputs.ok()) return ctx.Fail(inputs.status());
     const auto start = std::chrono::steady_clock::now();
-    engine::Checkpoint::ProgressFn progress;
-    if (!ctx.json && ::isatty(STDERR_FILENO)) {
-      progress = [](size_t i, size_t n, const std::string& name) {
-        std::fprintf(stderr, "\rloading shard %zu/%zu %s\033[K%s", i + 1, n, name.c_str(), i + 1 == n ? "\n" : "");
-      };
-    }
-    auto files = engine::ModelFiles::Load(o->model, progress);
+    auto files = engine::ModelFiles::Load(o->model, ShardProgress(ctx));
     if (!files.ok()) return ctx.Fail(files.status(), "--model must be a Qwen3.5/3.6 Hugging Face folder");
     auto model = engine::Qwen35TextModel::Load(*files, {.fp8_activations = o->fp8_activations, .backend = *backend});
     if (!model.ok()) return ctx.Fail(model.status());

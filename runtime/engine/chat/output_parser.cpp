@@ -342,25 +342,7 @@ std::optional<nlohmann::ordered_json> PythonInt(std::string_view text) {
   if (digits.size() > 4300) return std::nullopt;  // Python's int max str digits
   size_t nz = digits.find_first_not_of('0');
   std::string_view trimmed = nz == npos ? std::string_view("0") : std::string_view(digits).substr(nz);
-  uint64_t v = 0;
-  bool overflow = false;
-  for (char c : trimmed) {
-    auto d = static_cast<uint64_t>(c - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) {
-      overflow = true;
-      break;
-    }
-    v = v * 10 + d;
-  }
-  if (!overflow) {
-    if (!negative) return Json(v);
-    if (v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) {
-      return Json(v == 0 ? int64_t{0} : static_cast<int64_t>(0 - v));
-    }
-  }
-  double d = 0;
-  std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), d);
-  return Json(negative ? -d : d);
+  return IntFromDigits(trimmed, negative);
 }
 
 std::optional<double> PythonFloat(std::string_view text) {

@@ -96,28 +96,6 @@ bool IsIdentChar(char c) {
 
 bool IsNewline(char c) { return c == '\n' || c == '\r'; }
 
-// A decimal digit string (no sign, no underscores) as a JSON number: exact when it fits 64 bits, else a double.
-Json IntFromDigits(std::string_view digits, bool negative) {
-  uint64_t v = 0;
-  bool overflow = false;
-  for (char c : digits) {
-    auto d = static_cast<uint64_t>(c - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) {
-      overflow = true;
-      break;
-    }
-    v = v * 10 + d;
-  }
-  if (!overflow) {
-    if (!negative) return Json(v);
-    if (v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) {
-      return Json(v == 0 ? int64_t{0} : static_cast<int64_t>(0 - v));
-    }
-  }
-  double d = 0;
-  std::from_chars(digits.data(), digits.data() + digits.size(), d);
-  return Json(negative ? -d : d);
-}
 
 std::string StripLeadingZeros(std::string_view digits) {
   size_t i = 0;
@@ -1034,6 +1012,29 @@ class JsonParser {
 };
 
 }  // namespace
+
+// A decimal digit string (no sign, no underscores) as a JSON number: exact when it fits 64 bits, else a double.
+nlohmann::ordered_json IntFromDigits(std::string_view digits, bool negative) {
+  uint64_t v = 0;
+  bool overflow = false;
+  for (char c : digits) {
+    auto d = static_cast<uint64_t>(c - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) {
+      overflow = true;
+      break;
+    }
+    v = v * 10 + d;
+  }
+  if (!overflow) {
+    if (!negative) return nlohmann::ordered_json(v);
+    if (v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) {
+      return nlohmann::ordered_json(v == 0 ? int64_t{0} : static_cast<int64_t>(0 - v));
+    }
+  }
+  double d = 0;
+  std::from_chars(digits.data(), digits.data() + digits.size(), d);
+  return nlohmann::ordered_json(negative ? -d : d);
+}
 
 LiteralResult ParsePythonLiteral(std::string_view text) { return LiteralParser(text).Run(); }
 

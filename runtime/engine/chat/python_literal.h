@@ -44,4 +44,8 @@ std::string_view PythonStrip(std::string_view s);
 // The name json.dumps gives a float dict key: repr() ("1.5", "1e+16", "0.0001"), or NaN / Infinity / -Infinity.
 std::string PythonFloatKey(double v);
 
+// A decimal digit string (no sign, no underscores) as a JSON number, like Python's int(): exact when it fits
+// 64 bits, else the nearest double.
+nlohmann::ordered_json IntFromDigits(std::string_view digits, bool negative);
+
 }  // namespace warden::engine::detail
