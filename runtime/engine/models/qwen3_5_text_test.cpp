@@ -79,6 +79,32 @@ std::vector<float> Logits(const Qwen35TextModel& model, const std::vector<int32_
   return r->logits;
 }
 
+// One forward over the fixture's text ids: logits and every hidden state (embeddings, each layer, final norm).
+void CheckTextAndHiddenStates(const Qwen35TextModel& model, const Golden& g) {
+  auto ids = g.I("text.input_ids");
+  auto seq = model.NewSequence();
+  auto r = model.Forward(*seq, {.ids = ids, .want_hidden_states = true});
+  REQUIRE(r.ok());
+  auto ref = g.F("text.logits");
+  CHECK(NormalisedError(r->logits.data(), ref.data(), ref.size(), "logits") < 1e-3);
+  auto hs = g.F("text.hidden_states");
+  const size_t per_layer = ids.size() * static_cast<size_t>(model.config().hidden_size);
+  REQUIRE(r->hidden_states.size() * per_layer == hs.size());
+  for (size_t l = 0; l < r->hidden_states.size(); ++l) {
+    CHECK(NormalisedError(r->hidden_states[l].data(), &hs[l * per_layer], per_layer,
+                          "hidden state " + std::to_string(l)) < 1e-3);
+  }
+}
+
+// Logits of `folder` on the fixture's text ids against the golden tensor `ref_name`.
+void CheckLogits(const std::string& fixture, const std::string& folder, const std::string& ref_name) {
+  auto g = LoadGolden(fixture);
+  auto m = LoadModel(fixture, folder);
+  auto ref = g.F(ref_name);
+  auto got = Logits(*m.model, g.I("text.input_ids"));
+  CHECK(NormalisedError(got.data(), ref.data(), ref.size(), ref_name) < 1e-3);
+}
+
 size_t Argmax(const float* row, size_t n) { return static_cast<size_t>(std::max_element(row, row + n) - row); }
 
 // Greedy decoding through the sequence state: prefill the prompt, then one token at a time. A single step may
@@ -117,19 +143,7 @@ void CheckGreedy(const Qwen35TextModel& model, const Golden& g, const std::strin
 TEST_CASE("tiny-a: text logits and hidden states match transformers", "[engine][model][golden]") {
   auto g = LoadGolden("qwen3_5-tiny-a");
   auto m = LoadModel("qwen3_5-tiny-a", "model");
-  auto ids = g.I("text.input_ids");
-  auto seq = m.model->NewSequence();
-  auto r = m.model->Forward(*seq, {.ids = ids, .want_hidden_states = true});
-  REQUIRE(r.ok());
-  auto ref = g.F("text.logits");
-  CHECK(NormalisedError(r->logits.data(), ref.data(), ref.size(), "logits") < 1e-3);
-  auto hs = g.F("text.hidden_states");
-  const size_t per_layer = ids.size() * static_cast<size_t>(m.model->config().hidden_size);
-  REQUIRE(r->hidden_states.size() * per_layer == hs.size());
-  for (size_t l = 0; l < r->hidden_states.size(); ++l) {
-    CHECK(NormalisedError(r->hidden_states[l].data(), &hs[l * per_layer], per_layer,
-                          "hidden state " + std::to_string(l)) < 1e-3);
-  }
+  CheckTextAndHiddenStates(*m.model, g);
 }
 
 TEST_CASE("tiny-a: greedy decode through the sequence state", "[engine][model][golden]") {
@@ -139,28 +153,13 @@ TEST_CASE("tiny-a: greedy decode through the sequence state", "[engine][model][g
 }
 
 TEST_CASE("tiny-a: NVFP4 checkpoint logits", "[engine][model][golden][quant]") {
-  auto g = LoadGolden("qwen3_5-tiny-a");
-  auto m = LoadModel("qwen3_5-tiny-a", "model-nvfp4");
-  auto ref = g.F("nvfp4.text.logits");
-  auto got = Logits(*m.model, g.I("text.input_ids"));
-  CHECK(NormalisedError(got.data(), ref.data(), ref.size(), "nvfp4 logits") < 1e-3);
+  CheckLogits("qwen3_5-tiny-a", "model-nvfp4", "nvfp4.text.logits");
 }
 
 TEST_CASE("tiny-c: BF16 text logits, hidden states and greedy", "[engine][model][golden]") {
   auto g = LoadGolden("qwen3_5-tiny-c");
   auto m = LoadModel("qwen3_5-tiny-c", "model");
-  auto ids = g.I("text.input_ids");
-  auto seq = m.model->NewSequence();
-  auto r = m.model->Forward(*seq, {.ids = ids, .want_hidden_states = true});
-  REQUIRE(r.ok());
-  auto ref = g.F("text.logits");
-  CHECK(NormalisedError(r->logits.data(), ref.data(), ref.size(), "logits") < 1e-3);
-  auto hs = g.F("text.hidden_states");
-  const size_t per_layer = ids.size() * static_cast<size_t>(m.model->config().hidden_size);
-  for (size_t l = 0; l < r->hidden_states.size(); ++l) {
-    CHECK(NormalisedError(r->hidden_states[l].data(), &hs[l * per_layer], per_layer,
-                          "hidden state " + std::to_string(l)) < 1e-3);
-  }
+  CheckTextAndHiddenStates(*m.model, g);
   CheckGreedy(*m.model, g, "greedy.", 1e-2, "greedy.step_logits");
 }
 
@@ -215,11 +214,7 @@ TEST_CASE("tiny-c: mixed FP8/NVFP4 checkpoint, weight-only and W8A8", "[engine][
 }
 
 TEST_CASE("tiny-c: uniform NVFP4 checkpoint", "[engine][model][golden][quant]") {
-  auto g = LoadGolden("qwen3_5-tiny-c");
-  auto m = LoadModel("qwen3_5-tiny-c", "model-nvfp4");
-  auto ref = g.F("nvfp4.text.logits_weight_only");
-  auto got = Logits(*m.model, g.I("text.input_ids"));
-  CHECK(NormalisedError(got.data(), ref.data(), ref.size(), "nvfp4 logits") < 1e-3);
+  CheckLogits("qwen3_5-tiny-c", "model-nvfp4", "nvfp4.text.logits_weight_only");
 }
 
 TEST_CASE("sequence lengths around the 64-token chunk agree with one-token decoding", "[engine][model]") {
