@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -105,21 +106,24 @@ Run GroupCommit(const warden::audit::Options& o, int64_t events, int producers, 
         warden::audit::AppendTicket ticket;
         Clock::time_point start;
       };
-      std::vector<Pending> inflight;
+      // A sliding window: keep `window` appends in flight, waiting for the oldest before queueing the next, as a
+      // pipelined caller (or that many independent callers) would.
+      std::deque<Pending> inflight;
+      auto retire = [&] {
+        if (!inflight.front().ticket.Wait().ok()) ++failures;
+        lat[static_cast<size_t>(p)].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - inflight.front().start).count());
+        inflight.pop_front();
+      };
       for (;;) {
-        inflight.clear();
-        for (int i = 0; i < window; ++i) {
-          const int64_t n = next++;
-          if (n >= events) break;
-          const auto start = Clock::now();
-          inflight.push_back({(*log)->AppendAsync(Decision(n)), start});
-        }
-        if (inflight.empty()) return;
-        for (auto& f : inflight) {
-          if (!f.ticket.Wait().ok()) ++failures;
-          lat[static_cast<size_t>(p)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - f.start).count());
-        }
+        const int64_t n = next++;
+        if (n >= events) break;
+        if (static_cast<int>(inflight.size()) >= window) retire();
+        Event e = Decision(n);
+        const auto start = Clock::now();
+        inflight.push_back({(*log)->AppendAsync(std::move(e)), start});
       }
+      while (!inflight.empty()) retire();
     });
   }
   for (auto& t : threads) t.join();
