@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "audit/audit_internal.h"
 #include "runtime/base/file_util.h"

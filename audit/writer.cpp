@@ -3,7 +3,9 @@
 // batch_max_wait_ms for more) and commits it in one BEGIN IMMEDIATE ... COMMIT with synchronous=FULL — group commit.
 // Inside the transaction the chain head is read, so other processes writing the same file never fork the chain, and
 // only one short hash per row (seq, prev, content hash) is computed under the lock. A failed commit fails every
-// event of its batch (fail closed); nothing already committed is touched, and the next batch tries again.
+// event of its batch (fail closed); nothing already committed is touched, and the next batch tries again. Prune (B.7)
+// and key rotation (B.4) run on the same thread as tasks between batches, each in one transaction; WAL checkpoints
+// run on a second connection so commits do not stall on them.
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -631,7 +633,6 @@ class Log::Impl {
     });
     if (result.ok()) {
       key_ = next;
-      opt_.key_path = new_key_path;
       since_checkpoint_ = 0;
       last_checkpoint_ = std::chrono::steady_clock::now();
       if (note) WARDEN_RETURN_IF_ERROR(AppendCopy(*note));
