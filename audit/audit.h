@@ -37,8 +37,9 @@ struct Options {
   // stored value.
   std::string origin = "warden-audit/local";
   // Group commit: the writer thread commits at most this many queued events in one transaction. Higher raises
-  // throughput and the latency of the slowest event in a batch. 1 = one commit per event (slowest, ~one fsync each).
-  int batch_max_events = 512;
+  // throughput and the latency of the slowest event in a batch (an event can wait for the batch in progress and its
+  // own: 256 rows are ~3-4 ms of inserts here, which keeps p99 under 10 ms). 1 = one commit per event (~one fsync).
+  int batch_max_events = 256;
   // Group commit: when fewer than batch_max_events are queued, the writer waits at most this long (ms) after the
   // first one for more before committing. 0 commits whatever is queued at once; higher adds that much latency to a
   // lone Append in exchange for fuller batches.
@@ -60,8 +61,22 @@ struct Options {
   // kUnavailable ("audit unavailable") instead of dropping the event. Higher absorbs bursts and costs memory.
   size_t queue_capacity = 65536;
   int queue_wait_ms = 5000;
+  // Once the WAL holds this many pages after a commit, a background thread with its own connection folds it back into
+  // the database (PASSIVE checkpoint), so commits never wait for that copy and its fsync. 0 = SQLite's own
+  // autocheckpoint inside the committing thread (what other processes writing the file use). Higher means fewer,
+  // longer checkpoints and a larger WAL.
+  int wal_checkpoint_pages = 1000;
   // SQLite page cache per connection, KiB. Larger keeps the indexes in memory on big logs.
   int cache_kib = 65536;
+  // Legal hold: Prune refuses to remove anything while set.
+  bool legal_hold = false;
+  // Body paths whose values are secrets (policy-audit.md B.2): each is stored as {"$redacted": true, "len": N},
+  // without any hash (hashes of short secrets can be brute-forced). A path is dot-separated keys from the body root
+  // ("args.api_key"); "*" matches any one key and array elements are searched through. A key named in
+  // `redact_keys` is redacted wherever it appears.
+  std::vector<std::string> redact_paths;
+  std::vector<std::string> redact_keys = {"api_key", "apikey", "authorization", "password", "passwd", "secret",
+                                          "token", "access_token", "refresh_token", "private_key", "cookie"};
   // A registered SQLite VFS to open the database with (tests inject faults this way). Empty = the default VFS.
   std::string vfs;
 };
@@ -113,6 +128,7 @@ struct QueryFilter {
   std::optional<int64_t> since_ns, until_ns;  // ts_ns within [since, until]
   std::optional<std::string> tenant, task, principal, skill, action, decision, kind;
   uint64_t from_seq = 0;  // seq >= from_seq
+  uint64_t to_seq = 0;    // seq <= to_seq; 0 = no upper bound
   size_t limit = 0;       // 0 = all; otherwise the newest `limit` rows, returned in seq order
 };
 
@@ -182,6 +198,37 @@ struct VerifyReport {
 // (ok=false with the problem); an error Status means the file could not be read at all.
 Result<VerifyReport> Verify(const std::filesystem::path& db, const VerifyOptions& options = {});
 
+// A self-verifying export (export.cpp): the rows rendered as jsonl or csv, and the proof that ties them to signed
+// checkpoints ($start, $link and $checkpoint lines). For jsonl the proof follows the rows in `text`; for csv it is
+// returned in `proof` (the CLI writes it to FILE.proof.jsonl).
+struct ExportReport {
+  std::string text;
+  std::string proof;
+  uint64_t events = 0, first_seq = 0, last_seq = 0;
+  uint64_t checkpoints = 0;  // signed checkpoints included in the proof
+};
+Result<ExportReport> Export(const std::filesystem::path& db, const QueryFilter& filter, OutputFormat format);
+// Verifies a jsonl export (or a prune archive) without the database: every row against the chain, left-out rows
+// through their content hashes, the span's start against the genesis or a signed checkpoint, every checkpoint's
+// signature (against `options.pinned_public_keys` when given, else the keys inside the file, with a warning).
+// Uses only pinned_public_keys from `options`.
+Result<VerifyReport> VerifyExport(const std::filesystem::path& file, const VerifyOptions& options = {});
+
+// What Log::Prune removes (policy-audit.md B.7). Rows older than `before_ns` go, up to the last signed checkpoint at
+// or before the cutoff, so the retention anchor that replaces them is itself signed.
+struct PruneOptions {
+  int64_t before_ns = 0;               // rows with ts_ns before this are pruned (see above for the exact cut)
+  std::filesystem::path archive;       // the pruned rows go here first, as a self-verifying jsonl export. Required.
+};
+struct PruneReport {
+  bool pruned = false;           // false: nothing was old enough (or no signed checkpoint lies before the cutoff)
+  std::string reason;            // why nothing was pruned
+  uint64_t first_kept_seq = 0;   // the retention anchor's first_seq
+  uint64_t pruned_rows = 0;
+  std::string archive_sha256;    // hex SHA-256 of the archive file, also stored in the anchor and the event
+  uint64_t event_seq = 0;        // seq of the audit.pruned event
+};
+
 // Creates an Ed25519 key pair: the secret seed (hex) at `key_path` with mode 0600 and the public key (hex) at
 // `key_path` + ".pub". Refuses to overwrite an existing key unless `overwrite`. Returns the public key in hex.
 Result<std::string> Keygen(const std::filesystem::path& key_path, bool overwrite = false);
@@ -217,6 +264,14 @@ class Log {
   AppendTicket AppendAsync(Event event);
   // Signs a checkpoint over the current head now (needs a key). Waits for queued events first.
   Result<CheckpointInfo> Checkpoint();
+  // Prunes old rows behind a signed retention anchor (needs the signing key): writes and re-verifies the archive,
+  // then in one transaction inserts the anchor, deletes the rows, appends an audit.pruned event and signs a
+  // checkpoint over it. A later Verify starts at the anchor. Refused when Options::legal_hold is set.
+  Result<PruneReport> Prune(const PruneOptions& options);
+  // Rotates the signing key (policy-audit.md B.4): registers the new public key, appends an audit.key_rotated event,
+  // signs a checkpoint over it with the old key, retires the old key and signs every later checkpoint with the new
+  // one. Returns the new key id (hex).
+  Result<std::string> RotateKey(const std::filesystem::path& new_key_path);
   // Verify() on this log's database.
   Result<VerifyReport> Verify(const VerifyOptions& options = {}) const;
   const Options& options() const;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/audit.h"
 
@@ -51,7 +52,14 @@ inline constexpr size_t kMaxColumnBytes = 1024;
 
 // The body as stored: integers only, over-long strings and bodies replaced by {"$trunc": ...}, invalid UTF-8 by
 // {"$b64": ...}, keys sorted byte-wise, no whitespace.
-Result<std::string> CanonicalBody(const nlohmann::json& body, size_t max_string_bytes, size_t max_body_bytes);
+// Secret values replaced by {"$redacted": true, "len": N} before storage (Options::redact_paths / redact_keys).
+struct Redaction {
+  std::vector<std::vector<std::string>> paths;  // split on '.', "*" = any key
+  std::vector<std::string> keys;                // lower-case; matched case-insensitively anywhere
+  static Redaction FromOptions(const std::vector<std::string>& paths, const std::vector<std::string>& keys);
+};
+Result<std::string> CanonicalBody(const nlohmann::json& body, size_t max_string_bytes, size_t max_body_bytes,
+                                  const Redaction* redaction = nullptr);
 // The canonical text of an already-capped JSON value.
 Result<std::string> Canonical(const nlohmann::json& value);
 // True when `body` is a JSON object in exactly the form CanonicalBody writes (sorted unique keys, no whitespace,
@@ -66,15 +74,27 @@ struct RowFields {
   std::optional<std::string> task_id, skill, action, decision, policy_set;
   std::string body;  // canonical text
 };
+// The same fields as views into someone else's memory (verify reads them straight from SQLite's row buffer).
+struct RowView {
+  std::string_view event_id;
+  int64_t ts_ns = 0;
+  std::string_view kind, tenant_id, principal_id;
+  std::optional<std::string_view> task_id, skill, action, decision, policy_set;
+  std::string_view body;
+};
 // Canonical JSON of every hashed field except seq: {action, body, decision, event_id, kind, policy_set, principal_id,
-// skill, task_id, tenant_id, ts_ns}, nulls included. Appends to `out`.
+// skill, task_id, tenant_id, ts_ns}, nulls included. Appends to `out`; `body_offset` (optional) receives where the
+// body starts inside `out`.
+void RowContentText(const RowView& row, std::string& out, size_t* body_offset = nullptr);
 void RowContentText(const RowFields& row, std::string& out);
 // SHA-256 of RowContentText: computed by the producer, off the write lock.
 Hash ContentHash(const RowFields& row);
 // row_hash(n) = SHA-256("warden-audit-v1" 0x00 || prev_hash || seq as 8 bytes big-endian || content_hash). Binding
 // seq and prev here keeps reorder and renumbering detectable while the lock is held for one short hash only.
 Hash ChainHash(const Hash& prev, uint64_t seq, const Hash& content_hash);
+// SHA-256 (sha256.cpp, libcrypto): of one buffer, or of the concatenation a || b without copying them together.
 Hash Sha256(std::string_view data);
+Hash Sha256(std::string_view a, std::string_view b);
 
 std::string Hex(const uint8_t* data, size_t n);
 inline std::string Hex(const Hash& h) { return Hex(h.data(), h.size()); }
@@ -85,6 +105,18 @@ bool ValidUtf8(std::string_view s);
 // A fresh UUIDv7 (48-bit ms time, random rest).
 std::string NewEventId(int64_t ts_ns);
 int64_t NowNs();
+
+// ---- reads and exports (query.cpp, export.cpp) ----
+// Query on an open connection (the writer's, inside a prune transaction, or a read-only one).
+Result<std::vector<Record>> QueryHandle(sqlite3* db, const std::filesystem::path& path, const QueryFilter& filter);
+// One exported row: every column, the body as an object, the hashes in hex.
+nlohmann::json RecordJson(const Record& r);
+// The proof lines that make `rows` (sorted by seq) verifiable on their own: where the chain span starts, the content
+// hash of every row of the span that is not exported, and the signed checkpoints bounding it (export.cpp).
+Result<std::string> ExportProof(sqlite3* db, const std::filesystem::path& path, const std::vector<Record>& rows,
+                                uint64_t* checkpoints = nullptr);
+// Verifies an export's text: rows plus proof lines (VerifyExport reads the file and calls this).
+VerifyReport VerifyExportText(std::string_view text, const VerifyOptions& options, Status& error);
 
 // ---- checkpoints (checkpoint.cpp) ----
 struct SigningKey {

@@ -41,7 +41,9 @@ std::string Rfc3339(int64_t ts_ns) {
   return buf;
 }
 
-nlohmann::json ToJson(const Record& r) {
+}  // namespace
+
+nlohmann::json detail::RecordJson(const Record& r) {
   auto opt = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   return nlohmann::json{{"seq", r.seq},
                         {"event_id", r.event.event_id},
@@ -59,6 +61,8 @@ nlohmann::json ToJson(const Record& r) {
                         {"prev_hash", r.prev_hash},
                         {"row_hash", r.row_hash}};
 }
+
+namespace {
 
 std::string CsvField(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
@@ -113,12 +117,12 @@ std::string Render(const std::vector<Record>& records, OutputFormat format) {
     }
     case OutputFormat::kJson: {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& r : records) arr.push_back(ToJson(r));
+      for (const auto& r : records) arr.push_back(detail::RecordJson(r));
       out << arr.dump(2) << '\n';
       break;
     }
     case OutputFormat::kJsonl:
-      for (const auto& r : records) out << ToJson(r).dump() << '\n';
+      for (const auto& r : records) out << detail::RecordJson(r).dump() << '\n';
       break;
     case OutputFormat::kCsv:
       out << "seq,ts,event_id,kind,tenant_id,principal_id,task_id,skill,action,decision,policy_set,body,prev_hash,"
@@ -190,6 +194,10 @@ Result<int64_t> ParseTime(const std::string& text, int64_t now_ns) {
 
 Result<std::vector<Record>> Query(const std::filesystem::path& db, const QueryFilter& f) {
   WARDEN_ASSIGN_OR_RETURN(auto handle, detail::OpenReadOnly(db));
+  return detail::QueryHandle(handle.get(), db, f);
+}
+
+Result<std::vector<Record>> detail::QueryHandle(sqlite3* h, const std::filesystem::path& db, const QueryFilter& f) {
   std::string where = " WHERE seq >= ?";
   std::vector<std::string> binds;
   auto add = [&](const std::optional<std::string>& v, const char* column) {
@@ -206,13 +214,14 @@ Result<std::vector<Record>> Query(const std::filesystem::path& db, const QueryFi
   add(f.kind, "kind");
   if (f.since_ns) where += " AND ts_ns >= " + std::to_string(*f.since_ns);
   if (f.until_ns) where += " AND ts_ns <= " + std::to_string(*f.until_ns);
+  if (f.to_seq > 0) where += " AND seq <= " + std::to_string(f.to_seq);
   const std::string cols =
       "SELECT seq, event_id, ts_ns, kind, tenant_id, principal_id, task_id, skill, action, decision, policy_set, body, "
       "prev_hash, row_hash FROM audit_event";
   std::string sql = f.limit > 0 ? "SELECT * FROM (" + cols + where + " ORDER BY seq DESC LIMIT " +
                                       std::to_string(f.limit) + ") ORDER BY seq"
                                 : cols + where + " ORDER BY seq";
-  WARDEN_ASSIGN_OR_RETURN(auto s, detail::Prepare(handle.get(), sql, db));
+  WARDEN_ASSIGN_OR_RETURN(auto s, detail::Prepare(h, sql, db));
   sqlite3_bind_int64(s.get(), 1, static_cast<int64_t>(f.from_seq));
   for (size_t i = 0; i < binds.size(); ++i) {
     sqlite3_bind_text(s.get(), static_cast<int>(i + 2), binds[i].c_str(), -1, SQLITE_TRANSIENT);
@@ -243,7 +252,7 @@ Result<std::vector<Record>> Query(const std::filesystem::path& db, const QueryFi
     r.row_hash = HexBlob(s.get(), 13);
     out.push_back(std::move(r));
   }
-  if (rc != SQLITE_DONE) return detail::SqliteStatus(handle.get(), rc, "querying", db);
+  if (rc != SQLITE_DONE) return detail::SqliteStatus(h, rc, "querying", db);
   return out;
 }
 

@@ -33,13 +33,27 @@ std::string ProblemName(Problem p) {
 
 namespace {
 
+// One row as the chain walk needs it. Its text columns are copied raw into the chunk's shared buffer (one allocation
+// per chunk instead of a dozen strings per row); the worker threads build the hashed text from them.
 struct Row {
   uint64_t seq = 0;
-  detail::RowFields f;
+  int64_t ts_ns = 0;
   Hash prev{}, stored{};
   bool sizes_ok = true;
+  static constexpr int kText = 10;  // event_id, kind, tenant, principal, task, skill, action, decision, policy_set, body
+  uint32_t off[kText] = {};
+  int32_t len[kText] = {};           // -1 = NULL
   Hash content{};
   bool canonical = true;
+};
+
+struct Chunk {
+  std::string text;
+  std::vector<Row> rows;
+  void clear() {
+    text.clear();
+    rows.clear();
+  }
 };
 
 struct Checkpoint {
@@ -82,6 +96,7 @@ class Verifier {
     WARDEN_RETURN_IF_ERROR(LoadCopy());
     CheckCheckpointNotes();
     WARDEN_RETURN_IF_ERROR(WalkRows());
+    CheckAnchor();
     CheckTail();
     report_.ok = !report_.problem.has_value();
     if (!checkpoints_.empty() && report_.last_seq >= checkpoints_.rbegin()->first) {
@@ -101,12 +116,14 @@ class Verifier {
   }
 
   Status LoadKeys() {
-    WARDEN_ASSIGN_OR_RETURN(auto s, detail::Prepare(db_, "SELECT key_id, public_key FROM signing_key", path_));
+    WARDEN_ASSIGN_OR_RETURN(auto s, detail::Prepare(db_, "SELECT key_id, public_key, retired_ns FROM signing_key",
+                                                    path_));
     while (sqlite3_step(s.get()) == SQLITE_ROW) {
       if (sqlite3_column_bytes(s.get(), 1) != 32 || sqlite3_column_bytes(s.get(), 0) != 4) continue;
       std::string id(static_cast<const char*>(sqlite3_column_blob(s.get(), 0)), 4);
       std::string pk(static_cast<const char*>(sqlite3_column_blob(s.get(), 1)), 32);
       keys_[id] = pk;
+      if (sqlite3_column_type(s.get(), 2) != SQLITE_NULL) retired_[id] = sqlite3_column_int64(s.get(), 2);
     }
     for (const auto& hex : opt_.pinned_public_keys) {
       uint8_t pk[32];
@@ -173,8 +190,14 @@ class Verifier {
       std::memcpy(kid.data(), c.key_id.data(), 4);
       const std::string expected =
           detail::NoteText(body, origin_, kid, reinterpret_cast<const uint8_t*>(c.signature.data()));
+      auto retired = retired_.find(c.key_id);
       if (!SignatureGood(c.key_id, body, c.signature, why)) {
         Flag(Problem::kBadSignature, seq, "checkpoint at seq " + std::to_string(seq) + ": " + why);
+      } else if (retired != retired_.end() && c.ts_ns > retired->second) {
+        // A key stops signing at its rotation checkpoint; a later signature by it means the old key leaked.
+        Flag(Problem::kBadSignature, seq, "checkpoint at seq " + std::to_string(seq) + " is signed by key " +
+                                              detail::Hex(reinterpret_cast<const uint8_t*>(c.key_id.data()), 4) +
+                                              ", which was retired before it");
       } else if (c.note != expected) {
         Flag(Problem::kCheckpointMismatch, seq, "stored note text differs from the note rebuilt from its columns");
       } else {
@@ -235,53 +258,81 @@ class Verifier {
     return Status::Ok();
   }
 
-  void HashChunk(std::vector<Row>& rows, size_t begin, size_t end) const {
+  void HashChunk(Chunk& c, size_t begin, size_t end) const {
+    const std::string_view arena(c.text);
     std::string text;
+    text.reserve(1024);
     for (size_t i = begin; i < end; ++i) {
-      Row& r = rows[i];
+      Row& r = c.rows[i];
+      auto col = [&](int k) -> std::optional<std::string_view> {
+        if (r.len[k] < 0) return std::nullopt;
+        return arena.substr(r.off[k], static_cast<size_t>(r.len[k]));
+      };
+      detail::RowView v;
+      v.event_id = col(0).value_or("");
+      v.ts_ns = r.ts_ns;
+      v.kind = col(1).value_or("");
+      v.tenant_id = col(2).value_or("");
+      v.principal_id = col(3).value_or("");
+      v.task_id = col(4);
+      v.skill = col(5);
+      v.action = col(6);
+      v.decision = col(7);
+      v.policy_set = col(8);
+      v.body = col(9).value_or("");
       text.clear();
-      detail::RowContentText(r.f, text);
+      detail::RowContentText(v, text);
       r.content = detail::Sha256(text);
-      if (opt_.check_canonical) r.canonical = detail::IsCanonicalBody(r.f.body);
+      if (opt_.check_canonical) r.canonical = detail::IsCanonicalBody(v.body);
     }
   }
 
-  std::future<void> HashAsync(std::vector<Row>& rows) {
-    return std::async(std::launch::async, [this, &rows] {
+  // Hashes a chunk on the worker threads (the caller reads the next chunk meanwhile).
+  std::future<void> HashAsync(Chunk& c) {
+    return std::async(std::launch::async, [this, &c] {
+      const size_t n = c.rows.size();
       const size_t workers = static_cast<size_t>(std::max(1, threads_));
-      const size_t per = (rows.size() + workers - 1) / workers;
+      const size_t per = (n + workers - 1) / workers;
       std::vector<std::future<void>> parts;
-      for (size_t w = 1; w < workers && w * per < rows.size(); ++w) {
-        parts.push_back(std::async(std::launch::async, [this, &rows, w, per] {
-          HashChunk(rows, w * per, std::min(rows.size(), (w + 1) * per));
+      for (size_t w = 1; w < workers && w * per < n; ++w) {
+        parts.push_back(std::async(std::launch::async, [this, &c, w, per, n] {
+          HashChunk(c, w * per, std::min(n, (w + 1) * per));
         }));
       }
-      HashChunk(rows, 0, std::min(rows.size(), per));
+      HashChunk(c, 0, std::min(n, per));
       for (auto& p : parts) p.get();
     });
   }
 
-  Status ReadChunk(sqlite3_stmt* s, std::vector<Row>& rows, bool& done) {
-    rows.clear();
+  // Reads up to kChunk rows: the serial part of the walk, so it only copies column bytes; hashing is left to the
+  // workers.
+  Status ReadChunk(sqlite3_stmt* s, Chunk& c, bool& done) {
+    c.clear();
+    c.rows.reserve(kChunk);
     int rc = SQLITE_ROW;
-    while (rows.size() < kChunk && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-      Row r;
+    while (c.rows.size() < kChunk && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+      Row& r = c.rows.emplace_back();
       r.seq = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
-      r.f.event_id = ColumnText(s, 1).value_or("");
-      r.f.ts_ns = sqlite3_column_int64(s, 2);
-      r.f.kind = ColumnText(s, 3).value_or("");
-      r.f.tenant_id = ColumnText(s, 4).value_or("");
-      r.f.principal_id = ColumnText(s, 5).value_or("");
-      r.f.task_id = ColumnText(s, 6);
-      r.f.skill = ColumnText(s, 7);
-      r.f.action = ColumnText(s, 8);
-      r.f.decision = ColumnText(s, 9);
-      r.f.policy_set = ColumnText(s, 10);
-      r.f.body = ColumnText(s, 11).value_or("");
+      r.ts_ns = sqlite3_column_int64(s, 2);
+      static constexpr int kColumn[Row::kText] = {1, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+      for (int k = 0; k < Row::kText; ++k) {
+        const int i = kColumn[k];
+        if (sqlite3_column_type(s, i) == SQLITE_NULL) {
+          r.len[k] = -1;
+          continue;
+        }
+        const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+        const int n = sqlite3_column_bytes(s, i);
+        r.off[k] = static_cast<uint32_t>(c.text.size());
+        r.len[k] = n;
+        c.text.append(t, static_cast<size_t>(n));
+      }
       r.sizes_ok = Blob32(s, 12, r.prev) && Blob32(s, 13, r.stored);
-      rows.push_back(std::move(r));
+      if (r.len[1] == 12 && c.text.compare(r.off[1], 12, "audit.pruned") == 0 && r.len[9] >= 0) {
+        pruned_events_[r.seq] = c.text.substr(r.off[9], static_cast<size_t>(r.len[9]));
+      }
     }
-    if (rows.size() < kChunk) {
+    if (c.rows.size() < kChunk) {
       if (rc != SQLITE_DONE && rc != SQLITE_ROW) return detail::SqliteStatus(db_, rc, "reading audit_event", path_);
       done = true;
     }
@@ -290,8 +341,8 @@ class Verifier {
 
   // Sequential part: seq continuity, prev linkage, the chain hash, checkpoint heads. Returns false at the first
   // broken row (later rows cannot be judged against a broken chain).
-  bool Check(const std::vector<Row>& rows) {
-    for (const Row& r : rows) {
+  bool Check(const Chunk& chunk) {
+    for (const Row& r : chunk.rows) {
       if (!started_) {
         started_ = true;
         report_.first_seq = r.seq;
@@ -333,11 +384,11 @@ class Verifier {
       }
       // Producers stamp events before they queue, so neighbours may be out of order by a few ms; only a step of
       // over a second is reported as the clock going back.
-      if (r.f.ts_ns + kClockStepNs < last_ts_ && report_.warnings.size() < 10) {
+      if (r.ts_ns + kClockStepNs < last_ts_ && report_.warnings.size() < 10) {
         report_.warnings.push_back("seq " + std::to_string(r.seq) + ": ts_ns goes back " +
-                                   std::to_string(last_ts_ - r.f.ts_ns) + " ns (clock step; seq order stands)");
+                                   std::to_string(last_ts_ - r.ts_ns) + " ns (clock step; seq order stands)");
       }
-      last_ts_ = std::max(last_ts_, r.f.ts_ns);
+      last_ts_ = std::max(last_ts_, r.ts_ns);
       head_ = computed;
       auto cp = checkpoints_.find(r.seq);
       if (cp != checkpoints_.end() && cp->second.head != head_) {
@@ -359,9 +410,12 @@ class Verifier {
     // The chain starts at the newest retention anchor, else at seq 1 from the genesis hash.
     {
       WARDEN_ASSIGN_OR_RETURN(auto a, detail::Prepare(db_,
-          "SELECT first_seq, prev_hash FROM retention_anchor ORDER BY first_seq DESC LIMIT 1", path_));
+          "SELECT first_seq, prev_hash, archive_sha256 FROM retention_anchor ORDER BY first_seq DESC LIMIT 1", path_));
       if (sqlite3_step(a.get()) == SQLITE_ROW && Blob32(a.get(), 1, head_)) {
         next_ = static_cast<uint64_t>(sqlite3_column_int64(a.get(), 0));
+        anchor_first_ = next_;
+        anchor_prev_ = head_;
+        anchor_archive_ = ColumnText(a.get(), 2).value_or("");
       }
     }
     if (opt_.from_seq <= next_) opt_.from_seq = 0;
@@ -369,10 +423,10 @@ class Verifier {
         "SELECT seq, event_id, ts_ns, kind, tenant_id, principal_id, task_id, skill, action, decision, policy_set, "
         "body, prev_hash, row_hash FROM audit_event WHERE seq >= ? ORDER BY seq", path_));
     sqlite3_bind_int64(s.get(), 1, static_cast<int64_t>(std::max(opt_.from_seq, next_)));
-    std::vector<Row> current, next;
+    Chunk current, next;
     bool done = false;
     WARDEN_RETURN_IF_ERROR(ReadChunk(s.get(), current, done));
-    while (!current.empty()) {
+    while (!current.rows.empty()) {
       auto hashing = HashAsync(current);
       Status read = Status::Ok();
       if (!done) read = ReadChunk(s.get(), next, done);
@@ -383,6 +437,35 @@ class Verifier {
       next.clear();
     }
     return Status::Ok();
+  }
+
+  // Rows before the anchor are gone; that is only legitimate when (1) a signed checkpoint sits exactly at
+  // first_seq - 1 with the anchor's prev_hash as its head, and (2) an audit.pruned event naming this anchor and its
+  // archive is in the chain and covered by a signed checkpoint (an attacker without the key can add neither).
+  void CheckAnchor() {
+    if (!anchor_first_ || opt_.from_seq > 0) return;
+    const uint64_t first = *anchor_first_;
+    auto cp = checkpoints_.find(first - 1);
+    if (cp == checkpoints_.end() || cp->second.head != anchor_prev_) {
+      Flag(Problem::kCheckpointMismatch, first, "the retention anchor at seq " + std::to_string(first) +
+                                                    " is not backed by a signed checkpoint at seq " +
+                                                    std::to_string(first - 1) + " with its prev_hash");
+      return;
+    }
+    const uint64_t sealed = checkpoints_.rbegin()->first;
+    for (const auto& [seq, body] : pruned_events_) {
+      if (seq > sealed || seq > report_.last_seq) continue;
+      try {
+        const auto j = nlohmann::json::parse(body);
+        if (j.value("first_seq", uint64_t{0}) == first && j.value("archive_sha256", std::string()) == anchor_archive_) {
+          return;
+        }
+      } catch (const nlohmann::json::exception&) {
+      }
+    }
+    Flag(Problem::kGap, first > 1 ? 1 : first, "rows 1.." + std::to_string(first - 1) +
+                                                   " are gone, but no signed audit.pruned event records pruning "
+                                                   "them (archive " + anchor_archive_ + ")");
   }
 
   void CheckTail() {
@@ -405,14 +488,21 @@ class Verifier {
     }
   }
 
-  static constexpr size_t kChunk = 4096;
+  static constexpr size_t kChunk = 8192;
   static constexpr int64_t kClockStepNs = 1'000'000'000;
   sqlite3* db_;
   std::filesystem::path path_;
   VerifyOptions opt_;
   std::string origin_;
   std::map<std::string, std::string> keys_;  // key id -> public key (raw)
+  std::map<std::string, int64_t> retired_;   // key id -> retired_ns
+  // The newest retention anchor, when rows were pruned.
+  std::optional<uint64_t> anchor_first_;
+  std::string anchor_archive_;
+  Hash anchor_prev_{};
+  // audit.pruned events seen in the walk: seq -> body.
   std::set<std::string> pinned_;
+  std::map<uint64_t, std::string> pruned_events_;
   std::map<uint64_t, Checkpoint> checkpoints_;
   std::vector<CopiedNote> copies_;
   std::set<uint64_t> copy_heads_needed_;
@@ -427,25 +517,46 @@ class Verifier {
 
 }  // namespace
 
+namespace {
+
+// PRAGMA quick_check on its own read-only connection: it scans every page of every b-tree, about as much work as the
+// chain walk, so it runs beside the walk instead of before it. Page integrity does not depend on which snapshot it
+// sees.
+Status QuickCheck(const std::filesystem::path& db) {
+  WARDEN_ASSIGN_OR_RETURN(auto handle, detail::OpenReadOnly(db));
+  sqlite3_exec(handle.get(), "PRAGMA mmap_size = 268435456", nullptr, nullptr, nullptr);
+  WARDEN_ASSIGN_OR_RETURN(auto qc, detail::Prepare(handle.get(), "PRAGMA quick_check", db));
+  const int rc = sqlite3_step(qc.get());
+  if (rc != SQLITE_ROW) return detail::SqliteStatus(handle.get(), rc, "running quick_check", db);
+  const std::string result = reinterpret_cast<const char*>(sqlite3_column_text(qc.get(), 0));
+  if (result != "ok") {
+    return Status::Corruption("audit database " + db.string() + ": SQLite quick_check reports \"" + result +
+                              "\"; the file is damaged below the chain (keep a copy for forensics)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<VerifyReport> Verify(const std::filesystem::path& db, const VerifyOptions& options) {
   WARDEN_ASSIGN_OR_RETURN(auto handle, detail::OpenReadOnly(db));
+  std::future<Status> quick;
+  if (options.quick_check) quick = std::async(std::launch::async, [db] { return QuickCheck(db); });
   // One read transaction so the walk sees one consistent snapshot while writers go on.
-  WARDEN_RETURN_IF_ERROR(detail::Exec(handle.get(), "BEGIN", db));
-  // Page-cache reads through mmap skip a copy per page on big logs.
-  sqlite3_exec(handle.get(), "PRAGMA mmap_size = 268435456", nullptr, nullptr, nullptr);
-  if (options.quick_check) {
-    WARDEN_ASSIGN_OR_RETURN(auto qc, detail::Prepare(handle.get(), "PRAGMA quick_check", db));
-    int rc = sqlite3_step(qc.get());
-    if (rc != SQLITE_ROW) return detail::SqliteStatus(handle.get(), rc, "running quick_check", db);
-    std::string result = reinterpret_cast<const char*>(sqlite3_column_text(qc.get(), 0));
-    if (result != "ok") {
-      return Status::Corruption("audit database " + db.string() + ": SQLite quick_check reports \"" + result +
-                                "\"; the file is damaged below the chain (keep a copy for forensics)");
-    }
+  Status begun = detail::Exec(handle.get(), "BEGIN", db);
+  Result<VerifyReport> report = begun.ok() ? Result<VerifyReport>(VerifyReport{}) : Result<VerifyReport>(begun);
+  if (begun.ok()) {
+    // Page-cache reads through mmap skip a copy per page on big logs.
+    sqlite3_exec(handle.get(), "PRAGMA mmap_size = 268435456", nullptr, nullptr, nullptr);
+    Verifier v(handle.get(), db, options);
+    report = v.Run();
+    sqlite3_exec(handle.get(), "COMMIT", nullptr, nullptr, nullptr);
   }
-  Verifier v(handle.get(), db, options);
-  auto report = v.Run();
-  sqlite3_exec(handle.get(), "COMMIT", nullptr, nullptr, nullptr);
+  if (quick.valid()) {
+    // Damage below the chain is an error even when the walk happened to pass over it.
+    Status qc = quick.get();
+    if (!qc.ok()) return qc;
+  }
   return report;
 }
 

@@ -1,5 +1,7 @@
 // `warden audit export`: write the filtered events to a file as JSON lines or CSV, each row with its prev_hash and
-// row_hash so the export can be checked against the chain (policy-audit.md B.8).
+// row_hash, followed by the proof that ties them to signed checkpoints (policy-audit.md B.6 step 7, B.8), so
+// `warden audit verify --export FILE` can check the export without the database. For CSV the proof goes to
+// FILE.proof.jsonl.
 #include <iostream>
 
 #include "audit/audit.h"
@@ -27,22 +29,28 @@ void RegisterAuditExport(CLI::App& group, CliContext& ctx) {
     if (!filter.ok()) return ctx.Fail(filter.status(), "see `warden audit export --help`", kExitUsage);
     auto db = ResolveAuditDb(ctx, f->db);
     if (!db.ok()) return ctx.Fail(db.status(), "fix the config file or pass --db FILE");
-    auto rows = audit::Query(*db, *filter);
-    if (!rows.ok()) return ctx.Fail(rows.status());
-    const std::string text = audit::Render(*rows, *audit::ParseOutputFormat(f->format));
+    const auto format = *audit::ParseOutputFormat(f->format);
+    auto r = audit::Export(*db, *filter, format);
+    if (!r.ok()) return ctx.Fail(r.status());
     if (f->out == "-") {
-      std::cout << text;
+      std::cout << r->text;
       std::cout.flush();
       return;
     }
-    Status st = WriteFileAtomic(f->out, text);
+    Status st = WriteFileAtomic(f->out, r->text);
+    if (st.ok() && !r->proof.empty()) st = WriteFileAtomic(f->out + ".proof.jsonl", r->proof);
     if (!st.ok()) return ctx.Fail(st, "choose a writable --out path");
-    nlohmann::json doc{{"out", f->out}, {"format", f->format}, {"events", rows->size()}, {"bytes", text.size()}};
-    if (!rows->empty()) {
-      doc["first_seq"] = rows->front().seq;
-      doc["last_seq"] = rows->back().seq;
+    nlohmann::json doc{{"out", f->out},         {"format", f->format},
+                       {"events", r->events},   {"bytes", r->text.size()},
+                       {"checkpoints", r->checkpoints}};
+    if (!r->proof.empty()) doc["proof"] = f->out + ".proof.jsonl";
+    if (r->events > 0) {
+      doc["first_seq"] = r->first_seq;
+      doc["last_seq"] = r->last_seq;
     }
-    ctx.Emit(doc, "exported " + std::to_string(rows->size()) + " events to " + f->out + " (" + f->format + ")");
+    ctx.Emit(doc, "exported " + std::to_string(r->events) + " events to " + f->out + " (" + f->format + ") with " +
+                      std::to_string(r->checkpoints) + " signed checkpoints as proof" +
+                      (r->proof.empty() ? "" : " in " + f->out + ".proof.jsonl"));
   });
 }
 

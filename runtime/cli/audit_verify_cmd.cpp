@@ -15,7 +15,7 @@ void RegisterAuditVerify(CLI::App& group, CliContext& ctx) {
     AuditDbFlags db;
     uint64_t from = 0;
     std::vector<std::string> pubkeys;
-    std::string copy;
+    std::string copy, export_file;
     bool no_quick_check = false;
   };
   auto f = std::make_shared<Flags>();
@@ -25,10 +25,16 @@ void RegisterAuditVerify(CLI::App& group, CliContext& ctx) {
                   "Trusted public key (64 hex digits, or a .pub file); repeatable. Checkpoints signed by any other "
                   "key then fail");
   cmd->add_option("--checkpoints", f->copy, "Off-database copy of checkpoint notes to compare against");
+  cmd->add_option("--export", f->export_file,
+                  "Verify this jsonl export or prune archive instead of the database (no database needed)");
   cmd->add_flag("--no-quick-check", f->no_quick_check, "Skip SQLite's page-level quick_check (faster on big logs)");
   cmd->callback([&ctx, f] {
-    auto db = ResolveAuditDb(ctx, f->db);
-    if (!db.ok()) return ctx.Fail(db.status(), "fix the config file or pass --db FILE");
+    std::filesystem::path db;
+    if (f->export_file.empty()) {
+      auto resolved = ResolveAuditDb(ctx, f->db);
+      if (!resolved.ok()) return ctx.Fail(resolved.status(), "fix the config file or pass --db FILE");
+      db = *resolved;
+    }
     audit::VerifyOptions vo;
     vo.from_seq = f->from;
     vo.checkpoint_copy = f->copy;
@@ -42,9 +48,9 @@ void RegisterAuditVerify(CLI::App& group, CliContext& ctx) {
       }
       vo.pinned_public_keys.push_back(k);
     }
-    auto r = audit::Verify(*db, vo);
+    auto r = f->export_file.empty() ? audit::Verify(db, vo) : audit::VerifyExport(f->export_file, vo);
     if (!r.ok()) return ctx.Fail(r.status());
-    nlohmann::json doc{{"db", db->string()},
+    nlohmann::json doc{{"db", db.string()},
                        {"ok", r->ok},
                        {"rows", r->rows},
                        {"first_seq", r->first_seq},
@@ -53,6 +59,7 @@ void RegisterAuditVerify(CLI::App& group, CliContext& ctx) {
                        {"unanchored_tail", r->unanchored_tail},
                        {"head_hash", r->head_hash},
                        {"warnings", r->warnings}};
+    if (!f->export_file.empty()) doc["export"] = f->export_file;
     std::ostringstream t;
     if (r->ok) {
       t << "OK: " << r->rows << " events";

@@ -27,6 +27,8 @@ void RegisterAuditVerify(CLI::App& group, CliContext& ctx);      // audit_verify
 void RegisterAuditExport(CLI::App& group, CliContext& ctx);      // audit_export_cmd.cpp
 void RegisterAuditStats(CLI::App& group, CliContext& ctx);       // audit_stats_cmd.cpp
 void RegisterAuditCheckpoint(CLI::App& group, CliContext& ctx);  // audit_checkpoint_cmd.cpp
+void RegisterAuditPrune(CLI::App& group, CliContext& ctx);       // audit_prune_cmd.cpp
+void RegisterAuditRotateKey(CLI::App& group, CliContext& ctx);   // audit_rotate_key_cmd.cpp
 
 void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx) {
   RegisterAuditQuery(audit, ctx);
@@ -35,6 +37,8 @@ void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx) {
   RegisterAuditStats(audit, ctx);
   RegisterAuditCheckpoint(audit, ctx);
   RegisterAuditKeygen(audit, ctx);
+  RegisterAuditPrune(audit, ctx);
+  RegisterAuditRotateKey(audit, ctx);
 }
 
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {

@@ -129,17 +129,37 @@ TEST_CASE("audit export writes jsonl and csv files with the chain columns", "[au
   REQUIRE(text.ok());
   std::istringstream in(*text);
   std::string line;
-  int n = 0;
+  int n = 0, proof = 0;
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line);
+    if (j.begin().key()[0] == '$') {  // the proof lines after the rows
+      ++proof;
+      continue;
+    }
+    CHECK(proof == 0);
     CHECK(j["kind"] == "policy.decision");
     CHECK(j["row_hash"].get<std::string>().size() == 64);
     ++n;
   }
   CHECK(n == 21);
+  CHECK(proof > 0);
+  // The export verifies on its own, pinned to the log's key; an edited row is named by its seq.
+  auto v = l.Run({"verify", "--export", out.string(), "--pubkey", l.key.string() + ".pub"});
+  INFO(v.out << v.err);
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("OK: 21 events") != std::string::npos);
+  std::string edited = *text;
+  const size_t at = edited.find("\"decision\":\"allow\"");
+  REQUIRE(at != std::string::npos);
+  edited.replace(at, 18, "\"decision\":\"deny\"");
+  REQUIRE(WriteFileAtomic(out, edited).ok());
+  auto bad = l.Run({"verify", "--export", out.string()});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.find("FAILED: HASH_MISMATCH") != std::string::npos);
   const auto csv = l.home.path() / "export.csv";
   REQUIRE(l.Run({"export", "--format", "csv", "--out", csv.string()}).exit_code == 0);
   CHECK(ReadFile(csv)->rfind("seq,ts,event_id", 0) == 0);
+  CHECK(ReadFile(csv.string() + ".proof.jsonl")->find("$checkpoint") != std::string::npos);
   CHECK(l.Run({"export", "--format", "table", "--out", csv.string()}).exit_code == 2);
   CHECK(l.Run({"export"}).exit_code == 2);  // --out is required
 }
@@ -174,6 +194,54 @@ TEST_CASE("audit stats and checkpoint; --db overrides the config", "[audit][cli]
   auto nokey = l.Run({"checkpoint", "--key", (l.home.path() / "absent.key").string()});
   CHECK(nokey.exit_code == 1);
   CHECK(nokey.err.find("warden audit keygen") != std::string::npos);
+}
+
+TEST_CASE("audit prune archives behind a signed anchor; rotate-key hands over the signing key", "[audit][cli]") {
+  CliLog l;
+  CHECK(l.Run({"prune"}).exit_code == 2);  // needs --before or --keep-days
+  CHECK(l.Run({"prune", "--before", "yesterday-ish"}).exit_code == 2);
+  auto none = l.Run({"prune", "--keep-days", "30", "--json"});
+  REQUIRE(none.exit_code == 0);
+  CHECK(nlohmann::json::parse(none.out)["pruned"] == false);
+  const auto archive = l.home.path() / "old.jsonl";
+  auto held = l.Run({"prune", "--keep-days", "0", "--archive", archive.string(), "--legal-hold"});
+  CHECK(held.exit_code == 1);
+  CHECK(held.err.find("legal hold") != std::string::npos);
+  auto r = l.Run({"prune", "--keep-days", "0", "--archive", archive.string(), "--json"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["pruned"] == true);
+  CHECK(j["pruned_rows"] == 34);
+  CHECK(j["first_kept_seq"] == 35);
+  auto v = l.Run({"verify"});
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("seq 35..35") != std::string::npos);  // only the audit.pruned event is left
+  CHECK(l.Run({"verify", "--export", archive.string(), "--pubkey", l.key.string() + ".pub"}).exit_code == 0);
+
+  const std::string old_pub = *ReadFile(l.key.string() + ".pub");
+  auto rot = l.Run({"rotate-key", "--json"});
+  INFO(rot.out << rot.err);
+  REQUIRE(rot.exit_code == 0);
+  const std::string new_pub = *ReadFile(l.key.string() + ".pub");
+  CHECK(new_pub != old_pub);
+  CHECK(nlohmann::json::parse(rot.out)["public_key"].get<std::string>() + "\n" == new_pub);
+  CHECK(std::filesystem::exists(nlohmann::json::parse(rot.out)["retired_key"].get<std::string>()));
+  {
+    // The next writer signs with the key now at the configured path, the new one.
+    Options o;
+    o.path = l.db;
+    o.key_path = l.key;
+    auto log = Log::Open(o);
+    REQUIRE(log.ok());
+    REQUIRE((*log)->Append(testutil::Simple(99)).ok());
+  }
+  auto pinned_both = l.Run({"verify", "--pubkey", old_pub.substr(0, 64), "--pubkey", new_pub.substr(0, 64)});
+  INFO(pinned_both.out);
+  CHECK(pinned_both.exit_code == 0);
+  auto only_old = l.Run({"verify", "--pubkey", old_pub.substr(0, 64)});
+  CHECK(only_old.exit_code == 1);
+  CHECK(only_old.out.find("BAD_SIGNATURE") != std::string::npos);
 }
 
 }  // namespace
