@@ -113,10 +113,10 @@ std::string ScopeKey(const detail::Limit& l, const detail::Request& q) {
 }
 
 // What one request adds to a limit's counter; nullopt when the request does not say (fails closed below).
-std::optional<int64_t> Amount(const detail::Limit& l, const detail::Request& q) {
+std::optional<int64_t> Amount(const detail::Limit& l, const nlohmann::json& request) {
   if (l.metric == "calls") return 1;
   const char* field = l.metric == "tokens" ? "est_tokens" : l.metric.c_str();
-  const auto* usage = q.json.contains("usage") ? &q.json["usage"] : nullptr;
+  const auto* usage = request.contains("usage") ? &request["usage"] : nullptr;
   if (usage == nullptr || !usage->is_object() || !usage->contains(field)) return 0;
   const auto& v = (*usage)[field];
   if (!v.is_number_integer() || v.get<int64_t>() < 0) return std::nullopt;
@@ -191,7 +191,7 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
   auto sort_json = [](std::vector<nlohmann::json>& v) {
     std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.dump() < b.dump(); });
   };
-  sort_json(d.shadow);
+  std::sort(d.shadow.begin(), d.shadow.end(), [](const auto& a, const auto& b) { return a["rule"] < b["rule"]; });
   sort_json(d.errors);
   sort_json(d.notes);
   d.request = std::move(q.json);
@@ -229,7 +229,7 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
     if (!l->skills.empty() && !AnyGlob(l->skills, q.skill)) continue;
     if (!l->models.empty() && !AnyGlob(l->models, q.model)) continue;
     LimitCheck c{l->id, l->file, l->line, ScopeKey(*l, q), 0, 0, l->max, false, l->on_exceed};
-    const auto amount = Amount(*l, q);
+    const auto amount = Amount(*l, d.request);
     const RuleRef ref{l->id, l->file, l->line, l->on_exceed, "limit " + l->metric + " <= " + std::to_string(l->max)};
     if (c.scope_key.empty() || !amount) {
       // The request lacks what the limit counts by: it cannot be shown to be within budget.

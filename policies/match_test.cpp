@@ -130,7 +130,7 @@ TEST_CASE("regex: whole-string match, and a runaway pattern is an evaluation err
   CHECK(Eval(Op::kRegex, "release/.*", json{{"v", "release/1.2"}}) == CondResult::kTrue);
   CHECK(Eval(Op::kRegex, "release/.*", json{{"v", "x-release/1.2"}}) == CondResult::kFalse);
   CHECK(Eval(Op::kRegex, "rel", json{{"v", "release"}}) == CondResult::kFalse);
-  CHECK(Eval(Op::kRegex, "(a+)+b", json{{"v", std::string(40, 'a')}}) == CondResult::kError);
+  CHECK(Eval(Op::kRegex, "(a|aa)+", json{{"v", std::string(60, 'a') + "!"}}) == CondResult::kError);
   std::string err;
   CHECK(CompileRegex("(", &err) == nullptr);
   CHECK(err.find("offset") != std::string::npos);

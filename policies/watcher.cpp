@@ -104,7 +104,8 @@ struct PolicyWatcher::Impl {
       const auto now_ids = report.set->RuleIds();
       std::map<std::string, std::string> before, after;  // id -> "file:effect:..." description for changes
       auto describe = [](const PolicySet& s, std::map<std::string, std::string>* out) {
-        for (const auto& r : s.Describe()["rules"]) (*out)[r["id"]] = r.dump();
+        const auto doc = s.Describe();
+        for (const auto& r : doc["rules"]) (*out)[r["id"].get<std::string>()] = r.dump();
       };
       if (old) describe(*old, &before);
       describe(*report.set, &after);
