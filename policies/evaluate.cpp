@@ -177,11 +177,27 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
     }
   };
   consider(bucket.always);
-  if (q.has_path) {
-    const std::string first = q.segs.empty() ? "" : std::string(q.segs[0]);
-    if (auto it = bucket.by_first.find(first); it != bucket.by_first.end()) consider(it->second);
-    const std::string first_ci = q.segs_lower.empty() ? "" : std::string(q.segs_lower[0]);
-    if (auto it = bucket.by_first_ci.find(first_ci); it != bucket.by_first_ci.end()) consider(it->second);
+  if (q.has_path && !q.segs.empty()) {
+    auto lookup = [&](const auto& map, const std::vector<std::string_view>& segs) {
+      if (map.empty()) return;
+      std::string key(segs[0]);
+      if (auto it = map.find(key); it != map.end()) consider(it->second);
+    };
+    auto lookup2 = [&](const auto& map, const std::vector<std::string_view>& segs) {
+      if (map.empty() || segs.size() < 2) return;
+      std::string key(segs[0]);
+      key.append("/").append(segs[1]);
+      if (auto it = map.find(key); it != map.end()) consider(it->second);
+    };
+    lookup(bucket.by_first, q.segs);
+    lookup2(bucket.by_first2, q.segs);
+    lookup(bucket.by_first_ci, q.segs_lower);
+    lookup2(bucket.by_first2_ci, q.segs_lower);
+  }
+  if (!q.host.empty() && !bucket.by_domain.empty()) {
+    if (auto it = bucket.by_domain.find(std::string(detail::DomainKey(q.host))); it != bucket.by_domain.end()) {
+      consider(it->second);
+    }
   }
   if (!q.tool.empty()) {
     if (auto it = bucket.by_tool.find(q.tool); it != bucket.by_tool.end()) consider(it->second);

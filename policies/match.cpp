@@ -130,9 +130,21 @@ bool SegmentGlob::Match(const std::vector<std::string_view>& segments) const {
   return SegMatch(segs_, 0, segments, 0);
 }
 
-std::optional<std::string> SegmentGlob::LiteralFirst() const {
-  if (segs_.empty() || segs_[0].find_first_of("*?") != std::string::npos) return std::nullopt;
-  return segs_[0];
+std::optional<std::string> SegmentGlob::LiteralPrefix(size_t n) const {
+  if (segs_.size() < n) return std::nullopt;
+  std::string key;
+  for (size_t i = 0; i < n; ++i) {
+    if (segs_[i].find_first_of("*?") != std::string::npos) return std::nullopt;
+    key += (i ? "/" : "") + segs_[i];
+  }
+  return key;
+}
+
+std::string_view DomainKey(std::string_view host) {
+  const auto last = host.rfind('.');
+  if (last == std::string_view::npos || last == 0) return host;
+  const auto prev = host.rfind('.', last - 1);
+  return prev == std::string_view::npos ? host : host.substr(prev + 1);
 }
 
 bool NameGlobMatch(std::string_view pattern, std::string_view name) { return WildMatch(pattern, name); }

@@ -17,9 +17,9 @@ using nlohmann::json;
 
 std::vector<std::string> RandomRules(std::mt19937& rng, int n) {
   const char* effects[] = {"allow", "deny", "ask"};
-  const char* paths[] = {"/w/**", "/w/*.txt", "**/.env", "/w/a/**", "/etc/**", "/w/*/b", "**/*.pem"};
+  const char* paths[] = {"/w/**", "/w/*.txt", "**/.env", "/w/a/**", "/etc/**", "/w/*/b", "**/*.pem", "/w/a/b"};
   const char* tools[] = {"shell", "fetch", "mcp.*", "payments.refund"};
-  const char* hosts[] = {"a.com", "*.a.com", "b.org"};
+  const char* hosts[] = {"a.com", "*.a.com", "b.org", "*.com", "x.a.com"};
   std::vector<std::string> rules;
   for (int i = 0; i < n; ++i) {
     std::ostringstream r;
@@ -28,7 +28,7 @@ std::vector<std::string> RandomRules(std::mt19937& rng, int n) {
     switch (rng() % 3) {
       case 0:
         r << "actions = [\"fs." << (rng() % 2 ? "read" : "*") << "\"]\n";
-        r << (rng() % 2 ? "paths" : "paths_ci") << " = [\"" << paths[rng() % 7] << "\"]\n";
+        r << (rng() % 2 ? "paths" : "paths_ci") << " = [\"" << paths[rng() % 8] << "\"]\n";
         if (rng() % 3 == 0) r << "principals = [\"t/agent/*\"]\n";
         break;
       case 1:
@@ -38,7 +38,7 @@ std::vector<std::string> RandomRules(std::mt19937& rng, int n) {
         if (rng() % 4 == 0) r << "when_any = [ { path = \"$.args.s\", regex = \"a.*\" }, { path = \"$.args.n\", equals = 3 } ]\n";
         break;
       default:
-        r << "actions = [\"net.connect\"]\nhosts = [\"" << hosts[rng() % 3] << "\"]\n";
+        r << "actions = [\"net.connect\"]\nhosts = [\"" << hosts[rng() % 5] << "\"]\n";
         if (rng() % 2) r << "ports = [443]\n";
         break;
     }
@@ -50,7 +50,7 @@ std::vector<std::string> RandomRules(std::mt19937& rng, int n) {
 json RandomRequest(std::mt19937& rng) {
   const char* paths[] = {"/w/x.txt", "/w/a/b", "/w/.env", "/etc/k.PEM", "/w/c/b", "/other", "/w/a/.ENV"};
   const char* tools[] = {"shell", "fetch", "mcp.x", "payments.refund", "none"};
-  const char* hosts[] = {"a.com", "x.a.com", "b.org", "c.net"};
+  const char* hosts[] = {"a.com", "x.a.com", "b.org", "c.net", "y.x.a.com"};
   const std::string principal = rng() % 2 ? "t/agent/bot" : "u/user/alice";
   switch (rng() % 3) {
     case 0: return testutil::Req(rng() % 2 ? "fs.read" : "fs.write", {{"path", paths[rng() % 7]}}, json::object(), principal);
@@ -62,7 +62,7 @@ json RandomRequest(std::mt19937& rng) {
       return testutil::Req("tool.call", {{"tool", tools[rng() % 5]}}, {{"args", args}}, principal);
     }
     default:
-      return testutil::Req("net.connect", {{"host", hosts[rng() % 4]}, {"port", rng() % 2 ? 443 : 80}}, json::object(), principal);
+      return testutil::Req("net.connect", {{"host", hosts[rng() % 5]}, {"port", rng() % 2 ? 443 : 80}}, json::object(), principal);
   }
 }
 
@@ -97,8 +97,18 @@ TEST_CASE("P43: 1,000 permutations of files and rules give identical decisions",
       auto set = PolicySet::LoadFiles(files, opts);
       INFO(set.status().ToString());
       REQUIRE(set.ok());
+      // The index must not change anything either: a linear scan of the same files decides the same way.
+      std::shared_ptr<const PolicySet> linear;
+      if (perm % 50 == 0) {
+        LoadOptions scan = opts;
+        scan.index_rules = false;
+        auto l = PolicySet::LoadFiles(files, scan);
+        REQUIRE(l.ok());
+        linear = *l;
+      }
       for (size_t i = 0; i < requests.size(); ++i) {
         const auto got = Essence((*set)->Evaluate(requests[i]));
+        if (linear) CHECK(Essence(linear->Evaluate(requests[i])) == got);
         if (perm == 0) {
           expected.push_back(got);
         } else if (got != expected[i]) {

@@ -40,6 +40,9 @@ struct LoadOptions {
   // database and its WAL, the signing key, control sockets. Each entry covers the path and everything below it.
   // fs.read and fs.write requests under them are denied by the rule "builtin-protected-paths".
   std::vector<std::string> protected_paths;
+  // Index rules by action and first path segments / host domain / tool name. Off only to measure the linear scan
+  // the index replaces (bench/policy_eval); decisions are the same either way.
+  bool index_rules = true;
 };
 
 // One rule that decided (or was overridden), for explanations and the audit body.

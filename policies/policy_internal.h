@@ -42,8 +42,8 @@ class SegmentGlob {
   static std::optional<SegmentGlob> Compile(std::string_view pattern, bool case_insensitive, std::string* error);
   // `segments` of the subject; for case-insensitive globs they must already be lowercased.
   bool Match(const std::vector<std::string_view>& segments) const;
-  // The first segment when it has no wildcard: rules are indexed by it.
-  std::optional<std::string> LiteralFirst() const;
+  // The first `n` segments joined by '/' when none has a wildcard: rules are indexed by them.
+  std::optional<std::string> LiteralPrefix(size_t n) const;
   const std::string& text() const { return text_; }
   bool case_insensitive() const { return ci_; }
 
@@ -179,11 +179,16 @@ std::string LexicalNormalize(std::string_view absolute);
 // IDNA-ish: lowercase, one trailing dot stripped, non-ASCII labels NFKC-casefolded and punycoded. Empty + error.
 std::string NormalizeHost(std::string_view host, std::string* error);
 
-// The per-action candidate lists; fs rules by the first segment of their path globs, tool rules by tool name.
+// The per-action candidate lists. fs rules go under the first two literal segments of their path globs (or the
+// first one), net rules under the last two labels of their hosts, tool rules under the tool name; a rule sits in
+// exactly one list per action, so a request never meets it twice.
 struct ActionBucket {
   std::vector<const Rule*> always;
-  std::unordered_map<std::string, std::vector<const Rule*>> by_first, by_first_ci, by_tool;
+  std::unordered_map<std::string, std::vector<const Rule*>> by_first, by_first2, by_first_ci, by_first2_ci, by_tool,
+      by_domain;
 };
+// "api.github.com" -> "github.com"; a one-label host is its own key.
+std::string_view DomainKey(std::string_view host);
 
 }  // namespace warden::policy::detail
 

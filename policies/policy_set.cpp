@@ -58,31 +58,52 @@ bool Skipped(const std::string& name) {
   return name.empty() || name[0] == '.' || ends("~") || ends(".swp") || ends(".tmp") || !ends(".toml");
 }
 
-// Adds `rule` to the candidate lists of every action it covers: fs rules whose path globs all start with a literal
-// segment go under that segment, tool rules naming literal tools under the tool; the rest are always candidates.
-void IndexRule(const Rule* r, std::array<detail::ActionBucket, detail::kActions.size()>* index) {
+// Adds `rule` to the candidate lists of every action it covers (see ActionBucket). Without options.index_rules every
+// rule is always a candidate: the linear scan the benchmark compares against.
+void IndexRule(const Rule* r, bool index_rules, std::array<detail::ActionBucket, detail::kActions.size()>* index) {
   for (size_t a = 0; a < detail::kActions.size(); ++a) {
     if ((r->actions & (1u << a)) == 0) continue;
     auto& b = (*index)[a];
-    const bool fs = static_cast<int>(a) == detail::kFsRead || static_cast<int>(a) == detail::kFsWrite;
-    if (fs && !r->paths.empty()) {
-      std::set<std::string> firsts;
-      bool literal = true;
-      const bool ci = r->paths[0].case_insensitive();
-      for (const auto& g : r->paths) {
-        auto f = g.LiteralFirst();
-        if (!f || g.case_insensitive() != ci) literal = false;
-        if (f) firsts.insert(*f);
-      }
-      if (literal) {
-        for (const auto& f : firsts) (ci ? b.by_first_ci : b.by_first)[f].push_back(r);
-        continue;
-      }
+    if (!index_rules) {
+      b.always.push_back(r);
+      continue;
     }
-    if (static_cast<int>(a) == detail::kToolCall && !r->tools.empty() &&
+    const int action = static_cast<int>(a);
+    if ((action == detail::kFsRead || action == detail::kFsWrite) && !r->paths.empty()) {
+      const bool ci = r->paths[0].case_insensitive();
+      const bool same_case = std::all_of(r->paths.begin(), r->paths.end(),
+                                         [&](const auto& g) { return g.case_insensitive() == ci; });
+      bool placed = false;
+      for (size_t depth : {2, 1}) {
+        std::set<std::string> keys;
+        for (const auto& g : r->paths) {
+          if (auto k = g.LiteralPrefix(depth)) keys.insert(*k);
+        }
+        if (!same_case || keys.empty() || std::any_of(r->paths.begin(), r->paths.end(),
+                                                      [&](const auto& g) { return !g.LiteralPrefix(depth); })) {
+          continue;
+        }
+        auto& map = depth == 2 ? (ci ? b.by_first2_ci : b.by_first2) : (ci ? b.by_first_ci : b.by_first);
+        for (const auto& k : keys) map[k].push_back(r);
+        placed = true;
+        break;
+      }
+      if (placed) continue;
+    }
+    if (action == detail::kToolCall && !r->tools.empty() &&
         std::none_of(r->tools.begin(), r->tools.end(),
                      [](const std::string& t) { return t.find_first_of("*?") != std::string::npos; })) {
       for (const auto& t : std::set<std::string>(r->tools.begin(), r->tools.end())) b.by_tool[t].push_back(r);
+      continue;
+    }
+    if (action == detail::kNetConnect && !r->hosts.empty() &&
+        std::none_of(r->hosts.begin(), r->hosts.end(), [](const detail::HostPattern& h) {
+          // "*.com" matches hosts of many domains: not indexable by the last two labels.
+          return h.wildcard && h.suffix.find('.', 1) == std::string::npos;
+        })) {
+      std::set<std::string> keys;
+      for (const auto& h : r->hosts) keys.insert(std::string(detail::DomainKey(h.wildcard ? h.suffix.substr(1) : h.suffix)));
+      for (const auto& k : keys) b.by_domain[k].push_back(r);
       continue;
     }
     b.always.push_back(r);
@@ -224,7 +245,7 @@ PolicySet::CheckReport PolicySet::Check(const std::vector<std::pair<std::string,
   std::sort(impl->rules.begin(), impl->rules.end(), [](const Rule* a, const Rule* b) { return a->id < b->id; });
   std::sort(impl->limits.begin(), impl->limits.end(),
             [](const detail::Limit* a, const detail::Limit* b) { return a->id < b->id; });
-  for (const auto* r : impl->rules) IndexRule(r, &impl->index);
+  for (const auto* r : impl->rules) IndexRule(r, options.index_rules, &impl->index);
   impl->loaded_at = std::chrono::system_clock::now();
 
   std::shared_ptr<const PolicySet> set(new PolicySet(std::move(impl)));
