@@ -25,8 +25,7 @@ bool ScopeMatches(const Rule& r, const detail::Request& q,
   if (r.has_principals) {
     bool ok = false;
     if (!r.principals.empty()) {
-      const auto segs = detail::SplitSegments(q.principal);
-      ok = std::any_of(r.principals.begin(), r.principals.end(), [&](const auto& g) { return g.Match(segs); });
+      ok = std::any_of(r.principals.begin(), r.principals.end(), [&](const auto& g) { return g.Match(q.principal_segs); });
     }
     for (size_t i = 0; !ok && i < r.groups.size(); ++i) {
       auto it = groups.find(r.groups[i]);
@@ -199,8 +198,12 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
       consider(it->second);
     }
   }
-  if (!q.tool.empty()) {
-    if (auto it = bucket.by_tool.find(q.tool); it != bucket.by_tool.end()) consider(it->second);
+  const std::string& name = q.action == detail::kToolCall ? q.tool
+                            : q.action == detail::kModelGenerate ? q.model
+                            : (q.action == detail::kSkillSelect || q.action == detail::kSkillExec) ? q.skill
+                                                                                                  : q.tool;
+  if (!name.empty() && !bucket.by_name.empty()) {
+    if (auto it = bucket.by_name.find(name); it != bucket.by_name.end()) consider(it->second);
   }
   auto by_id = [](const Rule* a, const Rule* b) { return a->id < b->id; };
   for (auto& m : matched) std::sort(m.begin(), m.end(), by_id);

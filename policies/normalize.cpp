@@ -368,6 +368,7 @@ std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Requ
     }
     default: break;
   }
+  r->principal_segs = SplitSegments(r->principal);
   if (r->has_path) {
     r->segs = SplitSegments(r->path);
     r->segs_lower = SplitSegments(r->path_lower);

@@ -163,6 +163,7 @@ struct Request {
   int action = -1;
   std::string tenant, principal, skill, tool, model, host, task_id;
   std::vector<std::string> tags;
+  std::vector<std::string_view> principal_segs;  // views into `principal`
   std::string path, path_lower;  // resolved
   std::vector<std::string_view> segs, segs_lower;
   bool has_path = false, host_is_ip = false;
@@ -180,12 +181,12 @@ std::string LexicalNormalize(std::string_view absolute);
 std::string NormalizeHost(std::string_view host, std::string* error);
 
 // The per-action candidate lists. fs rules go under the first two literal segments of their path globs (or the
-// first one), net rules under the last two labels of their hosts, tool rules under the tool name; a rule sits in
+// first one), net rules under the last two labels of their hosts, tool/skill/model rules under literal names; a rule sits in
 // exactly one list per action, so a request never meets it twice.
 struct ActionBucket {
   std::vector<const Rule*> always;
-  std::unordered_map<std::string, std::vector<const Rule*>> by_first, by_first2, by_first_ci, by_first2_ci, by_tool,
-      by_domain;
+  std::unordered_map<std::string, std::vector<const Rule*>> by_first, by_first2, by_first_ci, by_first2_ci, by_name,
+      by_domain;  // by_name: the tool (tool.call), skill (skill.*) or model (model.generate)
 };
 // "api.github.com" -> "github.com"; a one-label host is its own key.
 std::string_view DomainKey(std::string_view host);

@@ -90,10 +90,14 @@ void IndexRule(const Rule* r, bool index_rules, std::array<detail::ActionBucket,
       }
       if (placed) continue;
     }
-    if (action == detail::kToolCall && !r->tools.empty() &&
-        std::none_of(r->tools.begin(), r->tools.end(),
+    const std::vector<std::string>* names = action == detail::kToolCall       ? &r->tools
+                                            : action == detail::kModelGenerate ? &r->models
+                                            : (action == detail::kSkillSelect || action == detail::kSkillExec) ? &r->skills
+                                                                                                            : nullptr;
+    if (names != nullptr && !names->empty() &&
+        std::none_of(names->begin(), names->end(),
                      [](const std::string& t) { return t.find_first_of("*?") != std::string::npos; })) {
-      for (const auto& t : std::set<std::string>(r->tools.begin(), r->tools.end())) b.by_tool[t].push_back(r);
+      for (const auto& t : std::set<std::string>(names->begin(), names->end())) b.by_name[t].push_back(r);
       continue;
     }
     if (action == detail::kNetConnect && !r->hosts.empty() &&

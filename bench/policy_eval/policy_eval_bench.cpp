@@ -1,6 +1,6 @@
 // bench/policy_eval: decisions per second and p50/p99 latency of PolicySet::Evaluate with 10, 100, 1,000 and 10,000
 // rules of a realistic mix (per-project workspace paths, secret globs with `**`, tool rules with conditions, host
-// allow-lists, deny CIDRs, skills, models), on one core. The peer is the same engine with the rule index turned off
+// allow-lists, deny CIDRs, skills and models mostly by name with some globs), on one core. The peer is the same engine with the rule index turned off
 // (a linear scan over every rule), measured in the same run; the target of issue 6 is p99 <= 5 us at 1,000 rules.
 // Usage: warden_policy_eval_bench [--decisions N] [--resolve 1]  (--resolve: symlink resolution on, against /)
 #include <sys/utsname.h>
@@ -58,9 +58,12 @@ std::string Rules(int n, std::mt19937& rng) {
         t << "hosts = [\"api.d" << d << ".com\", \"*.cdn" << d << ".net\"]\nports = [443]\n";
       }
     } else if (kind < 19) {
-      t << "actions = [\"skill.exec\"]\nskills = [\"skill" << rng() % static_cast<unsigned>(std::max(1, n / 10)) << "*\"]\n";
+      const unsigned k = rng() % static_cast<unsigned>(std::max(1, n / 10));
+      if (i % 10 == 7) t << "actions = [\"skill.exec\"]\nskills = [\"skill" << k << "-*\"]\n";  // some globs
+      else t << "actions = [\"skill.select\", \"skill.exec\"]\nskills = [\"skill" << k << "-x\", \"skill" << k << "-y\"]\n";
     } else {
-      t << "actions = [\"model.generate\"]\nmodels = [\"qwen" << i << "-*\"]\n";
+      if (i % 100 == 19) t << "actions = [\"model.generate\"]\nmodels = [\"qwen" << i << "-*\"]\n";
+      else t << "actions = [\"model.generate\"]\nmodels = [\"qwen" << i << "-27b\"]\n";
     }
   }
   // The guardrails every real set has.
