@@ -28,6 +28,7 @@ for i,l in enumerate(open('$shared/fixtures/tokenizer/qwen3_cases.jsonl')):
     c=json.loads(l)
     if 'text' in c: open('$dir/t%03d'%i,'wb').write(b'\x00'+c['text'].encode())" ;;
     template) cp "$shared/fixtures/chat/qwen3_6_chat_template.jinja" "$dir/" ;;
+    policy_parse) cp policies/default/*.toml "$dir/" ;;
     output_parser) python3 -c "
 import json
 for i,l in enumerate(open('$shared/fixtures/chat/parse_cases.jsonl')):
@@ -36,7 +37,7 @@ for i,l in enumerate(open('$shared/fixtures/chat/parse_cases.jsonl')):
 }
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(safetensors model_config tokenizer template output_parser)
+[[ ${#targets[@]} -gt 0 ]] || targets=(safetensors model_config tokenizer template output_parser policy_parse)
 printf '%-16s %12s %10s %s\n' target executions seconds result
 for t in "${targets[@]}"; do
   corpus="$out/$t/corpus"

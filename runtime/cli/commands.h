@@ -15,5 +15,7 @@ void RegisterModelVerbs(CLI::App& model, CliContext& ctx);
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx);
 // `warden audit ...`: query, verify, export, stats, checkpoint, keygen (audit_<verb>_cmd.cpp).
 void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx);
+// `warden policy ...`: check, eval, test, show (policy_<verb>_cmd.cpp).
+void RegisterPolicyVerbs(CLI::App& policy, CliContext& ctx);
 
 }  // namespace warden::cli

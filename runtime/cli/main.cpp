@@ -35,9 +35,12 @@ int main(int argc, char** argv) {
   chat->require_subcommand(1);
   auto* audit = app.add_subcommand("audit", "Query, verify, export and sign the tamper-evident audit trail");
   audit->require_subcommand(1);
+  auto* policy = app.add_subcommand("policy", "Check, test, evaluate and show the policies that gate every action");
+  policy->require_subcommand(1);
   RegisterModelVerbs(*model, ctx);
   RegisterChatVerbs(*chat, ctx);
   RegisterAuditVerbs(*audit, ctx);
+  RegisterPolicyVerbs(*policy, ctx);
 
   try {
     app.parse(argc, argv);

@@ -41,6 +41,18 @@ void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx) {
   RegisterAuditRotateKey(audit, ctx);
 }
 
+void RegisterPolicyCheck(CLI::App& group, CliContext& ctx);  // policy_check_cmd.cpp
+void RegisterPolicyEval(CLI::App& group, CliContext& ctx);   // policy_eval_cmd.cpp
+void RegisterPolicyTest(CLI::App& group, CliContext& ctx);   // policy_test_cmd.cpp
+void RegisterPolicyShow(CLI::App& group, CliContext& ctx);   // policy_show_cmd.cpp
+
+void RegisterPolicyVerbs(CLI::App& policy, CliContext& ctx) {
+  RegisterPolicyCheck(policy, ctx);
+  RegisterPolicyEval(policy, ctx);
+  RegisterPolicyTest(policy, ctx);
+  RegisterPolicyShow(policy, ctx);
+}
+
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {
   RegisterChatParse(chat, ctx);
   RegisterChatRender(chat, ctx);

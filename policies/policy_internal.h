@@ -1,0 +1,224 @@
+// Internals of the policy engine shared by its .cpp files and tests: compiled rules, matchers, request
+// normalisation (policy-audit.md A.8.2-A.8.4). Nothing outside policies/ includes this.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "policies/policy.h"
+
+namespace warden::policy::detail {
+
+// The gated actions; a rule's actions are a bit mask over this list.
+inline constexpr std::array<std::string_view, 8> kActions = {"task.submit", "skill.select", "skill.exec", "tool.call",
+                                                             "fs.read",     "fs.write",     "net.connect", "model.generate"};
+inline constexpr int kFsRead = 4, kFsWrite = 5, kNetConnect = 6, kToolCall = 3, kModelGenerate = 7;
+inline constexpr int kSkillSelect = 1, kSkillExec = 2;
+std::optional<int> ActionIndex(std::string_view name);
+// "fs.read" -> its bit; "fs.*" -> every fs action; "*" -> all. Empty optional: unknown.
+std::optional<uint32_t> ActionMask(std::string_view pattern);
+
+// [a-z0-9][a-z0-9._-]{0,127}, checked after lowercasing ASCII only.
+bool IsIdentifier(std::string_view s);
+std::string AsciiLower(std::string_view s);
+
+// A glob over '/'-separated segments: `*` and `?` stay within one segment, a `**` segment spans any number of
+// segments (zero included). Dot files are matched like any other name.
+class SegmentGlob {
+ public:
+  // Empty optional + `error` set: malformed ("**" inside a segment, empty pattern).
+  static std::optional<SegmentGlob> Compile(std::string_view pattern, bool case_insensitive, std::string* error);
+  // `segments` of the subject; for case-insensitive globs they must already be lowercased.
+  bool Match(const std::vector<std::string_view>& segments) const;
+  // The first `n` segments joined by '/' when none has a wildcard: rules are indexed by them.
+  std::optional<std::string> LiteralPrefix(size_t n) const;
+  const std::string& text() const { return text_; }
+  bool case_insensitive() const { return ci_; }
+
+ private:
+  std::vector<std::string> segs_;  // "**" marks any depth
+  std::string text_;
+  bool ci_ = false;
+};
+// Splits "/a//b/c" into {"a","b","c"} (views into `s`).
+std::vector<std::string_view> SplitSegments(std::string_view s);
+// `*` any run of characters, `?` one; used for skill, tool and model names.
+bool NameGlobMatch(std::string_view pattern, std::string_view name);
+
+struct HostPattern {
+  std::string suffix;  // ".githubusercontent.com" for "*.githubusercontent.com"; exact host otherwise
+  bool wildcard = false;
+};
+bool HostMatch(const HostPattern& p, std::string_view host);
+
+struct IpAddr {
+  int family = 0;  // 4 or 6
+  std::array<uint8_t, 16> bytes{};
+};
+std::optional<IpAddr> ParseIp(std::string_view text);
+struct Cidr {
+  IpAddr net;
+  int prefix = 0;
+};
+std::optional<Cidr> ParseCidr(std::string_view text);
+bool CidrContains(const Cidr& c, const IpAddr& ip);
+
+// $.a.b, $.a[0], $["odd key"]
+struct PathStep {
+  bool is_index = false;
+  std::string key;
+  size_t index = 0;
+};
+std::optional<std::vector<PathStep>> ParseJsonPath(std::string_view text, std::string* error);
+const nlohmann::json* Lookup(const nlohmann::json& root, const std::vector<PathStep>& path);
+
+enum class Op {
+  kEquals, kNotEquals, kIn, kNotIn, kPrefix, kSuffix, kGlob, kRegex, kContains,
+  kLt, kLte, kGt, kGte, kBetween, kExists, kLenLte, kType
+};
+struct Regex;  // PCRE2 program (regex.cpp)
+struct Condition {
+  std::string path_text;
+  std::vector<PathStep> path;
+  Op op = Op::kEquals;
+  nlohmann::json value;
+  std::shared_ptr<const Regex> regex;
+};
+enum class CondResult { kTrue, kFalse, kError };
+// `note` gets "missing" or "type_mismatch" when that is why the result is false; `error` the reason of kError.
+CondResult EvalCondition(const Condition& c, const nlohmann::json& request, std::string* note, std::string* error);
+std::shared_ptr<const Regex> CompileRegex(const std::string& pattern, std::string* error);
+// Whole-string match; kError when the match limit is hit.
+CondResult RegexFullMatch(const Regex& re, std::string_view subject, std::string* error);
+
+struct Rule {
+  std::string id, file, tenant = "*", reason;
+  int line = 0;
+  Effect effect = Effect::kDeny;
+  bool shadow = false;
+  uint32_t actions = 0;
+  std::vector<SegmentGlob> principals;  // segment globs over tenant/kind/name
+  std::vector<std::string> groups;      // "group:<id>" entries, without the prefix
+  bool has_principals = false;
+  std::vector<std::string> skills, skill_tags, tools, models;
+  std::vector<SegmentGlob> paths;  // case-sensitive and case-insensitive (paths_ci) globs, any-of
+  std::vector<HostPattern> hosts;
+  std::vector<int> ports;
+  std::vector<Cidr> cidrs;
+  std::vector<Condition> when, when_any, unless;
+  std::vector<std::string> approvers;
+  std::string approval_timeout;
+};
+
+enum class LimitScope { kTask, kPrincipal, kTenant, kSkill };
+struct Limit {
+  std::string id, file, tenant = "*";
+  int line = 0;
+  uint32_t actions = 0;
+  std::vector<std::string> tools, skills, models;
+  LimitScope scope = LimitScope::kTask;
+  std::string metric;       // calls | tokens | bytes | cost_micros | wall_ms
+  int64_t max = 0;
+  int64_t window_ns = 0;    // 0: the lifetime of the scope
+  Effect on_exceed = Effect::kDeny;
+  std::vector<std::string> approvers;
+};
+
+struct InlineTest {
+  std::string name, file;
+  int line = 0;
+  nlohmann::json request;
+  Effect expect = Effect::kDeny;
+  std::optional<std::vector<std::string>> expect_rules;
+};
+
+// One file's parsed content (parse.cpp). Errors are appended, never thrown.
+struct ParsedFile {
+  std::string name, sha256;
+  std::string tenant = "*";
+  std::vector<Rule> rules;
+  std::vector<Limit> limits;
+  std::vector<InlineTest> tests;
+  std::map<std::string, std::pair<std::vector<std::string>, int>> groups;  // id -> members, line
+};
+ParsedFile ParseFile(const std::string& name, const std::string& text, std::vector<LoadError>* errors);
+std::string Sha256Hex(std::string_view data);
+int64_t ParseDuration(std::string_view text);  // "60s", "15m", "24h", "500ms" -> ns; -1 when malformed
+
+// A request after normalisation (normalize.cpp).
+struct Request {
+  nlohmann::json json;  // the normalised request: conditions read it and the decision carries it
+  int action = -1;
+  std::string tenant, principal, skill, tool, model, host, task_id;
+  std::vector<std::string> tags;
+  std::vector<std::string_view> principal_segs;  // views into `principal`
+  std::string path, path_lower;  // resolved
+  std::vector<std::string_view> segs, segs_lower;
+  bool has_path = false, host_is_ip = false;
+  int port = -1;
+  std::optional<IpAddr> ip;
+};
+// Empty string on success, else why the request is invalid.
+std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Request* out);
+// Resolves `path` (absolute, lexically normalised) inside `root`: symlinks of the longest existing prefix are
+// followed as the sandbox would see them; the rest is appended. Error text on a loop or a bad component.
+std::string ResolveInRoot(const std::string& root, const std::string& path, std::string* out);
+// "/a/./b//../c" -> "/a/c" (never above "/").
+std::string LexicalNormalize(std::string_view absolute);
+// IDNA-ish: lowercase, one trailing dot stripped, non-ASCII labels NFKC-casefolded and punycoded. Empty + error.
+std::string NormalizeHost(std::string_view host, std::string* error);
+
+// The per-action candidate lists. fs rules go under the first two literal segments of their path globs (or the
+// first one), net rules under the last two labels of their hosts, tool/skill/model rules under literal names; a rule sits in
+// exactly one list per action, so a request never meets it twice.
+struct ActionBucket {
+  std::vector<const Rule*> always;
+  std::unordered_map<std::string, std::vector<const Rule*>> by_first, by_first2, by_first_ci, by_first2_ci, by_name,
+      by_domain;  // by_name: the tool (tool.call), skill (skill.*) or model (model.generate)
+};
+// "api.github.com" -> "github.com"; a one-label host is its own key.
+std::string_view DomainKey(std::string_view host);
+
+}  // namespace warden::policy::detail
+
+namespace warden::policy {
+
+struct Limiter::Impl {
+  std::function<int64_t()> clock;
+  mutable std::mutex mu;
+  struct Counter {
+    std::deque<std::pair<int64_t, int64_t>> events;  // (t_ns, amount), for windows
+    int64_t total = 0;                                // sum of `events` (windowed) or of everything (lifetime)
+    bool windowed = true;                             // lifetime counters keep no events
+  };
+  std::unordered_map<std::string, Counter> counters;  // "<limit>|<scope key>"
+  // Both need `mu` held. Used(): the sum within the window ending now (window 0: lifetime), pruning older events.
+  int64_t Used(const std::string& key, int64_t window_ns, int64_t now);
+  void Add(const std::string& key, int64_t amount, int64_t now, std::optional<bool> windowed = std::nullopt);
+};
+
+struct PolicySet::Impl {
+  LoadOptions options;
+  std::vector<detail::ParsedFile> files;
+  std::vector<const detail::Rule*> rules;  // all rules, sorted by id
+  std::vector<const detail::Limit*> limits;
+  std::unordered_map<std::string, std::unordered_set<std::string>> group_members;  // closure: group -> principals
+  std::array<detail::ActionBucket, detail::kActions.size()> index;
+  std::string hash;
+  std::chrono::system_clock::time_point loaded_at;
+  std::vector<std::string> protected_paths;  // lexically normalised
+};
+
+}  // namespace warden::policy
