@@ -251,7 +251,7 @@ Result<std::shared_ptr<CudaBackend>> CudaBackend::Create(const BackendOptions& o
     cudaGetLastError();
     return Status::Unavailable(std::string("no CUDA device found (") +
                                (err != cudaSuccess ? cudaGetErrorString(err) : "the runtime reports 0 devices") +
-                               "); use --backend cpu, or run on a machine with an NVIDIA GPU and driver");
+                               "); the CUDA backend needs an NVIDIA GPU (sm_90: H100/H200) and its driver");
   }
   if (options.device < 0 || options.device >= count) {
     return Status::InvalidArgument("CUDA device " + std::to_string(options.device) + " does not exist (" +
