@@ -4,7 +4,9 @@
 // build has: "cpu" always, "cuda" in the [gpu] test (which checks the factory's refusal where CUDA is absent).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <string>
@@ -486,6 +488,12 @@ void RunTable(Backend& backend) {
       INFO(backend.name() << ": " << c.name << " / " << cmp.what << ": normalised error " << err << " (tolerance "
                           << c.tolerance << ")");
       CHECK(err <= c.tolerance);
+      // scripts/gpu-check.sh collects one row per comparison.
+      if (const char* path = std::getenv("WARDEN_GPU_CHECK_REPORT"); path != nullptr && *path != '\0') {
+        std::ofstream(path, std::ios::app) << "op " << backend.name() << ": " << c.name << " / " << cmp.what << "|"
+                                           << err << "|" << c.tolerance << "|"
+                                           << (err <= c.tolerance ? "pass" : "FAIL") << "\n";
+      }
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 
 #include "runtime/engine/weights/safetensors.h"
@@ -82,6 +83,11 @@ double NormalisedError(const float* got, const float* ref, size_t n, const std::
   const double err = max_diff / std::max(max_ref, 1e-30);
   UNSCOPED_INFO(what << ": normalised error " << err << " (worst at " << worst << ": got " << got[worst] << ", ref "
                      << ref[worst] << ")");
+  // scripts/gpu-check.sh: every comparison of a golden test, by test name (the tolerance is the test's own).
+  if (const char* path = std::getenv("WARDEN_GPU_CHECK_REPORT"); path != nullptr && *path != '\0') {
+    std::ofstream(path, std::ios::app) << "golden " << Catch::getResultCapture().getCurrentTestName() << " / " << what
+                                       << "|" << err << "|-|-\n";
+  }
   return err;
 }
 
