@@ -124,8 +124,14 @@ void RegisterModelBench(CLI::App& group, CliContext& ctx) {
     const uint64_t kv_bytes = est.kv_cache_bytes / std::max<uint64_t>(1, engine::ConfigDTypeBytes(est.kv_dtype)) *
                               engine::DTypeSize(kv_dtype);
     const uint64_t planned = weights + kv_bytes + est.deltanet_state_bytes;
-    const engine::MemoryUsage mem = (*backend)->memory_usage();
-    if (mem.budget_bytes > 0 && planned > mem.budget_bytes - std::min(mem.budget_bytes, mem.used_bytes)) {
+    engine::MemoryUsage mem = (*backend)->memory_usage();
+    if (mem.budget_bytes == 0) {
+      // Host backends have no plan of their own: the free physical memory is the budget.
+      mem.budget_bytes = static_cast<size_t>(::sysconf(_SC_AVPHYS_PAGES)) * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+      mem.used_bytes = 0;
+      mem.device_name = "the host (free physical memory)";
+    }
+    if (planned > mem.budget_bytes - std::min(mem.budget_bytes, mem.used_bytes)) {
       return ctx.Fail(Status::ResourceExhausted(
                           o->config + ": the model does not fit: weights " + Fixed(Gib(weights), 2) + " GiB + KV " +
                           Fixed(Gib(kv_bytes), 2) + " GiB + DeltaNet state " +

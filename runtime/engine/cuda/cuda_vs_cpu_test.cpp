@@ -4,6 +4,7 @@
 // compute-sanitizer. Tagged [gpu]: compiled everywhere, skipped with the reason where no CUDA device exists.
 // With WARDEN_GPU_CHECK_REPORT=FILE each comparison appends "name|max rel error|tolerance|pass" to FILE for
 // scripts/gpu-check.sh's table.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -88,18 +89,20 @@ TEST_CASE("cuda vs cpu: fixture checkpoints on random prompts and greedy decode"
     const char* fixture;
     const char* folder;
     bool w8a8;
-    double tol;
   };
-  // fp32 on both sides, only summation order differs: 1e-4. W8A8 rounds activations through FP8, a
-  // discontinuous step that a last-bit difference can flip; its bound is the looser one of the golden test.
-  for (const Variant& v : {Variant{"qwen3_5-tiny-a", "model", false, 1e-4},
-                           Variant{"qwen3_5-tiny-a", "model-nvfp4", false, 1e-4},
-                           Variant{"qwen3_5-tiny-c", "model", false, 1e-4},
-                           Variant{"qwen3_5-tiny-c", "model-nvfp4", false, 1e-4},
-                           Variant{"qwen3_5-tiny-c", "model-mixed", false, 1e-4},
-                           Variant{"qwen3_5-tiny-c", "model-mixed", true, 5e-2}}) {
+  // Both sides compute in fp32 and differ only in summation order, but the gated RMSNorm divides by a tiny
+  // per-head RMS on some tokens and amplifies last-bit differences (model.md §8.4; the golden tests allow 1e-3
+  // for prefills and 1e-2 for single decode steps against float64): the same bounds here. W8A8 rounds
+  // activations through FP8, a discontinuous step that a last-bit difference can flip; as in the golden test, it
+  // must stay well inside the distance between W8A8 and weight-only.
+  for (const Variant& v : {Variant{"qwen3_5-tiny-a", "model", false}, Variant{"qwen3_5-tiny-a", "model-nvfp4", false},
+                           Variant{"qwen3_5-tiny-c", "model", false}, Variant{"qwen3_5-tiny-c", "model-nvfp4", false},
+                           Variant{"qwen3_5-tiny-c", "model-mixed", false},
+                           Variant{"qwen3_5-tiny-c", "model-mixed", true}}) {
     const std::string base = std::string(v.fixture) + "/" + v.folder + (v.w8a8 ? " w8a8" : "");
     Pair p = LoadPair(v.fixture, v.folder, gpu, v.w8a8);
+    Pair weight_only;
+    if (v.w8a8) weight_only = LoadPair(v.fixture, v.folder, gpu, false);
     const int32_t V = static_cast<int32_t>(p.cpu->config().vocab_size);
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> token(0, V - 1);
@@ -107,20 +110,24 @@ TEST_CASE("cuda vs cpu: fixture checkpoints on random prompts and greedy decode"
       std::vector<int32_t> ids(T);
       for (auto& id : ids) id = token(rng);
       auto cs = p.cpu->NewSequence(), gs = p.gpu->NewSequence();
-      Report(base + " prefill T=" + std::to_string(T), MaxRelError(Logits(*p.gpu, *gs, ids), Logits(*p.cpu, *cs, ids)),
-             v.tol);
+      const std::vector<float> ref = Logits(*p.cpu, *cs, ids);
+      double prefill_tol = 1e-3, decode_tol = 1e-2;
+      if (v.w8a8) {
+        auto ws = weight_only.cpu->NewSequence();
+        prefill_tol = decode_tol = 0.25 * MaxRelError(Logits(*weight_only.cpu, *ws, ids), ref);
+      }
+      Report(base + " prefill T=" + std::to_string(T), MaxRelError(Logits(*p.gpu, *gs, ids), ref), prefill_tol);
       // Greedy decode on both from the same tokens (the CPU's choice), so one flipped argmax cannot derail it.
       double worst = 0;
       std::vector<float> last = Logits(*p.cpu, *cs, std::vector<int32_t>{ids.back()});
       (void)Logits(*p.gpu, *gs, std::vector<int32_t>{ids.back()});
       for (int step = 0; step < 6; ++step) {
-        const int32_t next =
-            static_cast<int32_t>(std::max_element(last.begin(), last.end()) - last.begin());
+        const int32_t next = static_cast<int32_t>(std::max_element(last.begin(), last.end()) - last.begin());
         const std::vector<int32_t> one = {next};
         last = Logits(*p.cpu, *cs, one);
         worst = std::max(worst, MaxRelError(Logits(*p.gpu, *gs, one), last));
       }
-      Report(base + " decode 6 after T=" + std::to_string(T), worst, v.tol);
+      Report(base + " decode 6 after T=" + std::to_string(T), worst, decode_tol);
     }
   }
 }
@@ -146,7 +153,7 @@ TEST_CASE("cuda: one short prompt for compute-sanitizer", "[engine][cuda][gpu][s
   Pair p = LoadPair("qwen3_5-tiny-c", "model-mixed", gpu, false);
   const std::vector<int32_t> ids = {11, 400, 7, 1999, 42, 42, 5, 300, 1, 77, 64, 9};
   auto gs = p.gpu->NewSequence(), cs = p.cpu->NewSequence();
-  Report("sanitizer prompt T=12", MaxRelError(Logits(*p.gpu, *gs, ids), Logits(*p.cpu, *cs, ids)), 1e-4);
+  Report("sanitizer prompt T=12", MaxRelError(Logits(*p.gpu, *gs, ids), Logits(*p.cpu, *cs, ids)), 1e-3);
   const std::vector<int32_t> one = {3};
-  Report("sanitizer decode 1", MaxRelError(Logits(*p.gpu, *gs, one), Logits(*p.cpu, *cs, one)), 1e-4);
+  Report("sanitizer decode 1", MaxRelError(Logits(*p.gpu, *gs, one), Logits(*p.cpu, *cs, one)), 1e-2);
 }
