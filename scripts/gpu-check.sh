@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU check of the CUDA backend (issue 10), meant to run on an H100/H200 machine in under 8 minutes:
-#   1. builds the CUDA backend (Release, sm_90a) and the three suites it needs;
+#   1. builds the CUDA backend (Release, sm_90a) and the three suites it needs (JOBS parallel jobs);
 #   2. runs the backend op table ([gpu]): every CUDA op against its CPU reference on random inputs;
 #   3. runs every test of the model suite with WARDEN_TEST_BACKEND=cuda (the golden tests: tiny-a, tiny-c text,
 #      continuation, greedy, NVFP4, mixed weight-only and W8A8; image/video goldens need the vision ops, which
@@ -56,12 +56,18 @@ say "card: $CARD; shared: $SHARED; build: $BUILD; jobs: $JOBS"
 ((GPU_VISIBLE)) || say "no GPU visible: a dry run of the script; nothing below is checked on a GPU"
 
 # ---- 1. build ---------------------------------------------------------------------------------------------
-TARGETS=(warden warden_engine_backend_tests warden_engine_cuda_tests warden_engine_model_tests)
+# The suites first (they need only the engine library); the warden binary, which links every subsystem, only
+# for the optional synthetic bench at the end.
+TARGETS=(warden_engine_backend_tests warden_engine_cuda_tests warden_engine_model_tests)
+GEN=Ninja
+command -v ninja >/dev/null 2>&1 || GEN="Unix Makefiles"
+NVCC=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+[[ -x $NVCC ]] || say "nvcc not found on PATH or in /usr/local/cuda/bin: the configure step will fail"
 t0=$(date +%s)
-if timeout 330 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWARDEN_CUDA=ON \
-     -DWARDEN_SHARED_DIR="$SHARED" >>"$LOG" 2>&1 &&
-   timeout 330 ninja -C "$BUILD" -j"$JOBS" "${TARGETS[@]}" >>"$LOG" 2>&1; then
-  row "build (cmake + ninja ${#TARGETS[@]} targets, $(($(date +%s) - t0)) s)" - - pass
+if timeout 300 cmake -S "$ROOT" -B "$BUILD" -G "$GEN" -DCMAKE_BUILD_TYPE=Release -DWARDEN_CUDA=ON \
+     -DCMAKE_CUDA_COMPILER="$NVCC" -DWARDEN_SHARED_DIR="$SHARED" >>"$LOG" 2>&1 &&
+   timeout 300 cmake --build "$BUILD" -j "$JOBS" --target "${TARGETS[@]}" >>"$LOG" 2>&1; then
+  row "build (CUDA backend + ${#TARGETS[@]} suites, $(($(date +%s) - t0)) s)" - - pass
 else
   row "build ($(($(date +%s) - t0)) s; see $LOG)" - - FAIL
   tail -30 "$LOG"
@@ -132,8 +138,13 @@ for tool in memcheck racecheck; do
   row "compute-sanitizer $tool (one prompt): ${summary:-rc $rc}" - - "$([[ $rc == 0 ]] && echo pass || echo FAIL)"
 done
 
-# ---- 6. synthetic full-size model (informational) -----------------------------------------------------------
-if (($(elapsed) < 390)) && [[ -x $BUILD/warden ]]; then
+# ---- 6. synthetic full-size model (speed is informational; the row passes when the logits are finite) -------
+if (($(elapsed) < 300)); then
+  say "building warden for the synthetic Qwen3.6-27B bench"
+  timeout $((390 - $(elapsed))) cmake --build "$BUILD" -j "$JOBS" --target warden >>"$LOG" 2>&1 ||
+    say "warden did not build in time (see $LOG)"
+fi
+if (($(elapsed) < 400)) && [[ -x $BUILD/warden ]]; then
   say "synthetic Qwen3.6-27B bench"
   python3 "$ROOT/bench/engine/qwen3_6_27b_config.py" "$RESULTS/qwen3_6_27b" >>"$LOG" 2>&1
   json=$RESULTS/bench-27b.json
