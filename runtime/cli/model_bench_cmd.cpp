@@ -137,8 +137,9 @@ void RegisterModelBench(CLI::App& group, CliContext& ctx) {
                           Fixed(Gib(kv_bytes), 2) + " GiB + DeltaNet state " +
                           Fixed(Gib(est.deltanet_state_bytes), 2) + " GiB exceed the " +
                           Fixed(Gib(mem.budget_bytes), 2) + " GiB budget on " + mem.device_name),
-                      "raise --gpu-memory-utilization, use fewer --prompt-tokens/--decode-tokens, --kv-dtype fp8, or a "
-                      "more quantised layout");
+                      std::string((*backend)->memory_usage().budget_bytes ? "raise --gpu-memory-utilization, "
+                                                                              : "use --backend cuda, ") +
+                          "use fewer --prompt-tokens/--decode-tokens, --kv-dtype fp8, or a more quantised layout");
     }
 
     say("building synthetic weights...");
