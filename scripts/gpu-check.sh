@@ -64,8 +64,9 @@ command -v ninja >/dev/null 2>&1 || GEN="Unix Makefiles"
 NVCC=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 [[ -x $NVCC ]] || say "nvcc not found on PATH or in /usr/local/cuda/bin: the configure step will fail"
 t0=$(date +%s)
-if timeout 300 cmake -S "$ROOT" -B "$BUILD" -G "$GEN" -DCMAKE_BUILD_TYPE=Release -DWARDEN_CUDA=ON \
-     -DCMAKE_CUDA_COMPILER="$NVCC" -DWARDEN_SHARED_DIR="$SHARED" >>"$LOG" 2>&1 &&
+# CUDACXX is read only when a build folder is first configured, so an existing folder keeps its compiler.
+if CUDACXX=$NVCC timeout 300 cmake -S "$ROOT" -B "$BUILD" -G "$GEN" -DCMAKE_BUILD_TYPE=Release -DWARDEN_CUDA=ON \
+     -DWARDEN_SHARED_DIR="$SHARED" >>"$LOG" 2>&1 &&
    timeout 300 cmake --build "$BUILD" -j "$JOBS" --target "${TARGETS[@]}" >>"$LOG" 2>&1; then
   row "build (CUDA backend + ${#TARGETS[@]} suites, $(($(date +%s) - t0)) s)" - - pass
 else
