@@ -92,6 +92,7 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
   struct Options {
     std::string model, inputs, out, backend = "cpu", kv_dtype = "f32";
     bool fp8_activations = false, hidden_states = false;
+    double gpu_memory_utilization = 0.9;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--model", o->model, "Model folder (config.json + safetensors)")->required();
@@ -99,6 +100,9 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
       ->required();
   cmd->add_option("--out", o->out, "Where to write logits (and hidden_states) as safetensors")->required();
   cmd->add_option("--backend", o->backend, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--gpu-memory-utilization", o->gpu_memory_utilization,
+                  "Fraction of GPU memory this process may use (cuda), default 0.9")
+      ->check(CLI::Range(0.01, 1.0));
   cmd->add_flag("--fp8-activations", o->fp8_activations,
                 "FP8 layers quantise their input with the static input_scale (W8A8) instead of weight-only");
   cmd->add_flag("--hidden-states", o->hidden_states,
@@ -107,7 +111,9 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
   cmd->add_option("--kv-dtype", o->kv_dtype, "KV cache storage: f32 (reference), bf16 or fp8")
       ->check(CLI::IsMember({"f32", "bf16", "fp8"}));
   cmd->callback([&ctx, o] {
-    auto backend = engine::MakeBackend(o->backend);
+    engine::BackendOptions backend_options;
+    backend_options.gpu_memory_utilization = o->gpu_memory_utilization;
+    auto backend = engine::MakeBackend(o->backend, backend_options);
     if (!backend.ok()) return ctx.Fail(backend.status(), "use --backend cpu");
     auto inputs = ReadInputs(o->inputs);
     if (!inputs.ok()) return ctx.Fail(inputs.status());

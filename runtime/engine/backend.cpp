@@ -5,6 +5,10 @@
 #include "runtime/engine/cpu/cpu_backend.h"
 #include "runtime/engine/engine.h"
 
+#ifdef WARDEN_HAS_CUDA
+#include "runtime/engine/cuda/cuda_backend.h"
+#endif
+
 namespace warden::engine {
 
 std::string_view DeviceName(Device d) { return d == Device::kCpu ? "cpu" : "cuda"; }
@@ -78,13 +82,16 @@ Result<std::vector<float>> Backend::DownloadF32(const Tensor& src) {
   return host;
 }
 
-Result<std::shared_ptr<Backend>> MakeBackend(std::string_view name) {
+Result<std::shared_ptr<Backend>> MakeBackend(std::string_view name, const BackendOptions& options) {
   if (name == "cpu") return std::shared_ptr<Backend>(cpu::CpuBackend::Default());
   if (name == "cuda") {
 #ifdef WARDEN_HAS_CUDA
-    return Status::Unavailable("the CUDA backend cannot run models yet");
+    WARDEN_ASSIGN_OR_RETURN(std::shared_ptr<cuda::CudaBackend> backend, cuda::CudaBackend::Create(options));
+    return std::shared_ptr<Backend>(std::move(backend));
 #else
-    return Status::Unavailable("this warden was built without CUDA");
+    (void)options;
+    return Status::Unavailable("this warden was built without CUDA (rebuild with -DWARDEN_CUDA=ON where nvcc exists); "
+                               "use --backend cpu");
 #endif
   }
   return Status::InvalidArgument("unknown backend \"" + std::string(name) + "\"; expected cpu or cuda");

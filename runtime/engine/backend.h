@@ -158,6 +158,24 @@ enum class Op {
 };
 std::string_view OpName(Op op);
 
+// How a backend is made (MakeBackend). The CPU backend ignores these.
+struct BackendOptions {
+  // Fraction of the GPU's total memory this process may use (vLLM's --gpu-memory-utilization), minus what other
+  // processes already hold. Default 0.9. Weights, KV pages, DeltaNet states and activations all count; a higher
+  // value fits longer contexts but leaves less to other processes.
+  double gpu_memory_utilization = 0.9;
+  // CUDA device ordinal. Default 0.
+  int device = 0;
+};
+
+// A backend's memory plan and use. budget_bytes 0 = no plan (host memory, the CPU backend).
+struct MemoryUsage {
+  size_t used_bytes = 0;
+  size_t budget_bytes = 0;
+  size_t device_total_bytes = 0;
+  std::string device_name;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -165,6 +183,8 @@ class Backend {
   virtual std::string_view name() const = 0;  // "cpu", "cuda"
   virtual Device device() const = 0;
   virtual bool Supports(Op op, DType dtype) const = 0;
+  // Bytes held and the budget they are charged against.
+  virtual MemoryUsage memory_usage() const { return {}; }
 
   // ----- memory -----
   // A zero-filled tensor. InvalidArgument for an unsupported dtype; ResourceExhausted when out of memory.
@@ -180,6 +200,10 @@ class Backend {
 
   // ----- matmul -----
   virtual Result<LinearWeight> PrepareLinear(const ResolvedLinear& linear) = 0;
+  // A Linear of `spec`'s shape stored in `format` with reproducible random contents made on the backend (in
+  // device memory on CUDA), for synthetic benchmarks without a checkpoint. Values are scaled by 1/sqrt(in) so
+  // activations stay finite; the handle owns its description (no checkpoint behind it); no bias.
+  virtual Result<LinearWeight> RandomLinear(const LinearSpec& spec, LinearFormat format, uint64_t seed) = 0;
   // y[T, out] = x[T, in] · Wᵀ (+ bias).
   virtual Status Linear(const LinearWeight& w, const Tensor& x, Tensor& y, const LinearOptions& options = {}) = 0;
   // out[t] = row ids[t] of the weight (an embedding table read as a Linear [vocab, hidden]). ids: I32 [T].
@@ -236,8 +260,9 @@ class Backend {
                                  std::span<const int32_t> seen) = 0;
 };
 
-// "cpu" → the CPU backend (process-wide thread pool); "cuda" → Unavailable until the CUDA backend exists (or when
-// built without CUDA). InvalidArgument for other names.
-Result<std::shared_ptr<Backend>> MakeBackend(std::string_view name);
+// "cpu" → the CPU backend (process-wide thread pool); "cuda" → a CUDA backend on options.device when CUDA is built
+// in and a device is present, else Unavailable saying which ("no CUDA device found ...", "built without CUDA").
+// InvalidArgument for other names.
+Result<std::shared_ptr<Backend>> MakeBackend(std::string_view name, const BackendOptions& options = {});
 
 }  // namespace warden::engine

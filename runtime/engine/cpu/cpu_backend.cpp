@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
 
 #include "runtime/engine/cpu/attention.h"
 #include "runtime/engine/cpu/deltanet.h"
@@ -167,6 +168,87 @@ Result<LinearWeight> CpuBackend::PrepareLinear(const ResolvedLinear& linear) {
   }
   // Nothing to prepare: the rows are decoded from the mapped checkpoint as each Linear runs.
   return LinearWeight(&linear, nullptr);
+}
+
+namespace {
+
+// A synthetic Linear: host bytes in the checkpoint layouts and the ResolvedLinear describing them.
+struct RandomLinearImpl final : LinearWeightImpl {
+  std::vector<std::byte> weight, scale, scale2;
+  TensorView weight_view, scale_view, scale2_view;
+  ResolvedLinear resolved;
+};
+
+TensorView ViewOf(std::vector<std::byte>& bytes, DType dtype, std::vector<int64_t> shape, const std::string& name) {
+  TensorView v;
+  v.name = name;
+  v.dtype = dtype;
+  v.shape = std::move(shape);
+  v.data = bytes.data();
+  v.size_bytes = bytes.size();
+  return v;
+}
+
+}  // namespace
+
+Result<LinearWeight> CpuBackend::RandomLinear(const LinearSpec& spec, LinearFormat format, uint64_t seed) {
+  const size_t out = static_cast<size_t>(spec.out_features), in = static_cast<size_t>(spec.in_features);
+  if (out == 0 || in == 0) return Status::InvalidArgument("RandomLinear \"" + spec.module + "\" has an empty shape");
+  if ((format == LinearFormat::kNVFP4 || format == LinearFormat::kW4A16NVFP4) && in % 16 != 0) {
+    return Status::InvalidArgument("RandomLinear \"" + spec.module + "\": NVFP4 needs in_features divisible by 16");
+  }
+  auto impl = std::make_unique<RandomLinearImpl>();
+  ResolvedLinear& L = impl->resolved;
+  L.spec = spec;
+  L.spec.has_bias = false;
+  L.format = format;
+  uint64_t s = seed ^ 0xcbf29ce484222325ull;  // FNV-1a of the module name: each Linear gets its own stream
+  for (unsigned char c : spec.module) s = (s ^ c) * 0x100000001b3ull;
+  std::mt19937_64 rng(s);
+  auto unit = [&] { return static_cast<float>(rng() >> 40) * 0x1.0p-24f; };
+  const float amplitude = 1.f / std::sqrt(static_cast<float>(in));
+  const int64_t o64 = spec.out_features, i64 = spec.in_features;
+  auto scalar = [](std::vector<std::byte>& bytes, float v) {
+    bytes.resize(4);
+    std::memcpy(bytes.data(), &v, 4);
+  };
+  switch (format) {
+    case LinearFormat::kBF16: {
+      impl->weight.resize(out * in * 2);
+      for (size_t i = 0; i < out * in; ++i) {
+        const uint16_t b = FloatToBf16((2.f * unit() - 1.f) * amplitude);
+        std::memcpy(&impl->weight[2 * i], &b, 2);
+      }
+      impl->weight_view = ViewOf(impl->weight, DType::kBF16, {o64, i64}, spec.module + ".weight");
+      break;
+    }
+    case LinearFormat::kFP8: {
+      impl->weight.resize(out * in);
+      for (auto& b : impl->weight) b = std::byte{FloatToF8E4M3(-448.f + 896.f * unit())};
+      impl->weight_view = ViewOf(impl->weight, DType::kF8E4M3, {o64, i64}, spec.module + ".weight");
+      scalar(impl->scale, amplitude / 448.f);
+      impl->scale_view = ViewOf(impl->scale, DType::kF32, {}, spec.module + ".weight_scale");
+      L.weight_scale = &impl->scale_view;
+      break;
+    }
+    case LinearFormat::kNVFP4:
+    case LinearFormat::kW4A16NVFP4: {
+      impl->weight.resize(out * in / 2);
+      for (auto& b : impl->weight) b = std::byte{static_cast<uint8_t>(rng() >> 56)};
+      impl->weight_view = ViewOf(impl->weight, DType::kU8, {o64, i64 / 2}, spec.module + ".weight");
+      impl->scale.resize(out * in / 16);
+      for (auto& b : impl->scale) b = std::byte{FloatToF8E4M3(0.5f + 0.5f * unit())};
+      impl->scale_view = ViewOf(impl->scale, DType::kF8E4M3, {o64, i64 / 16}, spec.module + ".weight_scale");
+      scalar(impl->scale2, amplitude / 6.f);
+      impl->scale2_view = ViewOf(impl->scale2, DType::kF32, {}, spec.module + ".weight_scale_2");
+      L.weight_scale = &impl->scale_view;
+      L.weight_scale_2 = &impl->scale2_view;
+      break;
+    }
+  }
+  L.weight = &impl->weight_view;
+  const ResolvedLinear* resolved = &impl->resolved;
+  return LinearWeight(resolved, std::move(impl));
 }
 
 Status CpuBackend::Linear(const LinearWeight& w, const Tensor& x, Tensor& y, const LinearOptions& options) {

@@ -23,6 +23,7 @@ class CpuBackend final : public Backend {
   Status Download(const Tensor& src, void* host, size_t bytes) override;
 
   Result<LinearWeight> PrepareLinear(const ResolvedLinear& linear) override;
+  Result<LinearWeight> RandomLinear(const LinearSpec& spec, LinearFormat format, uint64_t seed) override;
   Status Linear(const LinearWeight& w, const Tensor& x, Tensor& y, const LinearOptions& options) override;
   Status Embedding(const LinearWeight& table, const Tensor& ids, Tensor& out) override;
 

@@ -26,6 +26,9 @@ class Sampler {
   // The logits are copied, not changed.
   int32_t Sample(std::span<const float> logits, std::span<const int32_t> seen);
 
+  // A backend may pick greedy tokens itself (on the device) when these say no randomness or penalty applies.
+  const SamplingParams& params() const { return params_; }
+
  private:
   double Uniform();  // [0, 1), the same sequence on every platform for a given seed
 

@@ -20,6 +20,9 @@
 #include "runtime/engine/models/qwen3_5_text.h"
 
 #include <cmath>
+#include <functional>
+#include <map>
+#include <random>
 #include <string>
 
 namespace warden::engine {
@@ -59,56 +62,125 @@ Result<std::unique_ptr<Qwen35TextModel>> Qwen35TextModel::Load(const ModelFiles&
   const TextConfig& c = m->config_;
   const std::string prefix = files.expected().text_prefix;
   const Checkpoint& ckpt = files.checkpoint();
+  const size_t H = static_cast<size_t>(c.hidden_size), V = static_cast<size_t>(c.vocab_size);
+  WeightSource source;
+  source.embedding = [&]() -> Result<LinearWeight> {
+    WARDEN_ASSIGN_OR_RETURN(TensorView embed, ckpt.Get(prefix + "embed_tokens.weight"));
+    if (embed.dtype != DType::kBF16 && embed.dtype != DType::kF16 && embed.dtype != DType::kF32) {
+      return Status::InvalidArgument("embed_tokens.weight has dtype " + std::string(DTypeName(embed.dtype)) +
+                                     "; expected BF16, F16 or F32");
+    }
+    if (static_cast<size_t>(embed.num_elements()) != V * H) {
+      return Status::Corruption("embed_tokens.weight has " + std::to_string(embed.num_elements()) +
+                                " elements, the config implies " + std::to_string(V) + " × " + std::to_string(H));
+    }
+    // The table is handed to the backend as an unquantised Linear [vocab, hidden]: the same handle serves the
+    // embedding lookup and, when tied, the lm_head.
+    m->embed_linear_.spec.module = prefix + "embed_tokens";
+    m->embed_linear_.spec.out_features = static_cast<int64_t>(V);
+    m->embed_linear_.spec.in_features = static_cast<int64_t>(H);
+    m->embed_linear_.format = LinearFormat::kBF16;
+    m->embed_linear_.weight = ckpt.Find(prefix + "embed_tokens.weight");
+    return be.PrepareLinear(m->embed_linear_);
+  };
+  source.linear = [&](const std::string& module) -> Result<LinearWeight> {
+    const ResolvedLinear* l = files.FindLinear(module);
+    if (l == nullptr) return Status::Corruption("Linear " + module + " is missing from the checkpoint");
+    return be.PrepareLinear(*l);
+  };
+  source.vector = [&](const std::string& name, std::vector<size_t> shape) {
+    return FloatTensor(be, ckpt, name, std::move(shape));
+  };
+  WARDEN_RETURN_IF_ERROR(m->Assemble(files.config().source, prefix, files.config().tie_word_embeddings, source));
+  return m;
+}
+
+Result<std::unique_ptr<Qwen35TextModel>> Qwen35TextModel::Synthetic(const ModelConfig& config,
+                                                                     const QuantConfig& quant,
+                                                                     const TextModelOptions& options, uint64_t seed) {
+  std::unique_ptr<Qwen35TextModel> m(new Qwen35TextModel());
+  m->config_ = config.text;
+  m->options_ = options;
+  m->linear_options_.fp8_activations = options.fp8_activations;
+  if (options.backend != nullptr) {
+    m->backend_ = options.backend;
+  } else {
+    WARDEN_ASSIGN_OR_RETURN(m->backend_, MakeBackend("cpu"));
+  }
+  Backend& be = *m->backend_;
+  const TextConfig& c = m->config_;
+  const std::string prefix = config.model_type == "qwen3_5_text" ? "model." : "model.language_model.";
+  // Shapes of every Linear as a checkpoint of this config would hold them.
+  const ModelTensors expected = ExpectedTensors(config, prefix, false);
+  std::map<std::string, LinearSpec> specs;
+  for (const LinearSpec& l : expected.linears) specs[l.module] = l;
+  WeightSource source;
+  source.embedding = [&]() {
+    LinearSpec spec;
+    spec.module = prefix + "embed_tokens";
+    spec.out_features = c.vocab_size;
+    spec.in_features = c.hidden_size;
+    return be.RandomLinear(spec, LinearFormat::kBF16, seed);
+  };
+  source.linear = [&](const std::string& module) -> Result<LinearWeight> {
+    auto it = specs.find(module);
+    if (it == specs.end()) return Status::Internal("no expected Linear " + module + " for this config");
+    return be.RandomLinear(it->second, quant.DeclaredFormat(module), seed);
+  };
+  // Norm and DeltaNet vectors in the ranges trained models have, so activations stay finite through the layers.
+  source.vector = [&](const std::string& name, std::vector<size_t> shape) -> Result<Tensor> {
+    size_t n = 1;
+    for (size_t d : shape) n *= d;
+    std::mt19937_64 rng(seed ^ std::hash<std::string>{}(name));
+    std::uniform_real_distribution<float> u(0.f, 1.f);
+    std::vector<float> host(n);
+    const bool a_log = name.ends_with("A_log"), dt_bias = name.ends_with("dt_bias"),
+               conv = name.ends_with("conv1d.weight"), gdn_norm = name.ends_with("linear_attn.norm.weight");
+    for (float& v : host) {
+      const float r = u(rng);
+      v = a_log ? std::log(1.f + 15.f * r) : dt_bias ? r - 0.5f : conv ? r - 0.5f : gdn_norm ? 0.9f + 0.2f * r
+                                                                                           : 0.2f * r - 0.1f;
+    }
+    return be.UploadF32(host, std::move(shape));
+  };
+  WARDEN_RETURN_IF_ERROR(m->Assemble(config.source, prefix, config.tie_word_embeddings, source));
+  return m;
+}
+
+Status Qwen35TextModel::Assemble(const std::string& source_name, const std::string& prefix,
+                                 bool tie_word_embeddings, const WeightSource& source) {
+  const TextConfig& c = config_;
   if (c.hidden_act != "silu") {
-    return Status::InvalidArgument(files.config().source + ": hidden_act \"" + c.hidden_act +
-                                   "\" is not supported (only silu)");
+    return Status::InvalidArgument(source_name + ": hidden_act \"" + c.hidden_act + "\" is not supported (only silu)");
   }
   if (c.num_attention_heads % c.num_key_value_heads != 0 ||
       c.linear_num_value_heads % c.linear_num_key_heads != 0) {
-    return Status::InvalidArgument(files.config().source + ": head counts must divide (attention " +
+    return Status::InvalidArgument(source_name + ": head counts must divide (attention " +
                                    std::to_string(c.num_attention_heads) + "/" +
                                    std::to_string(c.num_key_value_heads) + ", linear " +
                                    std::to_string(c.linear_num_value_heads) + "/" +
                                    std::to_string(c.linear_num_key_heads) + ")");
   }
-  const size_t H = static_cast<size_t>(c.hidden_size), V = static_cast<size_t>(c.vocab_size);
-  WARDEN_ASSIGN_OR_RETURN(TensorView embed, ckpt.Get(prefix + "embed_tokens.weight"));
-  if (embed.dtype != DType::kBF16 && embed.dtype != DType::kF16 && embed.dtype != DType::kF32) {
-    return Status::InvalidArgument("embed_tokens.weight has dtype " + std::string(DTypeName(embed.dtype)) +
-                                   "; expected BF16, F16 or F32");
+  const size_t H = static_cast<size_t>(c.hidden_size);
+  WARDEN_ASSIGN_OR_RETURN(embed_, source.embedding());
+  WARDEN_ASSIGN_OR_RETURN(final_norm_, source.vector(prefix + "norm.weight", {H}));
+  if (!tie_word_embeddings) {
+    auto head = source.linear("lm_head");
+    if (!head.ok() && head.status().message().ends_with("missing from the checkpoint")) {
+      return Status::Corruption("lm_head.weight is missing and embeddings are not tied");
+    }
+    WARDEN_ASSIGN_OR_RETURN(lm_head_, std::move(head));
   }
-  if (static_cast<size_t>(embed.num_elements()) != V * H) {
-    return Status::Corruption("embed_tokens.weight has " + std::to_string(embed.num_elements()) +
-                              " elements, the config implies " + std::to_string(V) + " × " + std::to_string(H));
-  }
-  // The table is handed to the backend as an unquantised Linear [vocab, hidden]: the same handle serves the
-  // embedding lookup and, when tied, the lm_head.
-  m->embed_linear_.spec.module = prefix + "embed_tokens";
-  m->embed_linear_.spec.out_features = static_cast<int64_t>(V);
-  m->embed_linear_.spec.in_features = static_cast<int64_t>(H);
-  m->embed_linear_.format = LinearFormat::kBF16;
-  m->embed_linear_.weight = ckpt.Find(prefix + "embed_tokens.weight");
-  WARDEN_ASSIGN_OR_RETURN(m->embed_, be.PrepareLinear(m->embed_linear_));
-  WARDEN_ASSIGN_OR_RETURN(m->final_norm_, FloatTensor(be, ckpt, prefix + "norm.weight", {H}));
-  if (!files.config().tie_word_embeddings) {
-    const ResolvedLinear* head = files.FindLinear("lm_head");
-    if (head == nullptr) return Status::Corruption("lm_head.weight is missing and embeddings are not tied");
-    WARDEN_ASSIGN_OR_RETURN(m->lm_head_, be.PrepareLinear(*head));
-  }
-  auto linear = [&](const std::string& module) -> Result<LinearWeight> {
-    const ResolvedLinear* l = files.FindLinear(module);
-    if (l == nullptr) return Status::Corruption("Linear " + module + " is missing from the checkpoint");
-    return be.PrepareLinear(*l);
-  };
+  const auto& linear = source.linear;
+  const auto& vec = source.vector;
   const size_t D = static_cast<size_t>(c.head_dim), Hv = static_cast<size_t>(c.linear_num_value_heads),
                K = static_cast<size_t>(c.linear_conv_kernel_dim), conv_dim = static_cast<size_t>(c.linear_conv_dim());
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = prefix + "layers." + std::to_string(i) + ".";
     LayerWeights w;
     w.is_full_attention = c.layer_types[static_cast<size_t>(i)] == LayerType::kFullAttention;
-    WARDEN_ASSIGN_OR_RETURN(w.input_layernorm, FloatTensor(be, ckpt, p + "input_layernorm.weight", {H}));
-    WARDEN_ASSIGN_OR_RETURN(w.post_attention_layernorm,
-                            FloatTensor(be, ckpt, p + "post_attention_layernorm.weight", {H}));
+    WARDEN_ASSIGN_OR_RETURN(w.input_layernorm, vec(p + "input_layernorm.weight", {H}));
+    WARDEN_ASSIGN_OR_RETURN(w.post_attention_layernorm, vec(p + "post_attention_layernorm.weight", {H}));
     WARDEN_ASSIGN_OR_RETURN(w.gate_proj, linear(p + "mlp.gate_proj"));
     WARDEN_ASSIGN_OR_RETURN(w.up_proj, linear(p + "mlp.up_proj"));
     WARDEN_ASSIGN_OR_RETURN(w.down_proj, linear(p + "mlp.down_proj"));
@@ -117,8 +189,8 @@ Result<std::unique_ptr<Qwen35TextModel>> Qwen35TextModel::Load(const ModelFiles&
       WARDEN_ASSIGN_OR_RETURN(w.k_proj, linear(p + "self_attn.k_proj"));
       WARDEN_ASSIGN_OR_RETURN(w.v_proj, linear(p + "self_attn.v_proj"));
       WARDEN_ASSIGN_OR_RETURN(w.o_proj, linear(p + "self_attn.o_proj"));
-      WARDEN_ASSIGN_OR_RETURN(w.q_norm, FloatTensor(be, ckpt, p + "self_attn.q_norm.weight", {D}));
-      WARDEN_ASSIGN_OR_RETURN(w.k_norm, FloatTensor(be, ckpt, p + "self_attn.k_norm.weight", {D}));
+      WARDEN_ASSIGN_OR_RETURN(w.q_norm, vec(p + "self_attn.q_norm.weight", {D}));
+      WARDEN_ASSIGN_OR_RETURN(w.k_norm, vec(p + "self_attn.k_norm.weight", {D}));
     } else {
       const std::string a = p + "linear_attn.";
       WARDEN_ASSIGN_OR_RETURN(w.in_proj_qkv, linear(a + "in_proj_qkv"));
@@ -126,21 +198,20 @@ Result<std::unique_ptr<Qwen35TextModel>> Qwen35TextModel::Load(const ModelFiles&
       WARDEN_ASSIGN_OR_RETURN(w.in_proj_b, linear(a + "in_proj_b"));
       WARDEN_ASSIGN_OR_RETURN(w.in_proj_a, linear(a + "in_proj_a"));
       WARDEN_ASSIGN_OR_RETURN(w.out_proj, linear(a + "out_proj"));
-      WARDEN_ASSIGN_OR_RETURN(w.conv1d, FloatTensor(be, ckpt, a + "conv1d.weight", {conv_dim, K}));
-      WARDEN_ASSIGN_OR_RETURN(w.a_log, FloatTensor(be, ckpt, a + "A_log", {Hv}));
-      WARDEN_ASSIGN_OR_RETURN(w.dt_bias, FloatTensor(be, ckpt, a + "dt_bias", {Hv}));
-      WARDEN_ASSIGN_OR_RETURN(w.gdn_norm,
-                              FloatTensor(be, ckpt, a + "norm.weight", {static_cast<size_t>(c.linear_value_head_dim)}));
+      WARDEN_ASSIGN_OR_RETURN(w.conv1d, vec(a + "conv1d.weight", {conv_dim, K}));
+      WARDEN_ASSIGN_OR_RETURN(w.a_log, vec(a + "A_log", {Hv}));
+      WARDEN_ASSIGN_OR_RETURN(w.dt_bias, vec(a + "dt_bias", {Hv}));
+      WARDEN_ASSIGN_OR_RETURN(w.gdn_norm, vec(a + "norm.weight", {static_cast<size_t>(c.linear_value_head_dim)}));
     }
-    m->layers_.push_back(std::move(w));
+    layers_.push_back(std::move(w));
   }
-  m->rope_.rotary_dim = static_cast<size_t>(c.rotary_dim());
-  m->rope_.theta = c.rope_parameters.rope_theta;
+  rope_.rotary_dim = static_cast<size_t>(c.rotary_dim());
+  rope_.theta = c.rope_parameters.rope_theta;
   for (size_t i = 0; i < 3 && i < c.rope_parameters.mrope_section.size(); ++i) {
-    m->rope_.mrope_section[i] = static_cast<int>(c.rope_parameters.mrope_section[i]);
+    rope_.mrope_section[i] = static_cast<int>(c.rope_parameters.mrope_section[i]);
   }
-  m->rope_.mrope_interleaved = c.rope_parameters.mrope_interleaved;
-  return m;
+  rope_.mrope_interleaved = c.rope_parameters.mrope_interleaved;
+  return Status::Ok();
 }
 
 std::unique_ptr<SequenceState> Qwen35TextModel::NewSequence(const KvCacheOptions& kv) const {

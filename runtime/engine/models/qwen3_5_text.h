@@ -56,6 +56,13 @@ class Qwen35TextModel {
   // Checks the architecture and takes views of every tensor. InvalidArgument for an unsupported config.
   static Result<std::unique_ptr<Qwen35TextModel>> Load(const ModelFiles& files, const TextModelOptions& options = {});
 
+  // A model of `config` whose weights are random, made directly on options.backend (device memory on CUDA) in
+  // the formats `quant` declares per Linear (BF16 when unquantised), reproducible for a seed. For measuring
+  // speed and memory of any config (e.g. the full Qwen3.6-27B with the NVIDIA mixed layout) without a
+  // checkpoint; its outputs mean nothing. Only the language model is built (no vision tower, no MTP).
+  static Result<std::unique_ptr<Qwen35TextModel>> Synthetic(const ModelConfig& config, const QuantConfig& quant,
+                                                            const TextModelOptions& options = {}, uint64_t seed = 0);
+
   // A fresh sequence (no tokens seen).
   std::unique_ptr<SequenceState> NewSequence(const KvCacheOptions& kv = {}) const;
 
@@ -80,6 +87,16 @@ class Qwen35TextModel {
   };
   class Pass;  // one Forward call's scratch and debug plumbing
   Qwen35TextModel() = default;
+
+  // Where the weights come from: the checkpoint (Load) or the backend's random generator (Synthetic).
+  struct WeightSource {
+    std::function<Result<LinearWeight>(const std::string& module)> linear;
+    std::function<Result<Tensor>(const std::string& name, std::vector<size_t> shape)> vector;
+    std::function<Result<LinearWeight>()> embedding;  // the table as a Linear [vocab, hidden]
+  };
+  // Checks the config and builds every layer's weights from `source` (config_, options_ and backend_ are set).
+  Status Assemble(const std::string& source_name, const std::string& prefix, bool tie_word_embeddings,
+                  const WeightSource& source);
 
   Status FullAttention(Pass& pass, const LayerWeights& w, size_t layer, SequenceState& seq, const Tensor& h,
                        const Tensor& positions, Tensor& out) const;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 
 #include "runtime/engine/weights/safetensors.h"
@@ -41,7 +43,19 @@ struct LoadedModel {
   std::unique_ptr<Qwen35TextModel> model;
 };
 
+// WARDEN_TEST_BACKEND=cuda runs every golden test of this suite on that backend (scripts/gpu-check.sh); unset, the
+// CPU backend. A backend that was asked for and cannot be made fails the test rather than falling back.
+std::shared_ptr<Backend> TestBackend() {
+  const char* name = std::getenv("WARDEN_TEST_BACKEND");
+  if (name == nullptr || *name == '\0') return nullptr;
+  auto backend = MakeBackend(name);
+  INFO("WARDEN_TEST_BACKEND=" << name << ": " << backend.status().ToString());
+  REQUIRE(backend.ok());
+  return *backend;
+}
+
 LoadedModel LoadModel(const std::string& fixture, const std::string& folder, TextModelOptions options = {}) {
+  if (options.backend == nullptr) options.backend = TestBackend();
   auto files = ModelFiles::Load(warden::testing::SharedPath("fixtures/" + fixture + "/" + folder));
   INFO(files.status().ToString());
   REQUIRE(files.ok());
@@ -69,6 +83,11 @@ double NormalisedError(const float* got, const float* ref, size_t n, const std::
   const double err = max_diff / std::max(max_ref, 1e-30);
   UNSCOPED_INFO(what << ": normalised error " << err << " (worst at " << worst << ": got " << got[worst] << ", ref "
                      << ref[worst] << ")");
+  // scripts/gpu-check.sh: every comparison of a golden test, by test name (the tolerance is the test's own).
+  if (const char* path = std::getenv("WARDEN_GPU_CHECK_REPORT"); path != nullptr && *path != '\0') {
+    std::ofstream(path, std::ios::app) << "golden " << Catch::getResultCapture().getCurrentTestName() << " / " << what
+                                       << "|" << err << "|-|-\n";
+  }
   return err;
 }
 
@@ -302,4 +321,33 @@ TEST_CASE("debug hook: named intermediates compare directly with the fixtures' h
   }
   REQUIRE(dumped.count("logits") == 1);
   CHECK(dumped["logits"] == r->logits);
+}
+
+TEST_CASE("synthetic weights: any config runs without a checkpoint, reproducibly", "[engine][model]") {
+  // tiny-c's config with the fixture's mixed FP8/NVFP4 layout, weights made by the backend.
+  auto config = ModelConfig::FromFile(warden::testing::SharedPath("fixtures/qwen3_5-tiny-c/model-mixed/config.json"));
+  REQUIRE(config.ok());
+  auto quant = QuantConfig::LoadFromDir(warden::testing::SharedPath("fixtures/qwen3_5-tiny-c/model-mixed"));
+  REQUIRE(quant.ok());
+  REQUIRE(quant->kind != QuantConfig::Kind::kNone);
+  TextModelOptions options;
+  options.backend = TestBackend();
+  auto a = Qwen35TextModel::Synthetic(*config, *quant, options, 7);
+  INFO(a.status().ToString());
+  REQUIRE(a.ok());
+  auto b = Qwen35TextModel::Synthetic(*config, *quant, options, 7);
+  auto c = Qwen35TextModel::Synthetic(*config, *quant, options, 8);
+  REQUIRE((b.ok() && c.ok()));
+  const std::vector<int32_t> ids = {1, 5, 9, 200, 3, 3, 77};
+  auto la = Logits(**a, ids), lb = Logits(**b, ids), lc = Logits(**c, ids);
+  REQUIRE(la.size() == ids.size() * static_cast<size_t>((*a)->config().vocab_size));
+  for (float v : la) REQUIRE(std::isfinite(v));
+  CHECK(la == lb);
+  CHECK(la != lc);
+  // Decode steps after the prefill go through the same state as with real weights.
+  auto seq = (*a)->NewSequence();
+  REQUIRE((*a)->Forward(*seq, {.ids = ids}).ok());
+  const std::vector<int32_t> next = {4};
+  REQUIRE((*a)->Forward(*seq, {.ids = next}).ok());
+  CHECK(seq->length() == ids.size() + 1);
 }
