@@ -15,5 +15,6 @@ void RegisterModelVerbs(CLI::App& model, CliContext& ctx);
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx);
 // `warden audit ...`: query, verify, export, stats, checkpoint, keygen (audit_<verb>_cmd.cpp).
 void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx);
+void RegisterSandboxVerbs(CLI::App& sandbox, CliContext& ctx);
 
 }  // namespace warden::cli

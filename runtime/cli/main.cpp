@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   RegisterModelVerbs(*model, ctx);
   RegisterChatVerbs(*chat, ctx);
   RegisterAuditVerbs(*audit, ctx);
+  auto* sandbox = app.add_subcommand("sandbox", "Run programs inside the skill sandbox (namespaces, seccomp, limits)");
+  sandbox->require_subcommand(1);
+  RegisterSandboxVerbs(*sandbox, ctx);
 
   try {
     app.parse(argc, argv);
