@@ -401,6 +401,8 @@ Result<RunResult> Run(const Spec& spec) {
   if (cgroup) r.peak_memory_bytes = std::max(r.peak_memory_bytes, cgroup->PeakMemoryBytes());
 
   // ---- limits and their mechanisms ----
+  // INVARIANT: no reallocation below; the Limit& handles point into r.limits.
+  r.limits.reserve(16);
   auto limit = [&](const std::string& name, uint64_t value, std::vector<std::string> mech) -> Limit& {
     r.limits.push_back({name, value, std::move(mech), false, ""});
     return r.limits.back();
