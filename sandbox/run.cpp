@@ -4,8 +4,8 @@
 // the seccomp listener and the child's pidfd until the namespace's init exits, enforcing the wall timeout, the
 // output caps and the violation budget. It turns what it saw into a RunResult.
 //
-// State of one run: PREPARED (plan built) -> CLONED (child waits on the sync socket) -> RELEASED (maps + cgroup
-// written, go byte sent) -> RUNNING (program started) -> EXITED (init reaped) -> DRAINED (pipes at EOF).
+// State of one run: PREPARED (plan built) -> CLONED (child waits on the sync socket) -> RELEASED (maps written, go
+// byte sent; cgroup attach while the child sets up, then the run byte) -> RUNNING (program started) -> EXITED (init reaped) -> DRAINED (pipes at EOF).
 // A kill (timeout, output cap, violation budget) can happen in RELEASED or RUNNING; its reason wins over the
 // wait status when the result is classified.
 #include <fcntl.h>
@@ -258,8 +258,10 @@ Result<RunResult> Run(const Spec& spec) {
   if (release.ok()) {
     release = WriteProcFile(pid, "uid_map", std::to_string(kSandboxUid) + " " + std::to_string(host_uid) + " 1");
   }
-  if (release.ok() && cgroup) release = cgroup->AddProcess(pid);
   if (release.ok() && ::write(sync_parent.fd, "g", 1) != 1) release = Status::IoError("sync write", errno);
+  // The cgroup attach overlaps the child's setup; the child waits for the second byte before the program starts.
+  if (release.ok() && cgroup) release = cgroup->AddProcess(pid);
+  if (release.ok() && ::write(sync_parent.fd, "r", 1) != 1) release = Status::IoError("sync write", errno);
   if (!release.ok()) {
     kill_tree("setup_error");
     ::waitpid(pid, nullptr, 0);

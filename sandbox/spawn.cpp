@@ -104,7 +104,7 @@ int SetUpFds(const ChildPlan& p) {
 
 void ChildMain(const ChildPlan& p) {
   const int sync = p.sync_fd;
-  // 1. Wait until the supervisor has written the id maps and placed us in the task cgroup.
+  // 1. Wait until the supervisor has written the id maps.
   char go = 0;
   if (::read(sync, &go, 1) != 1) Fail(sync, kStepSync, errno ? errno : EPIPE);
   // If the supervisor dies during setup, so do we (its pidfd-based kill would be gone).
@@ -140,7 +140,9 @@ void ChildMain(const ChildPlan& p) {
     if (int e = SendListener(kSyncFd, listener); e != 0) Fail(kSyncFd, kStepListener, e);
     ::close(listener);
   }
-  // 12. pid 1 of the namespace becomes the init; the program is its child.
+  // 12. Wait until the supervisor has placed us in the task cgroup (it does that while we set up, because a cgroup
+  //     v1 attach waits for an RCU grace period), then pid 1 becomes the init and the program its child.
+  if (::read(kSyncFd, &go, 1) != 1) Fail(kSyncFd, kStepSync, errno ? errno : EPIPE);
   RunInit(p);
 }
 
