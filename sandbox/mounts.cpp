@@ -55,14 +55,6 @@ const EtcCache& HostEtc() {
       fs::path p = fs::path("/etc") / name;
       if (fs::is_symlink(p, ec)) c.links.push_back({name, fs::read_symlink(p, ec).string()});
     }
-    // Debian reaches awk, editor, pager ... through /etc/alternatives links into /usr.
-    for (fs::directory_iterator it("/etc/alternatives", ec), end; !ec && it != end; it.increment(ec)) {
-      if (!it->is_symlink(ec)) continue;
-      auto target = fs::read_symlink(it->path(), ec);
-      if (!ec && target.string().rfind("/usr/", 0) == 0) {
-        c.links.push_back({"alternatives/" + it->path().filename().string(), target.string()});
-      }
-    }
     return c;
   }();
   return cache;
@@ -150,6 +142,13 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) 
   const EtcCache& etc = HostEtc();
   for (const auto& f : etc.files) p.files.push_back({s + "/etc/" + f.path, f.content});
   for (const auto& l : etc.links) p.links.push_back({s + "/etc/" + l.path, l.target});
+  // Debian reaches awk, editor, pager ... through /etc/alternatives links into /usr: one read-only bind costs less
+  // than recreating hundreds of links per spawn, and the folder holds nothing but links.
+  if (fs::is_directory("/etc/alternatives", ec)) {
+    auto b = OpenSource("/etc/alternatives", s + "/etc/alternatives", false);
+    if (!b.ok()) return fail(b.status());
+    p.binds.push_back(std::move(*b));
+  }
   if (spec.profile == "net" && fs::is_directory("/etc/ssl", ec)) {
     mkdir_p("/etc/ssl");
     auto b = OpenSource("/etc/ssl", s + "/etc/ssl", false);

@@ -152,10 +152,17 @@ Status BuildReport(scmp_filter_ctx ctx, uint32_t deny, uint32_t deny_af) {
     WARDEN_RETURN_IF_ERROR(masked(deny, SCMP_SYS(mknod), 1, S_IFMT, type, "mknod device"));
     WARDEN_RETURN_IF_ERROR(masked(deny, SCMP_SYS(mknodat), 2, S_IFMT, type, "mknodat device"));
   }
-  // socket: every address family except AF_UNIX, AF_INET, AF_INET6.
-  for (int af = 0; af < AF_MAX; ++af) {
-    if (af == AF_UNIX || af == AF_INET || af == AF_INET6) continue;
-    WARDEN_RETURN_IF_ERROR(masked(deny_af, SCMP_SYS(socket), 0, kLow32, static_cast<uint64_t>(af), "socket family"));
+  // socket: every address family except AF_UNIX (1), AF_INET (2), AF_INET6 (10). One masked rule per family costs
+  // ~90 instructions; instead 64-bit compares send 0, 3-9 and everything above 10 to the supervisor, which judges the
+  // low half (junk in the upper half lands in "> 10") and lets the three families continue (notify.cpp).
+  static_assert(AF_UNIX == 1 && AF_INET == 2 && AF_INET6 == 10, "socket rules assume Linux family numbers");
+  for (uint64_t af : {0, 3, 4, 5, 6, 7, 8, 9}) {
+    scmp_arg_cmp cmp{0, SCMP_CMP_EQ, af, 0};
+    WARDEN_RETURN_IF_ERROR(Check(seccomp_rule_add_array(ctx, deny_af, SCMP_SYS(socket), 1, &cmp), "socket family"));
+  }
+  {
+    scmp_arg_cmp cmp{0, SCMP_CMP_GT, 10, 0};
+    WARDEN_RETURN_IF_ERROR(Check(seccomp_rule_add_array(ctx, deny_af, SCMP_SYS(socket), 1, &cmp), "socket family"));
   }
   return Status::Ok();
 }

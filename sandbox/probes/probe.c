@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
   else if (is("nr1000")) report(syscall(1000));
   else if (is("socket")) report(socket(atoi(arg), SOCK_RAW, 0));
   else if (is("socket_high")) report(syscall(SYS_socket, (1ul << 32) | 16 /*AF_NETLINK*/, SOCK_RAW, 0));
+  else if (is("socket_inet_high")) report(syscall(SYS_socket, (1ul << 32) | AF_INET, SOCK_STREAM, 0));
   else if (is("tcp_connect")) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {0}; char ip[64]; int port = 0;
