@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "sandbox/probe_test_util.h"
+#include "sandbox/sandbox_internal.h"
 #include "tests/support/test_support.h"
 
 namespace warden::sandbox {
@@ -314,9 +315,25 @@ TEST_CASE("probe 57: never more access than bubblewrap with equivalent flags", "
   }
 }
 
-TEST_CASE("probes 35, 53, 55, 56: not applicable here", "[sandbox][probe]") {
+TEST_CASE("probe 53: a mandatory layer that fails means nothing runs (setup_error)", "[sandbox][probe]") {
+  warden::testing::TempDir ws;
+  for (int32_t step : {detail::kStepIdentity, detail::kStepCgroupNs, detail::kStepLandlock, detail::kStepSeccomp}) {
+    detail::SetFailStepForTest(step);
+    Spec s = ProbeSpec({"write", "/workspace/ran"});
+    s.workspace = ws.path().string();
+    auto r = Run(s);
+    detail::SetFailStepForTest(0);
+    REQUIRE(r.ok());
+    INFO(detail::StepName(step));
+    CHECK(r->exit_kind == "setup_error");
+    CHECK(r->setup_error.find(detail::StepName(step)) == 0);
+    CHECK(r->IsViolation());
+    CHECK_FALSE(std::filesystem::exists(ws.path() / "ran"));
+  }
+}
+
+TEST_CASE("probes 35, 55, 56: not applicable here", "[sandbox][probe]") {
   // 35: the executor has no artifact collection yet, so there is no supervisor-side reader to race.
-  // 53: mandatory layers fail closed (clone failure -> Status::Unavailable), but there is no fault-injection hook.
   // 55: cgroup v2 memory/pids controllers are absent on these machines (sandbox.md B.2).
   // 56: Landlock denials are not visible to the supervisor (no audit consumer).
   SUCCEED("skipped with the reasons above");

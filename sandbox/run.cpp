@@ -210,6 +210,7 @@ Result<RunResult> Run(const Spec& spec) {
   plan.exec_path = exec_path.c_str();
   plan.argv = argv.data();
   plan.envp = envp.data();
+  plan.fail_at_step = FailStepForTest();
 
   // ---- CLONED ----
   auto t0 = std::chrono::steady_clock::now();
@@ -258,15 +259,26 @@ Result<RunResult> Run(const Spec& spec) {
   if (release.ok()) {
     release = WriteProcFile(pid, "uid_map", std::to_string(kSandboxUid) + " " + std::to_string(host_uid) + " 1");
   }
-  if (release.ok() && ::write(sync_parent.fd, "g", 1) != 1) release = Status::IoError("sync write", errno);
+  // send(MSG_NOSIGNAL): a child that already failed must not SIGPIPE the supervisor.
+  if (release.ok() && ::send(sync_parent.fd, "g", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
   // The cgroup attach overlaps the child's setup; the child waits for the second byte before the program starts.
   if (release.ok() && cgroup) release = cgroup->AddProcess(pid);
-  if (release.ok() && ::write(sync_parent.fd, "r", 1) != 1) release = Status::IoError("sync write", errno);
+  if (release.ok() && ::send(sync_parent.fd, "r", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
   if (!release.ok()) {
     kill_tree("setup_error");
     ::waitpid(pid, nullptr, 0);
     r.exit_kind = "setup_error";
     r.setup_error = release.message();
+    // The child's own record, when it failed first, names the real cause (our send then only saw EPIPE).
+    ChildMsg m;
+    int fd = -1;
+    while (RecvMsg(sync_parent.fd, &m, &fd)) {
+      if (fd >= 0) ::close(fd);
+      if (m.type == kMsgSetupError) {
+        r.setup_error = std::string(StepName(m.step)) + ": " + std::strerror(m.err);
+        break;
+      }
+    }
     return r;
   }
 

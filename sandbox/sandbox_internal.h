@@ -163,7 +163,12 @@ struct ChildPlan {
   const char* exec_path = nullptr;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
+  int32_t fail_at_step = 0;  // fault injection for tests (SetFailStepForTest): that step fails with EPERM
 };
+// Tests only: make the next runs of this process fail at `step` inside the child, as if the kernel refused it
+// (sandbox.md probe 53). 0 turns it off. Thread-compatible.
+void SetFailStepForTest(int32_t step);
+int32_t FailStepForTest();
 // Child entry after clone: applies every layer in order and runs the in-sandbox init. Never returns.
 [[noreturn]] void ChildMain(const ChildPlan& plan);
 

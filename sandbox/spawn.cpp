@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -29,6 +30,8 @@ void Send(int fd, const ChildMsg& msg) {
   while (::send(fd, &msg, sizeof(msg), MSG_NOSIGNAL) < 0 && errno == EINTR) {
   }
 }
+
+std::atomic<int32_t> g_fail_step{0};
 
 [[noreturn]] void Fail(int fd, int32_t step, int err) {
   ChildMsg m;
@@ -102,8 +105,13 @@ int SetUpFds(const ChildPlan& p) {
 
 }  // namespace
 
+void SetFailStepForTest(int32_t step) { g_fail_step = step; }
+int32_t FailStepForTest() { return g_fail_step; }
+
 void ChildMain(const ChildPlan& p) {
   const int sync = p.sync_fd;
+  // Fault injection (tests): the named step fails as if the kernel had refused it.
+  auto injected = [&p](int32_t step) { return p.fail_at_step == step; };
   // 1. Wait until the supervisor has written the id maps.
   char go = 0;
   if (::read(sync, &go, 1) != 1) Fail(sync, kStepSync, errno ? errno : EPIPE);
@@ -111,9 +119,10 @@ void ChildMain(const ChildPlan& p) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   // 2. Become uid/gid 1000 (mapped to an unprivileged host uid) while keeping the namespace capabilities the
   //    mount steps need: files created from here on belong to the sandbox user.
+  if (injected(kStepIdentity)) Fail(sync, kStepIdentity, EPERM);
   if (int e = BecomeSandboxUserInChild(); e != 0) Fail(sync, kStepIdentity, e);
   // 3. A cgroup namespace rooted at the task cgroup we were just moved into (hides the host's cgroup paths).
-  if (::unshare(CLONE_NEWCGROUP) != 0) Fail(sync, kStepCgroupNs, errno);
+  if (injected(kStepCgroupNs) || ::unshare(CLONE_NEWCGROUP) != 0) Fail(sync, kStepCgroupNs, errno ? errno : EPERM);
   // 4. The filesystem view, pivot_root into it and make the root read-only.
   int32_t step = 0;
   if (int e = ApplyMountsInChild(*p.mounts, &step); e != 0) Fail(sync, step, e);
@@ -131,8 +140,10 @@ void ChildMain(const ChildPlan& p) {
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) Fail(kSyncFd, kStepNoNewPrivs, errno);
   if (::chdir("/workspace") != 0) Fail(kSyncFd, kStepChdir, errno);
   // 10. Landlock (defence in depth; skipped when the kernel has none, which the result reports).
+  if (injected(kStepLandlock)) Fail(kSyncFd, kStepLandlock, EPERM);
   if (int e = ApplyLandlockInChild(*p.landlock); e != 0) Fail(kSyncFd, kStepLandlock, e);
   // 11. Seccomp last: the allowlist, then the report filter whose listener goes to the supervisor.
+  if (injected(kStepSeccomp)) Fail(kSyncFd, kStepSeccomp, EPERM);
   bool notify = false;
   int listener = ApplySeccompInChild(*p.seccomp, &notify);
   if (listener < 0) Fail(kSyncFd, kStepSeccomp, -listener);
