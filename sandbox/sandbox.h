@@ -1,9 +1,16 @@
-// Public interface of Warden's sandbox (namespaces, libseccomp, Landlock, resource limits). Grows with the
-// sandbox issue; for now it answers what the kernel offers.
+// Public interface of Warden's sandbox executor (../shared/docs/sandbox.md, Part C): run one program inside user,
+// mount, pid, net, ipc, uts and cgroup namespaces, a fresh read-only root, cgroup + rlimit limits, no
+// capabilities, no_new_privs, Landlock and two stacked seccomp filters, and get back a structured result that the
+// audit log stores as is. Also answers what the kernel offers (`warden doctor`).
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
+
+#include "runtime/base/result.h"
 
 namespace warden::sandbox {
 
@@ -19,7 +26,100 @@ struct FeatureProbe {
 // never affected. Thread-compatible; takes a few milliseconds.
 std::vector<FeatureProbe> ProbeKernelFeatures();
 
+// Which executor layers Run() would use on this machine right now, one entry per layer ("layer.userns",
+// "layer.seccomp_notify", "layer.landlock", "layer.cgroup", ...): ok=false means the layer is off (mandatory
+// layers then make Run() refuse to start). Cheap after the first call (cached per process).
+std::vector<FeatureProbe> ProbeLayers();
+
 // The libseccomp library version linked into this binary (e.g. "2.5.4").
 std::string SeccompVersion();
+
+// What to run and under which limits. Every field has a default that is safe for a skill; zero means "off" only
+// where a comment says so. Filled from `warden sandbox run` flags or by the skill runner.
+struct Spec {
+  std::vector<std::string> argv;         // program and arguments; argv[0] is resolved on the sandbox PATH when it
+                                         // has no '/'. Required.
+  std::string workspace;                 // host folder bound read-write at /workspace (the working directory);
+                                         // empty = a fresh private folder removed after the run. When the caller
+                                         // is root it is chown'ed to the task's unprivileged host uid.
+  std::string profile = "default";       // "default" (no network) or "net" (egress only via the proxy to
+                                         // allowed_hosts)
+  double timeout_s = 30;                 // wall clock; the whole process tree is killed at expiry
+  double cpu_time_s = 30;                // RLIMIT_CPU (SIGXCPU, then SIGKILL one second later)
+  uint64_t memory_bytes = 512ull << 20;  // cgroup memory limit (v2 memory.max or v1 memory.limit_in_bytes);
+                                         // RLIMIT_AS is set to max(4 x this, 1 GiB) as a backstop because JIT
+                                         // runtimes reserve much more address space than they touch
+  uint64_t pids = 64;                    // cgroup pids.max; RLIMIT_NPROC = pids + 8 as a backstop
+  uint64_t open_files = 256;             // RLIMIT_NOFILE
+  uint64_t file_size_bytes = 64ull << 20;  // RLIMIT_FSIZE (SIGXFSZ past it)
+  uint64_t tmp_size_bytes = 64ull << 20;   // size of the private /tmp tmpfs
+  uint64_t tmp_inodes = 4096;              // nr_inodes of the private /tmp tmpfs
+  uint64_t stdout_cap_bytes = 1ull << 20;  // kept bytes of stdout; past it the task is killed (output_limit)
+  uint64_t stderr_cap_bytes = 1ull << 20;  // same for stderr
+  uint64_t max_violations = 256;           // policy_kill after this many seccomp violations (0 = on the first)
+  std::vector<std::string> allowed_hosts;  // "host:port" reachable through the proxy (profile "net" only)
+  std::vector<std::string> ro_paths;       // extra host paths bound read-only at the same path (a skill folder)
+  std::map<std::string, std::string> env;  // extra environment; PATH, HOME, LANG, TMPDIR are always set
+  std::string stdin_data;                  // bytes written to the program's stdin (then EOF)
+};
+
+// One thing the sandbox stopped or noticed. kind: "seccomp" (a denied syscall), "net" (a proxy decision).
+struct Violation {
+  std::string kind;
+  double t_ms = 0;                // since the program started
+  int pid = 0;                    // host pid of the caller (0 when unknown)
+  std::string syscall;            // "ptrace" (seccomp only)
+  int nr = -1;                    // syscall number (seccomp only)
+  std::vector<uint64_t> args;     // the six raw arguments (seccomp only)
+  std::string path;               // a path argument when the call has one (mount target, chroot, ...)
+  std::string host;               // "host:port" (net only)
+  std::string action;             // "EPERM", "EAFNOSUPPORT", "allow", "deny"
+  std::string detail;             // human-readable reason
+};
+
+// A limit as configured, who enforced it and whether it was reached.
+struct Limit {
+  std::string name;                     // "wall_time", "cpu_time", "memory", "pids", "open_files", "file_size",
+                                        // "stdout", "stderr", "tmp_size", "violations"
+  uint64_t value = 0;                   // in the unit of the name (ms, bytes, count)
+  std::vector<std::string> mechanisms;  // "supervisor", "rlimit:RLIMIT_AS", "cgroup_v1:memory.limit_in_bytes", ...
+  bool hit = false;                     // observed reached (false when the program only saw an errno)
+  std::string hit_by;                   // the mechanism that fired, when hit
+};
+
+// What happened. exit_kind: "exited", "signaled", "timeout", "oom", "cpu_limit", "output_limit", "policy_kill",
+// "abi_kill", "setup_error".
+struct RunResult {
+  std::string exit_kind;
+  int exit_code = -1;              // when exited
+  int signal = 0;                  // when killed by a signal
+  double wall_ms = 0;
+  double cpu_user_ms = 0;
+  double cpu_sys_ms = 0;
+  uint64_t peak_memory_bytes = 0;  // cgroup peak when available, else the largest process's max RSS
+  std::string stdout_data;         // at most stdout_cap_bytes
+  std::string stderr_data;
+  uint64_t stdout_bytes = 0;       // full size the program wrote (counted until it was killed)
+  uint64_t stderr_bytes = 0;
+  bool truncated = false;
+  std::vector<Violation> violations;  // first 64 records
+  uint64_t violations_total = 0;      // all of them, including the dropped ones
+  std::vector<Limit> limits;
+  std::vector<std::string> limits_hit;
+  nlohmann::json layers;              // which layers were on: {"userns": true, ..., "landlock_abi": 7, "cgroup": "v1"}
+  std::string setup_error;            // which setup step failed and why (exit_kind == "setup_error")
+
+  // True when the sandbox killed or blocked something (violation, limit kill, abi kill, setup error).
+  bool IsViolation() const;
+  // The document the audit log stores (sandbox.md C.8). Output is included as text when it is valid UTF-8 and
+  // as base64 otherwise.
+  nlohmann::json ToJson() const;
+};
+
+// Runs spec.argv in the sandbox and waits for it. Errors (not results) only when the spec is unusable (empty
+// argv, a workspace or ro path that does not exist, an unknown profile) or a mandatory layer is missing; a program
+// that fails, is killed or violates the policy is a normal RunResult. Thread-safe: the seccomp programs are built
+// once per profile and shared. The caller must not have SIGCHLD set to SIG_IGN.
+Result<RunResult> Run(const Spec& spec);
 
 }  // namespace warden::sandbox

@@ -17,5 +17,6 @@ void RegisterChatVerbs(CLI::App& chat, CliContext& ctx);
 void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx);
 // `warden policy ...`: check, eval, test, show (policy_<verb>_cmd.cpp).
 void RegisterPolicyVerbs(CLI::App& policy, CliContext& ctx);
+void RegisterSandboxVerbs(CLI::App& sandbox, CliContext& ctx);
 
 }  // namespace warden::cli

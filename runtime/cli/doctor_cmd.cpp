@@ -60,6 +60,12 @@ void RegisterDoctor(CLI::App& app, CliContext& ctx) {
       spdlog::debug("probe {}: {} ({})", p.name, p.ok ? "ok" : "unavailable", p.detail);
       checks.push_back({"kernel", p.name, p.ok ? "ok" : (IsEssential(p.name) ? "missing" : "warn"), p.detail});
     }
+    // What `warden sandbox run` would actually use here; mandatory layers missing make the executor refuse.
+    for (const auto& l : sandbox::ProbeLayers()) {
+      bool mandatory = l.detail.rfind("mandatory", 0) == 0;
+      checks.push_back({"sandbox", l.name.substr(l.name.find('.') + 1), l.ok ? "ok" : (mandatory ? "missing" : "warn"),
+                        l.detail});
+    }
     checks.push_back({"libraries", "sqlite", "ok", audit::SqliteVersion()});
     checks.push_back({"libraries", "lucene++", "ok", skills::LuceneVersion()});
     checks.push_back({"libraries", "libseccomp", "ok", sandbox::SeccompVersion()});

@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
   RegisterChatVerbs(*chat, ctx);
   RegisterAuditVerbs(*audit, ctx);
   RegisterPolicyVerbs(*policy, ctx);
+  auto* sandbox = app.add_subcommand("sandbox", "Run programs inside the skill sandbox (namespaces, seccomp, limits)");
+  sandbox->require_subcommand(1);
+  RegisterSandboxVerbs(*sandbox, ctx);
 
   try {
     app.parse(argc, argv);

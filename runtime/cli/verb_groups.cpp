@@ -60,4 +60,8 @@ void RegisterChatVerbs(CLI::App& chat, CliContext& ctx) {
   RegisterChatRender(chat, ctx);
 }
 
+void RegisterSandboxRun(CLI::App& group, CliContext& ctx);  // sandbox_run_cmd.cpp
+
+void RegisterSandboxVerbs(CLI::App& sandbox, CliContext& ctx) { RegisterSandboxRun(sandbox, ctx); }
+
 }  // namespace warden::cli

@@ -1,0 +1,190 @@
+// Per-task cgroup (sandbox.md C.5): cgroup v2 (memory.max, memory.swap.max, pids.max, memory.events) when the
+// supervisor's own v2 cgroup can delegate the memory and pids controllers; otherwise cgroup v1 memory + pids
+// hierarchies, with the task groups created under the supervisor's own groups (never at the root) — the only
+// option on the project machines. Without either, Create returns nullptr and the rlimits alone apply.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "runtime/base/file_util.h"
+#include "sandbox/sandbox_internal.h"
+
+namespace warden::sandbox::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The supervisor's cgroup in the hierarchy that carries `controller` ("" = the v2 line "0::").
+std::string OwnCgroup(const std::string& controller) {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto a = line.find(':');
+    auto b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string ctrls = line.substr(a + 1, b - a - 1);
+    std::string path = line.substr(b + 1);
+    if (controller.empty() ? (line.compare(0, 3, "0::") == 0) : ("," + ctrls + ",").find("," + controller + ",") !=
+                                                                     std::string::npos) {
+      return path;
+    }
+  }
+  return "";
+}
+
+bool WriteText(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
+
+uint64_t ReadKey(const std::string& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string k;
+  uint64_t v = 0;
+  while (in >> k >> v) {
+    if (k == key) return v;
+  }
+  return 0;
+}
+
+uint64_t ReadNumber(const std::string& file) {
+  std::ifstream in(file);
+  uint64_t v = 0;
+  in >> v;
+  return v;
+}
+
+std::string V2Root() {
+  for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    if (fs::exists(std::string(root) + "/cgroup.controllers")) return root;
+  }
+  return "";
+}
+
+bool V2Usable() {
+  std::string root = V2Root();
+  if (root.empty()) return false;
+  auto ctrls = ReadFile(root + OwnCgroup("") + "/cgroup.subtree_control");
+  if (!ctrls.ok()) return false;
+  std::string s = " " + *ctrls + " ";
+  for (char& c : s) c = (c == '\n') ? ' ' : c;
+  return s.find(" memory ") != std::string::npos && s.find(" pids ") != std::string::npos;
+}
+
+bool V1Usable() {
+  for (const char* c : {"memory", "pids"}) {
+    std::string dir = std::string("/sys/fs/cgroup/") + c + OwnCgroup(c);
+    if (OwnCgroup(c).empty() || ::access(dir.c_str(), W_OK) != 0) return false;
+  }
+  return true;
+}
+
+std::string UniqueName() {
+  static std::atomic<uint64_t> counter{0};
+  return "warden-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+}  // namespace
+
+std::string TaskCgroup::Available() {
+  static const std::string backend = V2Usable() ? "v2" : (V1Usable() ? "v1" : "none");
+  return backend;
+}
+
+Result<std::unique_ptr<TaskCgroup>> TaskCgroup::Create(const Spec& spec) {
+  std::string backend = Available();
+  if (backend == "none") return std::unique_ptr<TaskCgroup>();
+  auto cg = std::make_unique<TaskCgroup>();
+  std::string name = UniqueName();
+  auto make = [&](const std::string& dir) -> Status {
+    if (::mkdir(dir.c_str(), 0755) != 0) return Status::IoError("cannot create cgroup " + dir, errno);
+    cg->dirs_.push_back(dir);
+    return Status::Ok();
+  };
+  auto write = [&](const std::string& file, const std::string& value) -> Status {
+    if (!WriteText(file, value)) return Status::IoError("cannot write " + value + " to " + file, errno);
+    return Status::Ok();
+  };
+  if (backend == "v2") {
+    cg->backend_ = "v2";
+    std::string dir = V2Root() + OwnCgroup("") + "/" + name;
+    WARDEN_RETURN_IF_ERROR(make(dir));
+    cg->memory_dir_ = cg->pids_dir_ = dir;
+    WARDEN_RETURN_IF_ERROR(write(dir + "/memory.max", std::to_string(spec.memory_bytes)));
+    WriteText(dir + "/memory.swap.max", "0");  // absent without swap accounting
+    WARDEN_RETURN_IF_ERROR(write(dir + "/pids.max", std::to_string(spec.pids)));
+    return cg;
+  }
+  cg->backend_ = "v1";
+  cg->memory_dir_ = "/sys/fs/cgroup/memory" + OwnCgroup("memory") + "/" + name;
+  cg->pids_dir_ = "/sys/fs/cgroup/pids" + OwnCgroup("pids") + "/" + name;
+  WARDEN_RETURN_IF_ERROR(make(cg->memory_dir_));
+  WARDEN_RETURN_IF_ERROR(make(cg->pids_dir_));
+  WARDEN_RETURN_IF_ERROR(write(cg->memory_dir_ + "/memory.limit_in_bytes", std::to_string(spec.memory_bytes)));
+  WriteText(cg->memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(spec.memory_bytes));  // needs swapaccount
+  WARDEN_RETURN_IF_ERROR(write(cg->pids_dir_ + "/pids.max", std::to_string(spec.pids)));
+  return cg;
+}
+
+TaskCgroup::~TaskCgroup() {
+  KillAll();
+  // The namespace's processes die asynchronously after its init; rmdir succeeds once the group is empty.
+  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+    for (int i = 0; i < 200 && ::rmdir(it->c_str()) != 0 && errno == EBUSY; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+}
+
+Status TaskCgroup::AddProcess(pid_t pid) {
+  std::string p = std::to_string(pid);
+  for (const auto& dir : dirs_) {
+    if (!WriteText(dir + "/cgroup.procs", p)) return Status::IoError("cannot move pid " + p + " into " + dir, errno);
+  }
+  return Status::Ok();
+}
+
+bool TaskCgroup::OomKilled() const {
+  if (std::string(backend_) == "v2") return ReadKey(memory_dir_ + "/memory.events", "oom_kill") > 0;
+  return ReadKey(memory_dir_ + "/memory.oom_control", "oom_kill") > 0;
+}
+
+bool TaskCgroup::PidsLimitHit() const { return ReadKey(pids_dir_ + "/pids.events", "max") > 0; }
+
+uint64_t TaskCgroup::PeakMemoryBytes() const {
+  if (std::string(backend_) == "v2") return ReadNumber(memory_dir_ + "/memory.peak");
+  return ReadNumber(memory_dir_ + "/memory.max_usage_in_bytes");
+}
+
+void TaskCgroup::KillAll() {
+  if (std::string(backend_) == "v2") {
+    WriteText(memory_dir_ + "/cgroup.kill", "1");
+    return;
+  }
+  std::ifstream in(pids_dir_ + "/cgroup.procs");
+  pid_t pid;
+  while (in >> pid) ::kill(pid, SIGKILL);
+}
+
+std::vector<Limit> TaskCgroup::Mechanisms(const Spec& spec) const {
+  std::string b = backend_;
+  std::vector<Limit> out;
+  out.push_back({"memory", spec.memory_bytes,
+                 {b == "v2" ? "cgroup_v2:memory.max" : "cgroup_v1:memory.limit_in_bytes"}, false, ""});
+  out.push_back({"pids", spec.pids, {b == "v2" ? "cgroup_v2:pids.max" : "cgroup_v1:pids.max"}, false, ""});
+  return out;
+}
+
+}  // namespace warden::sandbox::detail

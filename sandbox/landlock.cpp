@@ -1,0 +1,113 @@
+// Landlock layer (sandbox.md C.1 step 10): defence in depth under the mount view. Handles every access right the
+// running kernel's ABI knows, so anything not granted below is denied: read everywhere in the (already curated)
+// view, read+execute on the system folders and the extra read-only paths, full access except device creation on
+// /workspace and /tmp, read/write on /dev; ABI >= 4: no TCP bind, TCP connect only to the proxy port; ABI >= 6:
+// abstract Unix sockets and signals scoped to the sandbox. The constants past ABI 3 are defined here because
+// Debian 12's kernel headers predate them.
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "sandbox/sandbox_internal.h"
+
+namespace warden::sandbox::detail {
+namespace {
+
+constexpr uint64_t kFsExecute = 1ull << 0, kFsWriteFile = 1ull << 1, kFsReadFile = 1ull << 2,
+                   kFsReadDir = 1ull << 3, kFsMakeChar = 1ull << 6, kFsMakeBlock = 1ull << 11,
+                   kFsRefer = 1ull << 13, kFsTruncate = 1ull << 14, kFsIoctlDev = 1ull << 15;
+constexpr uint64_t kNetBindTcp = 1ull << 0, kNetConnectTcp = 1ull << 1;
+constexpr uint64_t kScopeAbstractUnix = 1ull << 0, kScopeSignal = 1ull << 1;
+constexpr int kRuleNetPort = 2;
+
+struct RulesetAttr {  // landlock_ruleset_attr as of ABI 6
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;
+  uint64_t scoped;
+};
+struct NetPortAttr {  // landlock_net_port_attr (ABI 4)
+  uint64_t allowed_access;
+  uint64_t port;
+};
+struct __attribute__((packed)) PathBeneathAttr {  // landlock_path_beneath_attr
+  uint64_t allowed_access;
+  int32_t parent_fd;
+};
+
+uint64_t FsRightsFor(int abi) {
+  uint64_t all = (1ull << 13) - 1;  // ABI 1: bits 0..12
+  if (abi >= 2) all |= kFsRefer;
+  if (abi >= 3) all |= kFsTruncate;
+  if (abi >= 5) all |= kFsIoctlDev;
+  return all;
+}
+
+}  // namespace
+
+int LandlockAbi() {
+  static const int abi = [] {
+    long v = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    return v < 0 ? 0 : static_cast<int>(v);
+  }();
+  return abi;
+}
+
+LandlockPlan PrepareLandlock(const Spec& spec) {
+  LandlockPlan p;
+  p.abi = LandlockAbi();
+  if (p.abi <= 0) return p;
+  const uint64_t all = FsRightsFor(p.abi);
+  p.handled_fs = all;
+  const uint64_t read = kFsReadFile | kFsReadDir;
+  // Read on "/" keeps os.listdir("/") working (sandbox.md B.3 #6); the view itself is the allowlist.
+  p.rules.push_back({"/", read});
+  p.rules.push_back({"/usr", read | kFsExecute});
+  p.rules.push_back({"/etc", read});
+  for (const auto& ro : spec.ro_paths) p.rules.push_back({ro, read | kFsExecute});
+  const uint64_t rw = all & ~(kFsMakeChar | kFsMakeBlock | kFsIoctlDev);
+  p.rules.push_back({"/workspace", rw});
+  p.rules.push_back({"/tmp", rw});
+  p.rules.push_back({"/dev", (read | kFsWriteFile | kFsIoctlDev | kFsTruncate) & all});
+  if (p.abi >= 4) p.handled_net = kNetBindTcp | kNetConnectTcp;
+  if (p.abi >= 6) p.scoped = kScopeAbstractUnix | kScopeSignal;
+  return p;
+}
+
+int ApplyLandlockInChild(const LandlockPlan& p) {
+  if (p.abi <= 0) return 0;
+  RulesetAttr attr{p.handled_fs, p.handled_net, p.scoped};
+  size_t size = p.abi >= 6 ? sizeof(RulesetAttr) : (p.abi >= 4 ? 16 : 8);
+  int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0));
+  if (ruleset < 0) return errno;
+  int err = 0;
+  for (const auto& r : p.rules) {
+    int fd = ::open(r.path.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;  // an extra path under /usr was not re-bound; its parent rule covers it
+      err = errno;
+      break;
+    }
+    PathBeneathAttr pb{r.access & p.handled_fs, fd};
+    long rc = ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+    int e = errno;
+    ::close(fd);
+    if (rc != 0) {
+      err = e;
+      break;
+    }
+  }
+  for (uint16_t port : p.connect_ports) {
+    if (err != 0 || p.abi < 4) break;
+    NetPortAttr np{kNetConnectTcp, port};
+    if (::syscall(SYS_landlock_add_rule, ruleset, kRuleNetPort, &np, 0) != 0) err = errno;
+  }
+  if (err == 0 && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) err = errno;
+  ::close(ruleset);
+  return err;
+}
+
+}  // namespace warden::sandbox::detail

@@ -1,0 +1,489 @@
+// The supervisor (sandbox.md C.1 steps 1-3, C.5, C.6, C.8): prepares every layer before clone, clones the child
+// into new user/mount/pid/net/ipc/uts namespaces, writes its id maps and cgroup membership, then runs one poll
+// loop over the output pipes, the sync socket (setup errors, the seccomp listener, the program's exit status),
+// the seccomp listener and the child's pidfd until the namespace's init exits, enforcing the wall timeout, the
+// output caps and the violation budget. It turns what it saw into a RunResult.
+//
+// State of one run: PREPARED (plan built) -> CLONED (child waits on the sync socket) -> RELEASED (maps written, go
+// byte sent; cgroup attach while the child sets up, then the run byte) -> RUNNING (program started) -> EXITED (init reaped) -> DRAINED (pipes at EOF).
+// A kill (timeout, output cap, violation budget) can happen in RELEASED or RUNNING; its reason wins over the
+// wait status when the result is classified.
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include "sandbox/sandbox_internal.h"
+
+namespace warden::sandbox {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace detail;
+
+constexpr size_t kKeptViolations = 64;
+constexpr const char* kSandboxPath = "/usr/local/bin:/usr/bin:/bin";
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() { Reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  void Reset() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Each concurrent task gets its own unprivileged host uid when we are root (sandbox.md C.7), so RLIMIT_NPROC and
+// signals cannot cross tasks; otherwise the caller's own uid is the only one we may map.
+std::pair<uid_t, gid_t> HostIdentity() {
+  if (::geteuid() != 0) return {::getuid(), ::getgid()};
+  static std::atomic<uint32_t> counter{0};
+  uint32_t id = 200000 + ((static_cast<uint32_t>(::getpid()) & 0xffff) << 8) + (counter++ & 0xff);
+  return {id, id};
+}
+
+Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("open " + path, errno);
+  ssize_t w = ::write(fd, text.data(), text.size());
+  int e = errno;
+  ::close(fd);
+  if (w != static_cast<ssize_t>(text.size())) return Status::IoError("write " + path, e);
+  return Status::Ok();
+}
+
+Status ChownTree(const fs::path& root, uid_t uid, gid_t gid) {
+  if (::lchown(root.c_str(), uid, gid) != 0) return Status::IoError("chown " + root.string(), errno);
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    ::lchown(it->path().c_str(), uid, gid);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ResolveProgram(const std::string& name, const std::vector<std::string>& ro_paths) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = kSandboxPath;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string candidate = path.substr(start, end - start) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  (void)ro_paths;
+  return Status::NotFound("program '" + name + "' is not on the sandbox PATH (" + std::string(kSandboxPath) +
+                          "); give its full path (it must be under /usr or an --ro folder)");
+}
+
+void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+// Receives one ChildMsg, and an fd when one is attached.
+bool RecvMsg(int sock, ChildMsg* msg, int* fd) {
+  char control[CMSG_SPACE(sizeof(int))];
+  iovec iov{msg, sizeof(*msg)};
+  msghdr hdr{};
+  hdr.msg_iov = &iov;
+  hdr.msg_iovlen = 1;
+  hdr.msg_control = control;
+  hdr.msg_controllen = sizeof(control);
+  ssize_t n = ::recvmsg(sock, &hdr, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  if (n != sizeof(*msg)) return false;
+  *fd = -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&hdr); c != nullptr; c = CMSG_NXTHDR(&hdr, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) std::memcpy(fd, CMSG_DATA(c), sizeof(int));
+  }
+  return true;
+}
+
+struct Stream {
+  Fd fd;
+  std::string* data = nullptr;
+  uint64_t* total = nullptr;
+  uint64_t cap = 0;
+  bool over = false;
+};
+
+}  // namespace
+
+Result<RunResult> Run(const Spec& spec) {
+  if (spec.argv.empty()) return Status::InvalidArgument("sandbox: no program given (Spec.argv is empty)");
+  if (spec.profile != "default" && spec.profile != "net") {
+    return Status::InvalidArgument("sandbox: unknown profile '" + spec.profile + "'; use default or net");
+  }
+  if (spec.profile == "net" || !spec.allowed_hosts.empty()) {
+    return Status::Unavailable(
+        "sandbox: the network proxy profile is not available in this build; run without --allow-net/--profile net");
+  }
+  if (spec.timeout_s <= 0) return Status::InvalidArgument("sandbox: timeout must be positive");
+
+  // ---- PREPARED: everything that can fail or allocate happens before clone ----
+  auto [host_uid, host_gid] = HostIdentity();
+  bool temp_workspace = spec.workspace.empty();
+  std::string workspace;
+  if (temp_workspace) {
+    char tmpl[] = "/tmp/warden-ws-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return Status::IoError("cannot create a temporary workspace", errno);
+    workspace = tmpl;
+  } else {
+    std::error_code ec;
+    fs::path canon = fs::canonical(spec.workspace, ec);
+    if (ec || !fs::is_directory(canon)) {
+      return Status::NotFound("workspace " + spec.workspace + " is not an existing folder; create it first");
+    }
+    workspace = canon.string();
+  }
+  struct WorkspaceGuard {
+    std::string path;
+    bool remove;
+    ~WorkspaceGuard() {
+      std::error_code ec;
+      if (remove) fs::remove_all(path, ec);
+    }
+  } ws_guard{workspace, temp_workspace};
+  if (::geteuid() == 0) WARDEN_RETURN_IF_ERROR(ChownTree(workspace, host_uid, host_gid));
+
+  WARDEN_ASSIGN_OR_RETURN(std::string exec_path, ResolveProgram(spec.argv[0], spec.ro_paths));
+  WARDEN_ASSIGN_OR_RETURN(const SeccompPrograms* seccomp, GetSeccompPrograms(spec.profile));
+  WARDEN_ASSIGN_OR_RETURN(MountPlan mounts, PrepareMounts(spec, workspace));
+  std::vector<RlimitPlan> rlimits = PrepareRlimits(spec);
+  LandlockPlan landlock = PrepareLandlock(spec);
+  WARDEN_ASSIGN_OR_RETURN(std::unique_ptr<TaskCgroup> cgroup, TaskCgroup::Create(spec));
+
+  std::vector<std::string> env_strings = {std::string("PATH=") + kSandboxPath, "HOME=/workspace", "LANG=C.UTF-8",
+                                          "TMPDIR=/tmp", "USER=sandbox"};
+  for (const auto& [k, v] : spec.env) {
+    if (k.empty() || k.find('=') != std::string::npos) {
+      return Status::InvalidArgument("sandbox: environment name '" + k + "' is empty or contains '='");
+    }
+    env_strings.push_back(k + "=" + v);
+  }
+  std::vector<char*> envp, argv;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings = spec.argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  int sv[2], in_p[2], out_p[2], err_p[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return Status::IoError("socketpair", errno);
+  Fd sync_parent(sv[0]), sync_child(sv[1]);
+  if (::pipe2(in_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
+  Fd in_r(in_p[0]), in_w(in_p[1]);
+  if (::pipe2(out_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
+  Fd out_r(out_p[0]), out_w(out_p[1]);
+  if (::pipe2(err_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
+  Fd err_r(err_p[0]), err_w(err_p[1]);
+
+  ChildPlan plan;
+  plan.sync_fd = sync_child.fd;
+  plan.stdin_fd = in_r.fd;
+  plan.stdout_fd = out_w.fd;
+  plan.stderr_fd = err_w.fd;
+  plan.mounts = &mounts;
+  plan.rlimits = &rlimits;
+  plan.landlock = &landlock;
+  plan.seccomp = seccomp;
+  plan.exec_path = exec_path.c_str();
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+  plan.fail_at_step = FailStepForTest();
+
+  // ---- CLONED ----
+  auto t0 = std::chrono::steady_clock::now();
+  int pidfd_raw = -1;
+  const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+                              CLONE_NEWUTS | CLONE_PIDFD | SIGCHLD;
+  long cpid = ::syscall(SYS_clone, flags, nullptr, &pidfd_raw, nullptr, nullptr);
+  if (cpid < 0) {
+    return Status::Unavailable(std::string("sandbox: cannot create the namespaces (clone: ") + std::strerror(errno) +
+                               "); run `warden doctor` to see which layer is missing");
+  }
+  if (cpid == 0) ChildMain(plan);
+  const pid_t pid = static_cast<pid_t>(cpid);
+  Fd pidfd(pidfd_raw);
+  sync_child.Reset();
+  in_r.Reset();
+  out_w.Reset();
+  err_w.Reset();
+
+  RunResult r;
+  r.layers = {{"userns", true},      {"mntns", true},   {"pidns", true},        {"netns", true},
+              {"ipcns", true},       {"utsns", true},   {"cgroupns", true},     {"no_new_privs", true},
+              {"caps", "none"},      {"landlock_abi", landlock.abi},
+              {"cgroup", cgroup ? cgroup->Backend() : "none"}, {"seccomp", "allowlist+notify"},
+              {"init", "pid1"}};
+  bool killed = false;
+  std::string kill_reason;
+  auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(spec.timeout_s));
+  auto kill_tree = [&](const std::string& reason) {
+    if (!killed) {
+      killed = true;
+      kill_reason = reason;
+      // The init's exit ends the loop; this later deadline only guards against a kernel that never reports it.
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    }
+    ::syscall(SYS_pidfd_send_signal, pidfd.fd, SIGKILL, nullptr, 0);
+    if (cgroup) cgroup->KillAll();
+  };
+
+  // ---- RELEASED: id maps, cgroup, go ----
+  Status release = WriteProcFile(pid, "setgroups", "deny");
+  if (release.ok()) {
+    release = WriteProcFile(pid, "gid_map", std::to_string(kSandboxGid) + " " + std::to_string(host_gid) + " 1");
+  }
+  if (release.ok()) {
+    release = WriteProcFile(pid, "uid_map", std::to_string(kSandboxUid) + " " + std::to_string(host_uid) + " 1");
+  }
+  // send(MSG_NOSIGNAL): a child that already failed must not SIGPIPE the supervisor.
+  if (release.ok() && ::send(sync_parent.fd, "g", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
+  // The cgroup attach overlaps the child's setup; the child waits for the second byte before the program starts.
+  if (release.ok() && cgroup) release = cgroup->AddProcess(pid);
+  if (release.ok() && ::send(sync_parent.fd, "r", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
+  if (!release.ok()) {
+    kill_tree("setup_error");
+    ::waitpid(pid, nullptr, 0);
+    r.exit_kind = "setup_error";
+    r.setup_error = release.message();
+    // The child's own record, when it failed first, names the real cause (our send then only saw EPIPE).
+    ChildMsg m;
+    int fd = -1;
+    while (RecvMsg(sync_parent.fd, &m, &fd)) {
+      if (fd >= 0) ::close(fd);
+      if (m.type == kMsgSetupError) {
+        r.setup_error = std::string(StepName(m.step)) + ": " + std::strerror(m.err);
+        break;
+      }
+    }
+    return r;
+  }
+
+  // ---- RUNNING: one poll loop ----
+  SetNonBlocking(in_w.fd);
+  Stream out{Fd(out_r.fd), &r.stdout_data, &r.stdout_bytes, spec.stdout_cap_bytes};
+  Stream err{Fd(err_r.fd), &r.stderr_data, &r.stderr_bytes, spec.stderr_cap_bytes};
+  out_r.fd = err_r.fd = -1;
+  size_t stdin_off = 0;
+  if (spec.stdin_data.empty()) in_w.Reset();
+  Fd listener;
+  bool have_exit_msg = false, exited = false;
+  int program_status = 0, init_status = 0;
+  rusage usage{};
+  std::string setup_error;
+  std::chrono::steady_clock::time_point drain_deadline{};
+  char buf[65536];
+
+  while (true) {
+    if (exited && out.fd.fd < 0 && err.fd.fd < 0) break;
+    pollfd pfds[6];
+    int n = 0, i_sync = -1, i_out = -1, i_err = -1, i_in = -1, i_lis = -1, i_pid = -1;
+    if (sync_parent.fd >= 0) pfds[i_sync = n++] = {sync_parent.fd, POLLIN, 0};
+    if (out.fd.fd >= 0) pfds[i_out = n++] = {out.fd.fd, POLLIN, 0};
+    if (err.fd.fd >= 0) pfds[i_err = n++] = {err.fd.fd, POLLIN, 0};
+    if (in_w.fd >= 0) pfds[i_in = n++] = {in_w.fd, POLLOUT, 0};
+    if (listener.fd >= 0) pfds[i_lis = n++] = {listener.fd, POLLIN, 0};
+    if (!exited) pfds[i_pid = n++] = {pidfd.fd, POLLIN, 0};
+    auto now = std::chrono::steady_clock::now();
+    auto until = exited ? drain_deadline : deadline;
+    int timeout_ms = static_cast<int>(
+        std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1));
+    int rc = ::poll(pfds, static_cast<nfds_t>(n), timeout_ms);
+    if (rc < 0 && errno != EINTR) break;
+    if (rc == 0) {
+      if (exited) break;  // leftover writers cannot exist after the namespace died; don't hang on a stuck pipe
+      if (killed) break;
+      kill_tree("timeout");
+      continue;
+    }
+    if (i_sync >= 0 && pfds[i_sync].revents) {
+      ChildMsg m;
+      int fd = -1;
+      if (RecvMsg(sync_parent.fd, &m, &fd)) {
+        if (m.type == kMsgListener && fd >= 0) listener.fd = fd;
+        else if (fd >= 0) ::close(fd);
+        if (m.type == kMsgSetupError && setup_error.empty()) {
+          setup_error = std::string(StepName(m.step)) + ": " + std::strerror(m.err);
+        }
+        if (m.type == kMsgExitStatus) {
+          have_exit_msg = true;
+          program_status = m.status;
+        }
+      } else if (pfds[i_sync].revents & (POLLHUP | POLLERR)) {
+        sync_parent.Reset();
+      }
+    }
+    for (auto [idx, s] : {std::pair{i_out, &out}, std::pair{i_err, &err}}) {
+      if (idx < 0 || !pfds[idx].revents) continue;
+      ssize_t got = ::read(s->fd.fd, buf, sizeof(buf));
+      if (got > 0) {
+        *s->total += static_cast<uint64_t>(got);
+        uint64_t room = s->cap > s->data->size() ? s->cap - s->data->size() : 0;
+        s->data->append(buf, static_cast<size_t>(std::min<uint64_t>(room, static_cast<uint64_t>(got))));
+        if (*s->total > s->cap && !s->over) {
+          // Stop at once: draining a flood to nowhere lets the program burn CPU (sandbox.md C.6).
+          s->over = true;
+          r.truncated = true;
+          kill_tree("output_limit");
+        }
+      } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+        s->fd.Reset();
+      }
+    }
+    if (i_in >= 0 && pfds[i_in].revents) {
+      if (pfds[i_in].revents & (POLLERR | POLLHUP)) {
+        in_w.Reset();
+      } else {
+        ssize_t w = ::write(in_w.fd, spec.stdin_data.data() + stdin_off, spec.stdin_data.size() - stdin_off);
+        if (w > 0) stdin_off += static_cast<size_t>(w);
+        if ((w < 0 && errno != EAGAIN) || stdin_off >= spec.stdin_data.size()) in_w.Reset();
+      }
+    }
+    if (i_lis >= 0 && pfds[i_lis].revents) {
+      if (pfds[i_lis].revents & POLLIN) {
+        Violation v;
+        if (!HandleNotification(listener.fd, MsSince(t0), &v)) listener.Reset();
+        if (!v.kind.empty()) {
+          ++r.violations_total;
+          if (r.violations.size() < kKeptViolations) r.violations.push_back(std::move(v));
+          if (r.violations_total > spec.max_violations) kill_tree("policy_kill");
+        }
+      } else {
+        listener.Reset();  // every filtered process is gone
+      }
+    }
+    if (i_pid >= 0 && pfds[i_pid].revents) {
+      if (::wait4(pid, &init_status, WNOHANG, &usage) == pid) {
+        exited = true;
+        // The namespace is dying; give the pipes a moment to reach EOF.
+        drain_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+      }
+    }
+  }
+  r.wall_ms = MsSince(t0);
+  // Pick up a last exit record that raced with the pidfd.
+  if (sync_parent.fd >= 0) {
+    ChildMsg m;
+    int fd = -1;
+    while (RecvMsg(sync_parent.fd, &m, &fd)) {
+      if (fd >= 0) ::close(fd);
+      if (m.type == kMsgExitStatus) {
+        have_exit_msg = true;
+        program_status = m.status;
+      }
+      if (m.type == kMsgSetupError && setup_error.empty()) {
+        setup_error = std::string(StepName(m.step)) + ": " + std::strerror(m.err);
+      }
+    }
+  }
+  // A notification still queued (the program exited right after a denied call) is recorded too.
+  while (listener.fd >= 0) {
+    pollfd p{listener.fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) break;
+    Violation v;
+    if (!HandleNotification(listener.fd, MsSince(t0), &v) || v.kind.empty()) break;
+    ++r.violations_total;
+    if (r.violations.size() < kKeptViolations) r.violations.push_back(std::move(v));
+  }
+
+  r.cpu_user_ms = usage.ru_utime.tv_sec * 1e3 + usage.ru_utime.tv_usec / 1e3;
+  r.cpu_sys_ms = usage.ru_stime.tv_sec * 1e3 + usage.ru_stime.tv_usec / 1e3;
+  r.peak_memory_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;
+  if (cgroup) r.peak_memory_bytes = std::max(r.peak_memory_bytes, cgroup->PeakMemoryBytes());
+
+  // ---- limits and their mechanisms ----
+  // INVARIANT: no reallocation below; the Limit& handles point into r.limits.
+  r.limits.reserve(16);
+  auto limit = [&](const std::string& name, uint64_t value, std::vector<std::string> mech) -> Limit& {
+    r.limits.push_back({name, value, std::move(mech), false, ""});
+    return r.limits.back();
+  };
+  Limit& wall = limit("wall_time", static_cast<uint64_t>(spec.timeout_s * 1000), {"supervisor:pidfd_kill"});
+  Limit& cpu = limit("cpu_time", static_cast<uint64_t>(spec.cpu_time_s * 1000), {"rlimit:RLIMIT_CPU"});
+  std::vector<std::string> mem_mech = {"rlimit:RLIMIT_AS"}, pid_mech = {"rlimit:RLIMIT_NPROC"};
+  if (cgroup) {
+    auto m = cgroup->Mechanisms(spec);
+    mem_mech.insert(mem_mech.begin(), m[0].mechanisms[0]);
+    pid_mech.insert(pid_mech.begin(), m[1].mechanisms[0]);
+  }
+  Limit& mem = limit("memory", spec.memory_bytes, mem_mech);
+  Limit& pids = limit("pids", spec.pids, pid_mech);
+  limit("open_files", spec.open_files, {"rlimit:RLIMIT_NOFILE"});
+  Limit& fsize = limit("file_size", spec.file_size_bytes, {"rlimit:RLIMIT_FSIZE"});
+  limit("tmp_size", spec.tmp_size_bytes, {"tmpfs:size"});
+  Limit& so = limit("stdout", spec.stdout_cap_bytes, {"supervisor:output_cap"});
+  Limit& se = limit("stderr", spec.stderr_cap_bytes, {"supervisor:output_cap"});
+  Limit& viol = limit("violations", spec.max_violations, {"supervisor:seccomp_notify"});
+  auto hit = [&](Limit& l, const std::string& by) {
+    l.hit = true;
+    l.hit_by = by;
+    r.limits_hit.push_back(l.name);
+  };
+
+  // ---- classify ----
+  int status = have_exit_msg ? program_status : init_status;
+  if (WIFEXITED(status)) {
+    r.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    r.signal = WTERMSIG(status);
+  }
+  double cpu_ms = r.cpu_user_ms + r.cpu_sys_ms;
+  bool oom = cgroup && cgroup->OomKilled();
+  if (cgroup && cgroup->PidsLimitHit()) hit(pids, pids.mechanisms[0]);
+  if (r.signal == SIGXFSZ) hit(fsize, "rlimit:RLIMIT_FSIZE");
+  // Any setup record means the program never ran (the last possible one is execve failing after the init forked;
+  // it is sent before the init's exit record, on the same socket).
+  if (!setup_error.empty()) {
+    r.exit_kind = "setup_error";
+    r.setup_error = setup_error;
+  } else if (killed && kill_reason == "timeout") {
+    r.exit_kind = "timeout";
+    hit(wall, "supervisor:pidfd_kill");
+  } else if (killed && kill_reason == "output_limit") {
+    r.exit_kind = "output_limit";
+    hit(out.over ? so : se, "supervisor:output_cap");
+    if (out.over && err.over) hit(se, "supervisor:output_cap");
+  } else if (killed && kill_reason == "policy_kill") {
+    r.exit_kind = "policy_kill";
+    hit(viol, "supervisor:seccomp_notify");
+  } else if (r.signal == SIGSYS) {
+    r.exit_kind = "abi_kill";  // only the bad-arch path kills (sandbox.md C.8)
+  } else if (oom && r.signal == SIGKILL) {
+    r.exit_kind = "oom";
+    hit(mem, mem.mechanisms[0]);
+  } else if (r.signal == SIGXCPU || (r.signal == SIGKILL && cpu_ms >= spec.cpu_time_s * 1000)) {
+    r.exit_kind = "cpu_limit";
+    hit(cpu, "rlimit:RLIMIT_CPU");
+  } else if (r.signal != 0) {
+    r.exit_kind = "signaled";
+  } else {
+    r.exit_kind = "exited";
+  }
+  if (oom && r.exit_kind != "oom") hit(mem, mem.mechanisms[0]);
+  return r;
+}
+
+}  // namespace warden::sandbox

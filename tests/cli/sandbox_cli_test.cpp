@@ -1,0 +1,78 @@
+// End-to-end runs of `warden sandbox run` (issue 7): output then result, --json result document, stdin forwarded as
+// a pipe, exit codes (program's own, 5 for a sandbox kill, 2 for usage), and `warden doctor` naming the layers.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+namespace warden {
+namespace {
+
+using testing::RunWarden;
+
+TEST_CASE("sandbox run prints the program's output and exits with its code", "[sandbox][cli]") {
+  auto r = RunWarden({"sandbox", "run", "--", "sh", "-c", "echo hello; echo oops >&2; exit 7"});
+  CHECK(r.exit_code == 7);
+  CHECK(r.out == "hello\n");
+  CHECK(r.err.find("oops\n") == 0);
+  CHECK(r.err.find("sandbox: exited 7") != std::string::npos);
+}
+
+TEST_CASE("sandbox run --json forwards stdin and prints only the result", "[sandbox][cli]") {
+  testing::TempDir ws;
+  auto r = RunWarden({"--json", "sandbox", "run", "--workspace", ws.path().string(), "--", "python3", "-c",
+                      "import json,sys; a=json.load(sys.stdin); print(a['n']+1)"},
+                     R"({"n": 41})");
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["exit"]["kind"] == "exited");
+  CHECK(j["output"]["stdout"]["text"] == "42\n");
+  CHECK(j["layers"]["pidns"] == true);
+}
+
+TEST_CASE("sandbox run exits 5 when the sandbox kills the program", "[sandbox][cli]") {
+  auto r = RunWarden({"--json", "sandbox", "run", "--timeout", "0.3", "--", "sleep", "30"});
+  CHECK(r.exit_code == 5);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["exit"]["kind"] == "timeout");
+  CHECK(j["limits_hit"][0] == "wall_time");
+}
+
+TEST_CASE("sandbox run records violations and keeps the program's own exit code", "[sandbox][cli]") {
+  auto r = RunWarden({"--json", "sandbox", "run", "--", "python3", "-c",
+                      "import os\ntry:\n  os.setuid(0)\nexcept PermissionError:\n  print('denied')"});
+  CHECK(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["output"]["stdout"]["text"] == "denied\n");
+  REQUIRE(j["violations"].size() >= 1);
+  CHECK(j["violations"][0]["syscall"] == "setuid");
+  CHECK(j["violations"][0]["action"] == "EPERM");
+}
+
+TEST_CASE("sandbox run usage errors exit 2 and say what to do", "[sandbox][cli]") {
+  auto none = RunWarden({"sandbox", "run"});
+  CHECK(none.exit_code == 2);
+  auto mem = RunWarden({"sandbox", "run", "--memory", "12X", "--", "true"});
+  CHECK(mem.exit_code == 2);
+  CHECK(mem.err.find("unknown unit") != std::string::npos);
+  auto help = RunWarden({"sandbox", "run", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--workspace") != std::string::npos);
+  auto bad_ro = RunWarden({"sandbox", "run", "--ro", "/nonexistent/x", "--", "true"});
+  CHECK(bad_ro.exit_code == 1);
+  CHECK(bad_ro.err.find("--ro /nonexistent/x") != std::string::npos);
+}
+
+TEST_CASE("doctor lists the sandbox layers", "[sandbox][cli]") {
+  auto r = RunWarden({"--json", "doctor"});
+  auto j = nlohmann::json::parse(r.out);
+  int layers = 0;
+  for (const auto& c : j["checks"]) {
+    if (c["section"] == "sandbox") ++layers;
+  }
+  CHECK(layers >= 8);
+}
+
+}  // namespace
+}  // namespace warden
