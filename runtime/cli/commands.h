@@ -15,5 +15,7 @@ void RegisterModelVerbs(CLI::App& model, CliContext& ctx);
 void RegisterChatVerbs(CLI::App& chat, CliContext& ctx);
 // `warden audit ...`: query, verify, export, stats, checkpoint, keygen (audit_<verb>_cmd.cpp).
 void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx);
+// `warden skills ...`: list, search, show, validate, import, reindex (skills_<verb>_cmd.cpp).
+void RegisterSkillsVerbs(CLI::App& skills, CliContext& ctx);
 
 }  // namespace warden::cli

@@ -35,9 +35,12 @@ int main(int argc, char** argv) {
   chat->require_subcommand(1);
   auto* audit = app.add_subcommand("audit", "Query, verify, export and sign the tamper-evident audit trail");
   audit->require_subcommand(1);
+  auto* skills = app.add_subcommand("skills", "List, search, show, validate and import skills (BM25F catalog)");
+  skills->require_subcommand(1);
   RegisterModelVerbs(*model, ctx);
   RegisterChatVerbs(*chat, ctx);
   RegisterAuditVerbs(*audit, ctx);
+  RegisterSkillsVerbs(*skills, ctx);
 
   try {
     app.parse(argc, argv);
