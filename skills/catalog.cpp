@@ -236,6 +236,9 @@ RankingOptions RankingOptions::Reference() {
   o.k1 = 1.2;
   o.per_field_b = false;
   o.b = 0.75;
+  o.field_weight[static_cast<int>(Field::kName)] = 1;
+  o.field_weight[static_cast<int>(Field::kDescription)] = 1;
+  o.field_weight[static_cast<int>(Field::kTags)] = 1;
   o.field_weight[static_cast<int>(Field::kParams)] = 0;
   o.split_identifiers = false;
   return o;

@@ -3,9 +3,9 @@
 // no program, so they become instruction-only skills; their tags and parameter schema go in metadata "tags" and
 // "arguments" (docs/skills.md), which the loader indexes.
 #include <fstream>
+#include <unistd.h>
 #include <set>
 
-#include "runtime/base/file_util.h"
 #include "skills/skills_internal.h"
 
 namespace warden::skills {
@@ -75,6 +75,21 @@ std::string SkillMdFor(const std::string& name, const std::string& original, con
   return md;
 }
 
+// Import writes thousands of small files; WriteFileAtomic's fsync per file would dominate (seconds), and an
+// interrupted import is simply run again, so a temp file + rename (no torn SKILL.md) is enough.
+Status WriteQuick(const fs::path& path, const std::string& data) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << data;
+    if (!out.flush()) return Status::IoError("cannot write " + tmp.string(), errno);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Status::IoError("cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message(), ec.value());
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ImportReport> ImportJsonl(const fs::path& jsonl, const fs::path& into) {
@@ -122,13 +137,12 @@ Result<ImportReport> ImportJsonl(const fs::path& jsonl, const fs::path& into) {
     const fs::path dir = into / name;
     fs::create_directories(dir, ec);
     if (ec) return Status::IoError("cannot create " + dir.string() + ": " + ec.message(), ec.value());
-    WARDEN_RETURN_IF_ERROR(WriteFileAtomic(dir / "SKILL.md", SkillMdFor(name, original, description, tags, params)));
+    WARDEN_RETURN_IF_ERROR(WriteQuick(dir / "SKILL.md", SkillMdFor(name, original, description, tags, params)));
     Skill check;
     Rejection why;
     if (!ValidateSkill(dir, &check, &why)) {
       // An argument schema outside the supported subset: keep the tool, without the schema in metadata.
-      WARDEN_RETURN_IF_ERROR(
-          WriteFileAtomic(dir / "SKILL.md", SkillMdFor(name, original, description, tags, json::object())));
+      WARDEN_RETURN_IF_ERROR(WriteQuick(dir / "SKILL.md", SkillMdFor(name, original, description, tags, json::object())));
       if (!ValidateSkill(dir, &check, &why)) {
         fs::remove_all(dir, ec);
         report.errors.push_back(where + why.ToString());

@@ -47,7 +47,8 @@ TEST_CASE("Scores equal an independent BM25F computation", "[skills][index]") {
   for (int variant = 0; variant < 3; ++variant) {
     RankingOptions o = variant == 0 ? RankingOptions::Reference() : RankingOptions{};
     if (variant == 2) {
-      o.per_field_b = false;
+      o.per_field_b = true;
+      o.field_b[1] = 0.5;
       o.field_weight[0] = 3;
       o.field_weight[3] = 0.5;
       o.k1 = 0.9;

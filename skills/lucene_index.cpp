@@ -7,6 +7,7 @@
 #include <lucene++/LuceneHeaders.h>
 #include <lucene++/FieldCache.h>
 #include <lucene++/ReaderUtil.h>
+#include <lucene++/TermAttribute.h>
 #include <lucene++/SerialMergeScheduler.h>
 
 #include <algorithm>
@@ -40,6 +41,27 @@ std::wstring Widen(const std::string& s) { return std::wstring(s.begin(), s.end(
 std::string LuceneError(const std::string& what, const Lucene::LuceneException& e) {
   return what + ": Lucene++ error: " + Lucene::StringUtils::toUTF8(e.getError());
 }
+
+// Feeds the tokens Tokenize produced straight to the index: Lucene's own tokenizers cut words at 255 characters,
+// and the reference tokenizer does not (Seal-Tools has a 413-character token that queries repeat).
+class TokenListStream : public Lucene::TokenStream {
+ public:
+  explicit TokenListStream(const std::vector<std::string>* tokens) : tokens_(tokens) {
+    term_ = addAttribute<Lucene::TermAttribute>();
+  }
+  LUCENE_CLASS(TokenListStream);
+  bool incrementToken() override {
+    if (next_ >= tokens_->size()) return false;
+    clearAttributes();
+    term_->setTermBuffer(Widen((*tokens_)[next_++]));
+    return true;
+  }
+
+ private:
+  const std::vector<std::string>* tokens_;
+  size_t next_ = 0;
+  Lucene::TermAttributePtr term_;
+};
 
 // One segment of a snapshot with everything scoring needs per document, precomputed for the ranking options.
 struct Segment {
@@ -159,6 +181,13 @@ class BM25FWeight : public Lucene::Weight {
     }
     Lucene::Collection<int32_t> docs = Lucene::Collection<int32_t>::newInstance(128);
     Lucene::Collection<int32_t> freqs = Lucene::Collection<int32_t>::newInstance(128);
+    // One TermDocs per segment and field, re-seeked per term: opening one per term clones the postings streams.
+    std::vector<Lucene::TermDocsPtr> cursors(nseg * kFieldCount);
+    for (size_t s = 0; s < nseg; ++s) {
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (o.field_weight[f] > 0) cursors[s * kFieldCount + f] = snap.segments[s].reader->termDocs();
+      }
+    }
     for (const QueryTerm& term : terms) {
       const std::wstring wterm = Widen(term.text);
       size_t df = 0;
@@ -167,7 +196,8 @@ class BM25FWeight : public Lucene::Weight {
         for (int f = 0; f < kFieldCount; ++f) {
           const double w = o.field_weight[f];
           if (w <= 0) continue;
-          Lucene::TermDocsPtr td = seg.reader->termDocs(newLucene<Lucene::Term>(kTextField[f], wterm));
+          const Lucene::TermDocsPtr& td = cursors[s * kFieldCount + f];
+          td->seek(newLucene<Lucene::Term>(kTextField[f], wterm));
           for (int32_t got; (got = td->read(docs, freqs)) > 0;) {
             for (int32_t i = 0; i < got; ++i) {
               const int32_t d = docs[i];
@@ -175,7 +205,6 @@ class BM25FWeight : public Lucene::Weight {
               x[s][d] += o.per_field_b ? w * freqs[i] / seg.norm[f][d] : w * freqs[i];
             }
           }
-          td->close();
         }
         df += touched[s].size();
       }
@@ -193,6 +222,9 @@ class BM25FWeight : public Lucene::Weight {
         }
         touched[s].clear();
       }
+    }
+    for (auto& td : cursors) {
+      if (td) td->close();
     }
     for (auto& seg : scores_) std::sort(seg.docs.begin(), seg.docs.end());
   }
@@ -265,10 +297,9 @@ class LuceneIndex : public SearchIndex {
         doc->add(newLucene<Lucene::Field>(kNameField, wname, Lucene::Field::STORE_YES,
                                           Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
         for (int f = 0; f < kFieldCount; ++f) {
-          std::string text;
-          for (const auto& t : d.tokens[f]) text.append(t).push_back(' ');
-          doc->add(newLucene<Lucene::Field>(kTextField[f], Widen(text), Lucene::Field::STORE_NO,
-                                            Lucene::Field::INDEX_ANALYZED_NO_NORMS));
+          auto field = newLucene<Lucene::Field>(kTextField[f], newLucene<TokenListStream>(&d.tokens[f]));
+          field->setOmitNorms(true);
+          doc->add(field);
           doc->add(newLucene<Lucene::Field>(kLenField[f], std::to_wstring(d.tokens[f].size()),
                                             Lucene::Field::STORE_NO, Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
         }

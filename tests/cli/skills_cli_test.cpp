@@ -29,7 +29,7 @@ struct CliCatalog {
   }
 };
 
-TEST_CASE("skills search ranks with scores; --json and --explain", "[skills][cli]") {
+TEST_CASE("skills search ranks with scores, with --json and --explain", "[skills][cli]") {
   CliCatalog c;
   auto r = c.Run({"search", "convert csv to json", "--catalog", c.dir.path().string()});
   REQUIRE(r.exit_code == 0);
@@ -118,7 +118,7 @@ TEST_CASE("skills validate reports file, field and expectation", "[skills][cli]"
   CHECK(r.out.find("SKILL.md:2: field name: expected the folder/file name \"bad-skill\"") != std::string::npos);
 }
 
-TEST_CASE("skills import turns JSON lines into searchable skills; reindex reports", "[skills][cli]") {
+TEST_CASE("skills import turns JSON lines into searchable skills and reindex reports", "[skills][cli]") {
   CliCatalog c;
   const fs::path jsonl = c.home.path() / "tools.jsonl";
   REQUIRE(WriteFileAtomic(jsonl,
