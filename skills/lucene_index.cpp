@@ -8,6 +8,7 @@
 #include <lucene++/FieldCache.h>
 #include <lucene++/ReaderUtil.h>
 #include <lucene++/TermAttribute.h>
+#include <lucene++/TermPositions.h>
 #include <lucene++/SerialMergeScheduler.h>
 
 #include <algorithm>
@@ -32,7 +33,9 @@ using Lucene::LuceneObject;
 using Lucene::String;
 
 const wchar_t* const kNameField = L"name";
-const wchar_t* const kTextField[kFieldCount] = {L"f_name", L"f_desc", L"f_tags", L"f_params"};
+// All four fields' tokens go into one indexed field, in field order; a token's position tells its field (the
+// exact per-field lengths are known), so one postings lookup per query term gives the per-field frequencies.
+const wchar_t* const kTextField = L"text";
 const wchar_t* const kLenField[kFieldCount] = {L"__len_name", L"__len_desc", L"__len_tags", L"__len_params"};
 
 // Tokens are ASCII by construction (Tokenize), so widening byte by byte is exact.
@@ -46,19 +49,19 @@ std::string LuceneError(const std::string& what, const Lucene::LuceneException& 
 // and the reference tokenizer does not (Seal-Tools has a 413-character token that queries repeat).
 class TokenListStream : public Lucene::TokenStream {
  public:
-  explicit TokenListStream(const std::vector<std::string>* tokens) : tokens_(tokens) {
-    term_ = addAttribute<Lucene::TermAttribute>();
-  }
+  explicit TokenListStream(const IndexDoc* doc) : doc_(doc) { term_ = addAttribute<Lucene::TermAttribute>(); }
   LUCENE_CLASS(TokenListStream);
   bool incrementToken() override {
-    if (next_ >= tokens_->size()) return false;
+    while (field_ < kFieldCount && next_ >= doc_->tokens[field_].size()) ++field_, next_ = 0;
+    if (field_ >= kFieldCount) return false;
     clearAttributes();
-    term_->setTermBuffer(Widen((*tokens_)[next_++]));
+    term_->setTermBuffer(Widen(doc_->tokens[field_][next_++]));
     return true;
   }
 
  private:
-  const std::vector<std::string>* tokens_;
+  const IndexDoc* doc_;
+  int field_ = 0;
   size_t next_ = 0;
   Lucene::TermAttributePtr term_;
 };
@@ -68,9 +71,37 @@ struct Segment {
   Lucene::IndexReaderPtr reader;
   int32_t max_doc = 0;
   std::vector<std::string> names;
+  std::vector<int32_t> field_end;          // [doc * kFieldCount + f]: first position after field f
   std::vector<double> norm[kFieldCount];  // per-field b: 1 - b_f + b_f*dl_f/avgdl_f (per_field_b)
   std::vector<double> shared_norm;        // shared b: 1 - b + b*dl~/avgdl~
 };
+
+// Per-field frequencies of the term at the current posting of `tp` (positioned on `doc`).
+void FieldFreqs(const Lucene::TermPositionsPtr& tp, const Segment& seg, int32_t doc, int32_t tf[kFieldCount]) {
+  for (int f = 0; f < kFieldCount; ++f) tf[f] = 0;
+  const int32_t* end = &seg.field_end[static_cast<size_t>(doc) * kFieldCount];
+  const int32_t freq = tp->freq();
+  for (int32_t i = 0; i < freq; ++i) {
+    const int32_t pos = tp->nextPosition();
+    int f = 0;
+    while (f < kFieldCount - 1 && pos >= end[f]) ++f;
+    ++tf[f];
+  }
+}
+
+// The BM25F "x" of one document for one term: weighted, length-normalised frequency (0 if only in fields of
+// weight 0).
+double TermX(const RankingOptions& o, const Segment& seg, int32_t doc, const int32_t tf[kFieldCount],
+             double part[kFieldCount]) {
+  double x = 0;
+  for (int f = 0; f < kFieldCount; ++f) {
+    part[f] = 0;
+    if (tf[f] == 0 || o.field_weight[f] <= 0) continue;
+    part[f] = o.field_weight[f] * tf[f] / (o.per_field_b ? seg.norm[f][doc] : 1.0);
+    x += part[f];
+  }
+  return x;
+}
 
 struct Snapshot {
   Lucene::IndexReaderPtr reader;
@@ -173,59 +204,43 @@ class BM25FWeight : public Lucene::Weight {
   void Accumulate(const Snapshot& snap, const RankingOptions& o, const std::vector<QueryTerm>& terms) {
     const size_t nseg = snap.segments.size();
     scores_.resize(nseg);
-    std::vector<std::vector<double>> x(nseg);
-    std::vector<std::vector<int32_t>> touched(nseg);
+    std::vector<Lucene::TermPositionsPtr> cursors(nseg);
     for (size_t s = 0; s < nseg; ++s) {
       scores_[s].score.assign(snap.segments[s].max_doc, 0.0);
-      x[s].assign(snap.segments[s].max_doc, 0.0);
+      // One cursor per segment, re-seeked per term: opening one per term clones the postings streams.
+      cursors[s] = snap.segments[s].reader->termPositions();
     }
-    Lucene::Collection<int32_t> docs = Lucene::Collection<int32_t>::newInstance(128);
-    Lucene::Collection<int32_t> freqs = Lucene::Collection<int32_t>::newInstance(128);
-    // One TermDocs per segment and field, re-seeked per term: opening one per term clones the postings streams.
-    std::vector<Lucene::TermDocsPtr> cursors(nseg * kFieldCount);
-    for (size_t s = 0; s < nseg; ++s) {
-      for (int f = 0; f < kFieldCount; ++f) {
-        if (o.field_weight[f] > 0) cursors[s * kFieldCount + f] = snap.segments[s].reader->termDocs();
-      }
-    }
+    std::vector<std::vector<std::pair<int32_t, double>>> matched(nseg);
+    int32_t tf[kFieldCount];
+    double part[kFieldCount];
     for (const QueryTerm& term : terms) {
-      const std::wstring wterm = Widen(term.text);
+      const Lucene::TermPtr lterm = newLucene<Lucene::Term>(kTextField, Widen(term.text));
       size_t df = 0;
       for (size_t s = 0; s < nseg; ++s) {
         const Segment& seg = snap.segments[s];
-        for (int f = 0; f < kFieldCount; ++f) {
-          const double w = o.field_weight[f];
-          if (w <= 0) continue;
-          const Lucene::TermDocsPtr& td = cursors[s * kFieldCount + f];
-          td->seek(newLucene<Lucene::Term>(kTextField[f], wterm));
-          for (int32_t got; (got = td->read(docs, freqs)) > 0;) {
-            for (int32_t i = 0; i < got; ++i) {
-              const int32_t d = docs[i];
-              if (x[s][d] == 0) touched[s].push_back(d);
-              x[s][d] += o.per_field_b ? w * freqs[i] / seg.norm[f][d] : w * freqs[i];
-            }
-          }
+        const Lucene::TermPositionsPtr& tp = cursors[s];
+        matched[s].clear();
+        tp->seek(lterm);
+        while (tp->next()) {
+          const int32_t d = tp->doc();
+          FieldFreqs(tp, seg, d, tf);
+          const double x = TermX(o, seg, d, tf, part);
+          if (x > 0) matched[s].emplace_back(d, o.per_field_b ? x : x / seg.shared_norm[d]);
         }
-        df += touched[s].size();
+        df += matched[s].size();
       }
       if (df == 0) continue;
       const double idf = std::log(1.0 + (snap.n - df + 0.5) / (df + 0.5));
       const double mult = term.count * idf * (o.k1 + 1.0);
       for (size_t s = 0; s < nseg; ++s) {
-        const Segment& seg = snap.segments[s];
         SegmentScores& out = scores_[s];
-        for (int32_t d : touched[s]) {
-          const double xv = o.per_field_b ? x[s][d] : x[s][d] / seg.shared_norm[d];
+        for (const auto& [d, xv] : matched[s]) {
           if (out.score[d] == 0) out.docs.push_back(d);
           out.score[d] += mult * xv / (o.k1 + xv);
-          x[s][d] = 0;
         }
-        touched[s].clear();
       }
     }
-    for (auto& td : cursors) {
-      if (td) td->close();
-    }
+    for (auto& tp : cursors) tp->close();
     for (auto& seg : scores_) std::sort(seg.docs.begin(), seg.docs.end());
   }
 
@@ -296,10 +311,10 @@ class LuceneIndex : public SearchIndex {
         const std::wstring wname = Lucene::StringUtils::toUnicode(d.name);
         doc->add(newLucene<Lucene::Field>(kNameField, wname, Lucene::Field::STORE_YES,
                                           Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
+        auto text = newLucene<Lucene::Field>(kTextField, newLucene<TokenListStream>(&d));
+        text->setOmitNorms(true);
+        doc->add(text);
         for (int f = 0; f < kFieldCount; ++f) {
-          auto field = newLucene<Lucene::Field>(kTextField[f], newLucene<TokenListStream>(&d.tokens[f]));
-          field->setOmitNorms(true);
-          doc->add(field);
           doc->add(newLucene<Lucene::Field>(kLenField[f], std::to_wstring(d.tokens[f].size()),
                                             Lucene::Field::STORE_NO, Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
         }
@@ -365,11 +380,15 @@ class LuceneIndex : public SearchIndex {
       for (size_t s = 0; s < snap->segments.size(); ++s) {
         Segment& seg = snap->segments[s];
         seg.shared_norm.assign(seg.max_doc, 1.0);
+        seg.field_end.assign(static_cast<size_t>(seg.max_doc) * kFieldCount, 0);
         for (int f = 0; f < kFieldCount; ++f) seg.norm[f].assign(seg.max_doc, 1.0);
         for (int32_t d = 0; d < seg.max_doc; ++d) {
           double dl_shared = 0;
+          int32_t end = 0;
           for (int f = 0; f < kFieldCount; ++f) {
             const double dl = lens[f][s][d];
+            end += lens[f][s][d];
+            seg.field_end[static_cast<size_t>(d) * kFieldCount + f] = end;
             if (avg[f] > 0) seg.norm[f][d] = 1.0 - opts_.field_b[f] + opts_.field_b[f] * dl / avg[f];
             if (opts_.field_weight[f] > 0) dl_shared += opts_.field_weight[f] * dl;
           }
@@ -440,30 +459,28 @@ class LuceneIndex : public SearchIndex {
     const Segment& seg = snap.segments[c.seg];
     double field_total[kFieldCount] = {0, 0, 0, 0};
     try {
+      int32_t tf[kFieldCount];
+      double part[kFieldCount];
       for (const QueryTerm& term : terms) {
-        const std::wstring wterm = Widen(term.text);
-        double part[kFieldCount] = {0, 0, 0, 0}, x = 0;
-        for (int f = 0; f < kFieldCount; ++f) {
-          if (opts_.field_weight[f] <= 0) continue;
-          Lucene::TermDocsPtr td = seg.reader->termDocs(newLucene<Lucene::Term>(kTextField[f], wterm));
-          if (td->skipTo(c.doc) && td->doc() == c.doc) {
-            part[f] = opts_.field_weight[f] * td->freq() / (opts_.per_field_b ? seg.norm[f][c.doc] : 1.0);
-            x += part[f];
-          }
-          td->close();
+        const Lucene::TermPtr lterm = newLucene<Lucene::Term>(kTextField, Widen(term.text));
+        Lucene::TermPositionsPtr tp = seg.reader->termPositions(lterm);
+        double x = 0;
+        if (tp->skipTo(c.doc) && tp->doc() == c.doc) {
+          FieldFreqs(tp, seg, c.doc, tf);
+          x = TermX(opts_, seg, c.doc, tf, part);
         }
+        tp->close();
         if (x == 0) continue;
-        // df over the snapshot, as the weight computed it.
+        // df over the snapshot, as the weight counted it.
         size_t df = 0;
+        double unused[kFieldCount];
         for (const Segment& s : snap.segments) {
-          std::set<int32_t> docs;
-          for (int f = 0; f < kFieldCount; ++f) {
-            if (opts_.field_weight[f] <= 0) continue;
-            Lucene::TermDocsPtr td = s.reader->termDocs(newLucene<Lucene::Term>(kTextField[f], wterm));
-            while (td->next()) docs.insert(td->doc());
-            td->close();
+          Lucene::TermPositionsPtr all = s.reader->termPositions(lterm);
+          while (all->next()) {
+            FieldFreqs(all, s, all->doc(), tf);
+            df += TermX(opts_, s, all->doc(), tf, unused) > 0;
           }
-          df += docs.size();
+          all->close();
         }
         const double idf = std::log(1.0 + (snap.n - df + 0.5) / (df + 0.5));
         const double xv = opts_.per_field_b ? x : x / seg.shared_norm[c.doc];
