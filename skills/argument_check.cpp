@@ -1,7 +1,7 @@
 // JSON Schema subset validation of a skill call's arguments (docs/skills.md, "Calling convention"). Lengths count
 // Unicode code points as the JSON Schema spec says, and `pattern` is an unanchored ECMA-style search, compiled with
 // PCRE2 in UTF mode so a pattern means the same thing here as in the tools that wrote the schema.
-#include "skills/argument_check.h"
+#include "skills/skills.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

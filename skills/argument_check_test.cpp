@@ -1,6 +1,6 @@
 // CheckArguments: each keyword of the manifest's JSON Schema subset accepts what it should and names the JSON path of
 // what it refuses; defaults fill in missing properties.
-#include "skills/argument_check.h"
+#include "skills/skills.h"
 
 #include <catch2/catch.hpp>
 

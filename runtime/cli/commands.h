@@ -18,5 +18,7 @@ void RegisterAuditVerbs(CLI::App& audit, CliContext& ctx);
 // `warden policy ...`: check, eval, test, show (policy_<verb>_cmd.cpp).
 void RegisterPolicyVerbs(CLI::App& policy, CliContext& ctx);
 void RegisterSandboxVerbs(CLI::App& sandbox, CliContext& ctx);
+// `warden skills ...`: list, search, show, validate, import, reindex (skills_<verb>_cmd.cpp).
+void RegisterSkillsVerbs(CLI::App& skills, CliContext& ctx);
 
 }  // namespace warden::cli

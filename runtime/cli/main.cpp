@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   auto* sandbox = app.add_subcommand("sandbox", "Run programs inside the skill sandbox (namespaces, seccomp, limits)");
   sandbox->require_subcommand(1);
   RegisterSandboxVerbs(*sandbox, ctx);
+  auto* skills = app.add_subcommand("skills", "List, search, show, validate, import and run skills (BM25F catalog)");
+  skills->require_subcommand(1);
+  RegisterSkillsVerbs(*skills, ctx);
 
   try {
     app.parse(argc, argv);

@@ -64,4 +64,20 @@ void RegisterSandboxRun(CLI::App& group, CliContext& ctx);  // sandbox_run_cmd.c
 
 void RegisterSandboxVerbs(CLI::App& sandbox, CliContext& ctx) { RegisterSandboxRun(sandbox, ctx); }
 
+void RegisterSkillsList(CLI::App& group, CliContext& ctx);      // skills_list_cmd.cpp
+void RegisterSkillsSearch(CLI::App& group, CliContext& ctx);    // skills_search_cmd.cpp
+void RegisterSkillsShow(CLI::App& group, CliContext& ctx);      // skills_show_cmd.cpp
+void RegisterSkillsValidate(CLI::App& group, CliContext& ctx);  // skills_validate_cmd.cpp
+void RegisterSkillsImport(CLI::App& group, CliContext& ctx);    // skills_import_cmd.cpp
+void RegisterSkillsReindex(CLI::App& group, CliContext& ctx);   // skills_reindex_cmd.cpp
+
+void RegisterSkillsVerbs(CLI::App& skills, CliContext& ctx) {
+  RegisterSkillsList(skills, ctx);
+  RegisterSkillsSearch(skills, ctx);
+  RegisterSkillsShow(skills, ctx);
+  RegisterSkillsValidate(skills, ctx);
+  RegisterSkillsImport(skills, ctx);
+  RegisterSkillsReindex(skills, ctx);
+}
+
 }  // namespace warden::cli

@@ -1,0 +1,59 @@
+// What the `warden skills ...` verbs share: --catalog DIR (repeatable; replaces the configured skills folders,
+// later folders override earlier ones by name) and opening the catalog with rejections reported (issue 8, CLI).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/cli/cli_context.h"
+#include "skills/skills.h"
+
+namespace warden::cli {
+
+struct SkillsCatalogFlags {
+  std::vector<std::string> catalogs;  // --catalog DIR (repeatable)
+};
+
+inline void AddCatalogFlag(CLI::App* cmd, SkillsCatalogFlags& f) {
+  cmd->add_option("--catalog", f.catalogs,
+                  "Skills folder (repeatable; replaces the configured folders; a later folder's skill replaces an "
+                  "earlier one of the same name)");
+}
+
+// The folders to load: --catalog, else paths.skills from the config.
+inline Result<std::vector<std::filesystem::path>> ResolveSkillFolders(CliContext& ctx, const SkillsCatalogFlags& f) {
+  std::vector<std::filesystem::path> out;
+  if (!f.catalogs.empty()) {
+    for (const auto& c : f.catalogs) {
+      std::error_code ec;
+      if (!std::filesystem::is_directory(c, ec)) {
+        return Status::NotFound("skills folder " + c + " does not exist or is not a folder");
+      }
+      out.emplace_back(c);
+    }
+    return out;
+  }
+  const auto& config = ctx.config();
+  if (!config.ok()) return config.status();
+  out.push_back(config->skills_dir);
+  return out;
+}
+
+inline Result<std::unique_ptr<skills::Catalog>> OpenCatalog(CliContext& ctx, const SkillsCatalogFlags& f,
+                                                            skills::RankingOptions ranking = {}) {
+  WARDEN_ASSIGN_OR_RETURN(auto folders, ResolveSkillFolders(ctx, f));
+  skills::CatalogOptions options;
+  options.folders = std::move(folders);
+  options.ranking = ranking;
+  return skills::Catalog::Open(std::move(options));
+}
+
+// Rejections go to stderr in text mode so a bad manifest never hides silently behind a good result.
+inline void WarnRejections(const CliContext& ctx, const skills::Catalog& catalog) {
+  if (ctx.json) return;
+  for (const auto& r : catalog.Rejections()) fprintf(stderr, "warden: skipped skill: %s\n", r.ToString().c_str());
+}
+
+}  // namespace warden::cli
