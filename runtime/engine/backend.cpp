@@ -22,6 +22,7 @@ std::string_view OpName(Op op) {
     case Op::kDeltaRule: return "delta_rule";
     case Op::kElementwise: return "elementwise";
     case Op::kSample: return "sample";
+    case Op::kVision: return "vision";
   }
   return "?";
 }
