@@ -95,6 +95,24 @@ Result<ForwardResult> ForwardMultimodal(const Qwen35TextModel& model, const Visi
     return Status::InvalidArgument("the prompt carries images or videos but no vision tower is loaded");
   }
   const int64_t merge = tower != nullptr ? tower->config().spatial_merge_size : 2;
+  if (has_media) {
+    // Grids against their pixel rows first, so a mismatch is named before positions are laid out.
+    const size_t width = static_cast<size_t>(tower->config().patch_input_dim());
+    const struct {
+      const std::vector<float>& px;
+      const std::vector<GridThw>& grids;
+      const char* pixels_name;
+      const char* grid_name;
+    } kinds[] = {{req.media->image_pixels, req.media->image_grids, "pixel_values", "image_grid_thw"},
+                 {req.media->video_pixels, req.media->video_grids, "pixel_values_videos", "video_grid_thw"}};
+    for (const auto& k : kinds) {
+      if (k.px.size() % width != 0) {
+        return Status::InvalidArgument(std::string(k.pixels_name) + " rows must hold " + std::to_string(width) +
+                                       " values (channels · temporal_patch_size · patch_size²)");
+      }
+      WARDEN_RETURN_IF_ERROR(CheckGrids(k.grids, tower->config(), k.px.size() / width, k.grid_name));
+    }
+  }
   MropeInput mi;
   mi.ids = req.ids;
   if (has_media) {
