@@ -174,3 +174,51 @@ TEST_CASE("model preprocess: a video gives temporal groups and timestamps", "[cl
   CHECK(doc["llm_tokens"].get<int64_t>() ==
         doc["grid_thw"][0].get<int64_t>() * doc["grid_thw"][1].get<int64_t>() * doc["grid_thw"][2].get<int64_t>() / 4);
 }
+
+TEST_CASE("model generate --image: the first greedy token equals model logits on the same media", "[cli][vision]") {
+  TempDir tmp;
+  const std::string model = SharedPath("fixtures/qwen3_5-tiny-a/model").string();
+  const std::string png = SharedPath("fixtures/preprocess/img_75x50.png").string();
+  const auto px = tmp.path() / "px.safetensors";
+  auto r = RunWarden({"model", "preprocess", "--image", png, "--model", model, "--out", px.string(), "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const int64_t pads = nlohmann::json::parse(r.out)["llm_tokens"].get<int64_t>();
+  std::vector<int32_t> ids = {5, 6, 1002};
+  for (int64_t i = 0; i < pads; ++i) ids.push_back(1000);
+  for (int32_t t : {1003, 7, 8, 9}) ids.push_back(t);
+  const auto in = tmp.path() / "ids.safetensors";
+  REQUIRE(WriteSafetensors(in, {{"input_ids", DType::kI32, {static_cast<int64_t>(ids.size())}, BytesOf(ids)}}).ok());
+  r = RunWarden({"model", "generate", "--model", model, "--inputs", in.string(), "--image", png, "--temperature", "0",
+                 "--max-new-tokens", "3", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto out_ids = nlohmann::json::parse(r.out)["output_ids"];
+  REQUIRE(out_ids.size() == 3);
+
+  const auto grid = Read(px, "image_grid_thw");
+  const auto pixels = Read(px, "pixel_values");
+  const auto with_media = tmp.path() / "media.safetensors";
+  const std::vector<int32_t> g(grid.begin(), grid.end());
+  REQUIRE(WriteSafetensors(with_media,
+                           {{"input_ids", DType::kI32, {static_cast<int64_t>(ids.size())}, BytesOf(ids)},
+                            {"pixel_values", DType::kF32, {static_cast<int64_t>(pixels.size() / 1536), 1536},
+                             BytesOf(pixels)},
+                            {"image_grid_thw", DType::kI32, {1, 3}, BytesOf(g)}})
+              .ok());
+  const auto logits_out = tmp.path() / "logits.safetensors";
+  r = RunWarden({"model", "logits", "--model", model, "--inputs", with_media.string(), "--out", logits_out.string()});
+  REQUIRE(r.exit_code == 0);
+  const auto logits = Read(logits_out, "logits");
+  const size_t V = 1024;
+  const auto last = logits.end() - static_cast<long>(V);
+  CHECK(std::max_element(last, logits.end()) - last == out_ids[0].get<int64_t>());
+  // Pads that do not match the attached image are refused.
+  const auto wrong = tmp.path() / "wrong.safetensors";
+  std::vector<int32_t> few = {5, 1002, 1000, 1003};
+  REQUIRE(WriteSafetensors(wrong, {{"input_ids", DType::kI32, {4}, BytesOf(few)}}).ok());
+  r = RunWarden({"model", "generate", "--model", model, "--inputs", wrong.string(), "--image", png,
+                 "--max-new-tokens", "1"});
+  CHECK(r.exit_code == 1);
+  CHECK(!r.err.empty());
+}
