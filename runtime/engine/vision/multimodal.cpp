@@ -1,6 +1,7 @@
 // Multimodal prompts (model.md §3, §4.4, §4.5); see multimodal.h.
 #include "runtime/engine/vision/multimodal.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "runtime/engine/vision/mrope_index.h"
