@@ -28,7 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int64_t kHidden = 1152, kHeads = 16, kInter = 4304, kOut = 5120, kPatchIn = 1536, kMerge = 4 * kHidden;
+constexpr int64_t kHidden = 1152, kInter = 4304, kOut = 5120, kPatchIn = 1536, kMerge = 4 * kHidden;
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
@@ -104,7 +104,7 @@ void WriteModel(const std::filesystem::path& dir, int depth) {
   w(v + "merger.linear_fc1.bias", {kMerge});
   w(v + "merger.linear_fc2.weight", {kOut, kMerge});
   w(v + "merger.linear_fc2.bias", {kOut});
-  const Status s = WriteSafetensors(dir / "model.safetensors", t);
+  const warden::Status s = WriteSafetensors(dir / "model.safetensors", t);
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     std::exit(1);
