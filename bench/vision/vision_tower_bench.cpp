@@ -42,13 +42,13 @@ std::string RandomBf16(size_t count, std::mt19937& rng, float scale) {
   return bytes;
 }
 
-// A qwen3_5 checkpoint: a one-layer toy text model (never run) and a vision tower of `depth` blocks at 27B shapes.
+// A qwen3_5 checkpoint: a one-layer toy text model (never run; hidden 5120 as the config check demands) and a vision tower of `depth` blocks at 27B shapes.
 void WriteModel(const std::filesystem::path& dir, int depth) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "config.json") << R"({"architectures": ["Qwen3_5ForConditionalGeneration"],
  "model_type": "qwen3_5", "dtype": "bfloat16", "image_token_id": 60, "video_token_id": 61,
  "vision_start_token_id": 62, "vision_end_token_id": 63, "tie_word_embeddings": false,
- "text_config": {"model_type": "qwen3_5_text", "vocab_size": 64, "hidden_size": 64, "intermediate_size": 64,
+ "text_config": {"model_type": "qwen3_5_text", "vocab_size": 64, "hidden_size": 5120, "intermediate_size": 64,
   "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 32,
   "layer_types": ["full_attention"], "rope_parameters": {"rope_type": "default", "rope_theta": 10000000,
   "partial_rotary_factor": 0.25, "mrope_section": [2, 1, 1], "mrope_interleaved": true}},
@@ -64,19 +64,20 @@ void WriteModel(const std::filesystem::path& dir, int depth) {
     t.push_back({name, DType::kBF16, shape, RandomBf16(n, rng, scale)});
   };
   const std::string l = "model.language_model.";
-  w(l + "embed_tokens.weight", {64, 64});
-  w(l + "norm.weight", {64});
-  w("lm_head.weight", {64, 64});
+  const int64_t th = kOut;  // the text hidden size must equal the merger's output
+  w(l + "embed_tokens.weight", {64, th});
+  w(l + "norm.weight", {th});
+  w("lm_head.weight", {64, th});
   const std::string p = l + "layers.0.";
-  w(p + "input_layernorm.weight", {64});
-  w(p + "post_attention_layernorm.weight", {64});
-  w(p + "mlp.gate_proj.weight", {64, 64});
-  w(p + "mlp.up_proj.weight", {64, 64});
-  w(p + "mlp.down_proj.weight", {64, 64});
-  w(p + "self_attn.q_proj.weight", {128, 64});
-  w(p + "self_attn.k_proj.weight", {32, 64});
-  w(p + "self_attn.v_proj.weight", {32, 64});
-  w(p + "self_attn.o_proj.weight", {64, 64});
+  w(p + "input_layernorm.weight", {th});
+  w(p + "post_attention_layernorm.weight", {th});
+  w(p + "mlp.gate_proj.weight", {64, th});
+  w(p + "mlp.up_proj.weight", {64, th});
+  w(p + "mlp.down_proj.weight", {th, 64});
+  w(p + "self_attn.q_proj.weight", {128, th});
+  w(p + "self_attn.k_proj.weight", {32, th});
+  w(p + "self_attn.v_proj.weight", {32, th});
+  w(p + "self_attn.o_proj.weight", {th, 64});
   w(p + "self_attn.q_norm.weight", {32});
   w(p + "self_attn.k_norm.weight", {32});
   const std::string v = "model.visual.";
@@ -146,6 +147,10 @@ double TimeTower(const std::filesystem::path& dir, int64_t grid, int reps) {
 // GFLOP/s of the backend's BF16 Linear on the block MLP shape [N, 1152] × [4304, 1152]ᵀ.
 double MeasureLinearGflops(const std::filesystem::path& dir, size_t N, int reps) {
   auto files = ModelFiles::Load(dir);
+  if (!files.ok()) {
+    std::fprintf(stderr, "%s\n", files.status().ToString().c_str());
+    std::exit(1);
+  }
   const ResolvedLinear* fc1 = files->FindLinear("model.visual.blocks.0.mlp.linear_fc1");
   auto backend = MakeBackend("cpu");
   auto w = (*backend)->PrepareLinear(*fc1);
