@@ -12,3 +12,6 @@ pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto)  # SHA-256 with CPU SHA extensions for the audit chain
+# Vision path: image decoding (stb_image, compiled into Debian's libstb) and video decoding (FFmpeg).
+pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
+pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)

@@ -16,6 +16,9 @@
 #include "runtime/engine/chat/output_parser.h"
 #include "runtime/engine/generate.h"
 #include "runtime/engine/template/chat_template.h"
+#include "runtime/engine/vision/media_decode.h"
+#include "runtime/engine/vision/multimodal.h"
+#include "runtime/engine/vision/preprocess.h"
 #include "runtime/engine/tokenizer/tokenizer.h"
 #include "runtime/engine/weights/safetensors.h"
 #include "runtime/engine/weights/safetensors_writer.h"
@@ -26,6 +29,7 @@ namespace {
 struct GenerateFlags {
   std::string model, prompt, system, inputs, out, tools_file, kv_dtype = "f32";
   std::vector<std::string> stop;
+  std::vector<std::string> images, videos;  // attached media: images first, then videos, each in flag order
   size_t max_new_tokens = 0;  // 0: generation_config.json's, else 256
   std::optional<float> temperature, top_p, min_p, presence_penalty, repetition_penalty;
   std::optional<int> top_k;
@@ -58,6 +62,34 @@ Result<nlohmann::ordered_json> ReadTools(const std::string& path) {
   return doc;
 }
 
+// Decodes and preprocesses the attached media with the model's processor configs (defaults when absent).
+Result<std::vector<engine::MediaItem>> LoadMedia(const GenerateFlags& f) {
+  std::vector<engine::MediaItem> media;
+  const std::filesystem::path dir = f.model;
+  engine::PreprocessorConfig image_config;
+  if (std::filesystem::exists(dir / "preprocessor_config.json")) {
+    WARDEN_ASSIGN_OR_RETURN(image_config, engine::PreprocessorConfig::FromFile(dir / "preprocessor_config.json"));
+  }
+  engine::VideoPreprocessorConfig video_config;
+  if (std::filesystem::exists(dir / "video_preprocessor_config.json")) {
+    WARDEN_ASSIGN_OR_RETURN(video_config,
+                            engine::VideoPreprocessorConfig::FromFile(dir / "video_preprocessor_config.json"));
+  }
+  for (const std::string& path : f.images) {
+    WARDEN_ASSIGN_OR_RETURN(engine::RgbImage img, engine::DecodeImageFile(path));
+    auto p = engine::PreprocessImage(img, image_config);
+    if (!p.ok()) return p.status().WithContext(path);
+    media.push_back({engine::MediaKind::kImage, std::move(p->pixel_values), p->grid, {}});
+  }
+  for (const std::string& path : f.videos) {
+    WARDEN_ASSIGN_OR_RETURN(engine::DecodedVideo v, engine::DecodeVideoFile(path, video_config));
+    auto p = engine::PreprocessVideo(v.frames, v.times, video_config);
+    if (!p.ok()) return p.status().WithContext(path);
+    media.push_back({engine::MediaKind::kVideo, std::move(p->pixel_values), p->grid, p->timestamps});
+  }
+  return media;
+}
+
 }  // namespace
 
 void RegisterModelGenerate(CLI::App& group, CliContext& ctx) {
@@ -85,6 +117,10 @@ void RegisterModelGenerate(CLI::App& group, CliContext& ctx) {
   cmd->add_option("--kv-dtype", f->kv_dtype, "KV cache storage: f32, bf16 or fp8")
       ->check(CLI::IsMember({"f32", "bf16", "fp8"}));
   cmd->add_flag("--fp8-activations", f->fp8_activations, "FP8 layers run W8A8 with their static input scale");
+  cmd->add_option("--image", f->images,
+                  "Attach an image (repeatable; PNG, JPEG, BMP, GIF). With --prompt it goes before the text; with "
+                  "--inputs the ids must already hold its <|image_pad|> tokens");
+  cmd->add_option("--video", f->videos, "Attach a video (repeatable; after the images)");
   cmd->add_flag("--stream", f->stream, "Print text as it is generated (needs tokenizer.json)");
   cmd->callback([&ctx, f] {
     if (f->prompt.empty() && f->inputs.empty()) {
@@ -96,6 +132,14 @@ void RegisterModelGenerate(CLI::App& group, CliContext& ctx) {
     if (!model.ok()) return ctx.Fail(model.status());
     auto tools = ReadTools(f->tools_file);
     if (!tools.ok()) return ctx.Fail(tools.status());
+    auto media = LoadMedia(*f);
+    if (!media.ok()) return ctx.Fail(media.status());
+    std::unique_ptr<engine::VisionTower> tower;
+    if (!media->empty()) {
+      auto t = engine::VisionTower::Load(*files);
+      if (!t.ok()) return ctx.Fail(t.status(), "--image and --video need a checkpoint with its vision tower");
+      tower = std::move(t).value();
+    }
 
     // The tokenizer is optional with --inputs (then ids are printed instead of text).
     std::optional<engine::Tokenizer> tokenizer;
@@ -111,11 +155,24 @@ void RegisterModelGenerate(CLI::App& group, CliContext& ctx) {
                                                      "chat_template in tokenizer_config.json; or use --inputs");
       nlohmann::ordered_json messages = nlohmann::ordered_json::array();
       if (!f->system.empty()) messages.push_back({{"role", "system"}, {"content", f->system}});
-      messages.push_back({{"role", "user"}, {"content", f->prompt}});
+      if (media->empty()) {
+        messages.push_back({{"role", "user"}, {"content", f->prompt}});
+      } else {
+        nlohmann::ordered_json parts = nlohmann::ordered_json::array();
+        for (const auto& m : *media) parts.push_back({{"type", m.kind == engine::MediaKind::kImage ? "image" : "video"}});
+        parts.push_back({{"type", "text"}, {"text", f->prompt}});
+        messages.push_back({{"role", "user"}, {"content", parts}});
+      }
       nlohmann::ordered_json kwargs = {{"add_generation_prompt", true}};
       if (f->no_thinking) kwargs["enable_thinking"] = false;
       auto text = tmpl->Render(messages, *tools, kwargs);
       if (!text.ok()) return ctx.Fail(text.status());
+      if (!media->empty()) {
+        // The template emits one placeholder per medium; the processor expands it (pads, video timestamps).
+        auto expanded = engine::ExpandMediaPlaceholders(*text, *media, tower->config().spatial_merge_size);
+        if (!expanded.ok()) return ctx.Fail(expanded.status());
+        text = std::move(expanded);
+      }
       auto ids = tokenizer->Encode(*text);
       if (!ids.ok()) return ctx.Fail(ids.status());
       prompt_ids = std::move(ids).value();
@@ -161,6 +218,16 @@ void RegisterModelGenerate(CLI::App& group, CliContext& ctx) {
     engine::KvCacheOptions kv;
     kv.dtype = KvDtypeFromFlag(f->kv_dtype);
     auto seq = (*model)->NewSequence(kv);
+    const engine::MediaBatch batch = engine::MediaBatch::From(*media);
+    if (tower != nullptr) {
+      options.prefill = [&](engine::SequenceState& s, std::span<const int32_t> ids) {
+        engine::MultimodalRequest req;
+        req.ids = ids;
+        req.media = &batch;
+        req.all_logits = false;
+        return engine::ForwardMultimodal(**model, tower.get(), files->config(), s, req);
+      };
+    }
     auto result = engine::Generate(**model, *seq, prompt_ids, options);
     if (!result.ok()) return ctx.Fail(result.status());
     if (printed > 0) std::printf("\n");

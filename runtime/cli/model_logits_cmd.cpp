@@ -3,7 +3,10 @@
 //
 // Inputs: `input_ids` I32/I64 [T] (or [1, T]); optional `prefix_len` scalar: that many tokens go in as one
 // prefill, the rest as a second call through the same sequence state (prefill continuation); optional
-// `position_ids` I32/I64 [3, T] (M-RoPE t/h/w ids; default: text positions).
+// `position_ids` I32/I64 [3, T] (M-RoPE t/h/w ids; default: text positions, or the M-RoPE ids of model.md §3 when
+// media are present). Media (model.md §4): `pixel_values` [patches, C·T·P²] with `image_grid_thw` I32/I64 [n, 3]
+// (or [3]), and/or `pixel_values_videos` with `video_grid_thw`, exactly as the HF processor emits them; the vision
+// tower's outputs replace the <|image_pad|> / <|video_pad|> embeddings.
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +17,7 @@
 #include "runtime/cli/engine_flags.h"
 #include "runtime/engine/engine.h"
 #include "runtime/engine/models/qwen3_5_text.h"
+#include "runtime/engine/vision/multimodal.h"
 #include "runtime/engine/weights/model_info.h"
 #include "runtime/engine/weights/safetensors.h"
 #include "runtime/engine/weights/safetensors_writer.h"
@@ -25,6 +29,7 @@ struct LogitsInputs {
   std::vector<int32_t> ids;
   std::vector<int64_t> positions;  // [3, T] or empty
   size_t prefix_len = 0;           // 0 = one call
+  engine::MediaBatch media;        // empty: text only
 };
 
 Result<std::vector<int64_t>> Integers(const engine::TensorView& t, const std::string& file) {
@@ -37,14 +42,38 @@ Result<std::vector<int64_t>> Integers(const engine::TensorView& t, const std::st
   return out;
 }
 
+// Pixel rows and their grid list; both present or both absent. The row width is checked by the vision tower.
+Status ReadMedia(const engine::SafetensorsFile& file, const std::string& path, const std::string& pixels_name,
+                 const std::string& grid_name, std::vector<float>& pixels, std::vector<engine::GridThw>& grids) {
+  const engine::TensorView* px = file.Find(pixels_name);
+  const engine::TensorView* grid = file.Find(grid_name);
+  if (px == nullptr && grid == nullptr) return Status::Ok();
+  if (px == nullptr || grid == nullptr) {
+    return Status::InvalidArgument(path + ": " + (px ? grid_name : pixels_name) + " is missing (" + pixels_name +
+                                   " and " + grid_name + " go together)");
+  }
+  if (px->dtype != engine::DType::kF32 && px->dtype != engine::DType::kBF16 && px->dtype != engine::DType::kF16) {
+    return Status::InvalidArgument(path + ": " + pixels_name + " has dtype " + std::string(engine::DTypeName(px->dtype)) +
+                                   "; expected F32, BF16 or F16");
+  }
+  if (px->shape.size() != 2) {
+    return Status::InvalidArgument(path + ": " + pixels_name + " has shape " + px->ShapeString() +
+                                   "; expected [patches, channels · temporal_patch · patch²]");
+  }
+  WARDEN_ASSIGN_OR_RETURN(auto g, Integers(*grid, path));
+  const bool one = grid->shape.size() == 1 && grid->shape[0] == 3;
+  const bool many = grid->shape.size() == 2 && grid->shape[1] == 3;
+  if (!one && !many) {
+    return Status::InvalidArgument(path + ": " + grid_name + " has shape " + grid->ShapeString() +
+                                   "; expected [n, 3] (t, h, w in patches) or [3]");
+  }
+  for (size_t i = 0; i + 2 < g.size(); i += 3) grids.push_back({g[i], g[i + 1], g[i + 2]});
+  pixels = engine::ToFloat(*px);
+  return Status::Ok();
+}
+
 Result<LogitsInputs> ReadInputs(const std::string& path) {
   WARDEN_ASSIGN_OR_RETURN(auto file, engine::SafetensorsFile::Open(path));
-  for (const char* vision : {"pixel_values", "pixel_values_videos", "image_grid_thw", "video_grid_thw"}) {
-    if (file.Find(vision) != nullptr) {
-      return Status::Unavailable(path + ": tensor " + vision +
-                                 " needs the vision tower, which this warden does not run yet");
-    }
-  }
   const engine::TensorView* ids = file.Find("input_ids");
   if (ids == nullptr) return Status::InvalidArgument(path + ": no tensor named input_ids (I32/I64 [T])");
   const bool one_d = ids->shape.size() == 1, batch_one = ids->shape.size() == 2 && ids->shape[0] == 1;
@@ -71,6 +100,14 @@ Result<LogitsInputs> ReadInputs(const std::string& path) {
     }
     WARDEN_ASSIGN_OR_RETURN(in.positions, Integers(*pos, path));
   }
+  WARDEN_RETURN_IF_ERROR(ReadMedia(file, path, "pixel_values", "image_grid_thw", in.media.image_pixels,
+                                   in.media.image_grids));
+  WARDEN_RETURN_IF_ERROR(ReadMedia(file, path, "pixel_values_videos", "video_grid_thw", in.media.video_pixels,
+                                   in.media.video_grids));
+  if (!in.media.empty() && in.prefix_len > 0) {
+    return Status::InvalidArgument(path + ": prefix_len cannot be combined with pixel values; run the media "
+                                          "prompt in one call (drop prefix_len)");
+  }
   return in;
 }
 
@@ -96,7 +133,9 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--model", o->model, "Model folder (config.json + safetensors)")->required();
-  cmd->add_option("--inputs", o->inputs, "safetensors with input_ids [T], optional prefix_len and position_ids")
+  cmd->add_option("--inputs", o->inputs,
+                  "safetensors with input_ids [T], optional prefix_len, position_ids [3, T], pixel_values + "
+                  "image_grid_thw, pixel_values_videos + video_grid_thw")
       ->required();
   cmd->add_option("--out", o->out, "Where to write logits (and hidden_states) as safetensors")->required();
   cmd->add_option("--backend", o->backend, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
@@ -122,6 +161,12 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
     if (!files.ok()) return ctx.Fail(files.status(), "--model must be a Qwen3.5/3.6 Hugging Face folder");
     auto model = engine::Qwen35TextModel::Load(*files, {.fp8_activations = o->fp8_activations, .backend = *backend});
     if (!model.ok()) return ctx.Fail(model.status());
+    std::unique_ptr<engine::VisionTower> tower;
+    if (!inputs->media.empty()) {
+      auto t = engine::VisionTower::Load(*files, *backend);
+      if (!t.ok()) return ctx.Fail(t.status(), "pixel values need a checkpoint with its vision tower");
+      tower = std::move(t).value();
+    }
     engine::KvCacheOptions kv;
     kv.dtype = KvDtypeFromFlag(o->kv_dtype);
     auto seq = (*model)->NewSequence(kv);
@@ -135,9 +180,19 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
     for (size_t c = 0; c + 1 < bounds.size(); ++c) {
       const size_t b = bounds[c], e = bounds[c + 1];
       auto positions = Slice(inputs->positions, T, b, e);
-      auto r = (*model)->Forward(*seq, {.ids = std::span<const int32_t>(inputs->ids.data() + b, e - b),
-                                        .positions = positions,
-                                        .want_hidden_states = o->hidden_states});
+      Result<engine::ForwardResult> r = Status::Internal("not run");
+      if (tower != nullptr) {
+        engine::MultimodalRequest req;
+        req.ids = inputs->ids;
+        req.media = &inputs->media;
+        req.positions = positions;
+        req.want_hidden_states = o->hidden_states;
+        r = engine::ForwardMultimodal(**model, tower.get(), files->config(), *seq, req);
+      } else {
+        r = (*model)->Forward(*seq, {.ids = std::span<const int32_t>(inputs->ids.data() + b, e - b),
+                                     .positions = positions,
+                                     .want_hidden_states = o->hidden_states});
+      }
       if (!r.ok()) return ctx.Fail(r.status().WithContext(o->inputs));
       vocab = r->vocab_size;
       logits.insert(logits.end(), r->logits.begin(), r->logits.end());
@@ -161,7 +216,8 @@ void RegisterModelLogits(CLI::App& group, CliContext& ctx) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     nlohmann::json calls = nlohmann::json::array();
     for (size_t c = 0; c + 1 < bounds.size(); ++c) calls.push_back(bounds[c + 1] - bounds[c]);
-    ctx.Emit({{"out", o->out}, {"tokens", T}, {"vocab_size", vocab}, {"calls", calls}, {"backend", std::string((*backend)->name())},
+    ctx.Emit({{"out", o->out}, {"tokens", T}, {"vocab_size", vocab}, {"calls", calls}, {"images", inputs->media.image_grids.size()},
+              {"videos", inputs->media.video_grids.size()}, {"backend", std::string((*backend)->name())},
               {"seconds", seconds}},
              "wrote " + o->out + ": logits [" + std::to_string(T) + ", " + std::to_string(vocab) + "] in " +
                  std::to_string(seconds) + " s");

@@ -10,12 +10,14 @@ void RegisterModelTokenize(CLI::App& group, CliContext& ctx);    // model_tokeni
 void RegisterModelDetokenize(CLI::App& group, CliContext& ctx);  // model_detokenize_cmd.cpp
 void RegisterModelGenerate(CLI::App& group, CliContext& ctx);    // model_generate_cmd.cpp
 void RegisterModelBench(CLI::App& group, CliContext& ctx);       // model_bench_cmd.cpp
+void RegisterModelPreprocess(CLI::App& group, CliContext& ctx);  // model_preprocess_cmd.cpp
 
 void RegisterModelVerbs(CLI::App& model, CliContext& ctx) {
   RegisterModelInfo(model, ctx);
   RegisterModelLogits(model, ctx);
   RegisterModelGenerate(model, ctx);
   RegisterModelBench(model, ctx);
+  RegisterModelPreprocess(model, ctx);
   RegisterModelTokenize(model, ctx);
   RegisterModelDetokenize(model, ctx);
 }

@@ -26,9 +26,28 @@ std::string_view OpName(Op op) {
     case Op::kDeltaRule: return "delta_rule";
     case Op::kElementwise: return "elementwise";
     case Op::kSample: return "sample";
+    case Op::kVision: return "vision";
   }
   return "?";
 }
+
+// Defaults of the vision family for backends that do not implement it yet (see backend.h).
+namespace {
+Status NoVisionOp(const Backend& b, std::string_view op) {
+  return Status::Unavailable("the " + std::string(b.name()) + " backend has no " + std::string(op) +
+                             " op yet (vision family); run the vision tower with --backend cpu");
+}
+}  // namespace
+Status Backend::LayerNorm(const Tensor&, const Tensor&, const Tensor&, Tensor&, float) {
+  return NoVisionOp(*this, "layer_norm");
+}
+Status Backend::Gelu(Tensor&, GeluForm) { return NoVisionOp(*this, "gelu"); }
+Status Backend::ApplyRope2d(Tensor&, size_t, const Tensor&, double) { return NoVisionOp(*this, "rope_2d"); }
+Status Backend::SegmentAttention(const Tensor&, const Tensor&, const Tensor&, size_t, std::span<const int64_t>,
+                                 Tensor&) {
+  return NoVisionOp(*this, "segment_attention");
+}
+Status Backend::ScatterRows(Tensor&, const Tensor&, const Tensor&) { return NoVisionOp(*this, "scatter_rows"); }
 
 size_t Tensor::numel() const {
   size_t n = 1;

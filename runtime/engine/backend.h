@@ -155,7 +155,11 @@ enum class Op {
   kDeltaRule,     // F32
   kElementwise,   // F32
   kSample,        // F32 logits
+  kVision,        // F32: LayerNorm, GELU, 2-D rotary, segment attention, row scatter
 };
+
+// The two GELU forms of the vision tower: the blocks' MLP uses the tanh approximation, the merger the exact erf.
+enum class GeluForm { kTanh, kErf };
 std::string_view OpName(Op op);
 
 // How a backend is made (MakeBackend). The CPU backend ignores these.
@@ -253,6 +257,23 @@ class Backend {
   // src viewed as rows of Σ widths columns; dst[i] (rows × widths[i]) receives columns of part i. Splits
   // interleaved projections (query | gate per head, q | k | v of the DeltaNet conv).
   virtual Status SplitColumns(const Tensor& src, std::span<Tensor* const> dst) = 0;
+
+  // ----- vision (model.md §4.2, §4.4) -----
+  // The CPU backend implements all of them; a backend that does not yet (CUDA today) inherits these defaults,
+  // which return Unavailable naming the op, and answers false to Supports(kVision, ...).
+  // LayerNorm with weight and bias over rows of w.numel() values (biased variance). y may be x.
+  virtual Status LayerNorm(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y, float eps);
+  // In place.
+  virtual Status Gelu(Tensor& x, GeluForm form);
+  // The vision tower's 2-D rotary, in place over whole heads. x: [N, heads·head_dim]; positions: I64 [2, N]
+  // (patch row ids, then column ids).
+  virtual Status ApplyRope2d(Tensor& x, size_t heads, const Tensor& positions, double theta);
+  // Bidirectional attention within segments (one image or one video frame each; scale 1/sqrt(D), softmax in
+  // fp32). q, k, v, out: [N, heads·D]; segment_ends: ascending exclusive ends, the last = N.
+  virtual Status SegmentAttention(const Tensor& q, const Tensor& k, const Tensor& v, size_t heads,
+                                  std::span<const int64_t> segment_ends, Tensor& out);
+  // dst[rows[i]] = src[i]. dst: [T, W]; src: [n, W]; rows: I32 [n], each < T.
+  virtual Status ScatterRows(Tensor& dst, const Tensor& rows, const Tensor& src);
 
   // ----- sample -----
   // Picks a token from row `row` of logits [rows, V] with a host-side sampler (its RNG lives on the host).

@@ -20,6 +20,7 @@
 #include "runtime/engine/cpu/norm.h"
 #include "runtime/engine/cpu/rope.h"
 #include "runtime/engine/cpu/sample.h"
+#include "runtime/engine/cpu/vision.h"
 #include "runtime/engine/numeric.h"
 #include "runtime/engine/weights/dequant.h"
 
@@ -472,6 +473,58 @@ std::vector<OpCase> Cases() {
     auto got = b.Sample(t, 0, mine, {});
     REQUIRE(got.ok());
     return std::vector<Compared>{{"token", {static_cast<float>(*got)}, {90001.f}}};
+  // Vision family (model.md §4.2, §4.4): odd widths, heads of 12 (rotary quarter 3), three uneven segments.
+  cases.push_back({"layer_norm 6x37 in place", Op::kVision, DType::kF32, 1e-5, [](Backend& b) {
+    const size_t rows = 6, dim = 37;
+    auto x = Random(rows * dim, 41, -3, 3), w = Random(dim, 42), bias = Random(dim, 43);
+    std::vector<float> ref(rows * dim);
+    cpu::LayerNorm(x.data(), w.data(), bias.data(), ref.data(), rows, dim, 1e-6f);
+    Tensor tx = Up(b, x, {rows, dim}), tw = Up(b, w, {dim}), tb = Up(b, bias, {dim});
+    OK(b.LayerNorm(tx, tw, tb, tx, 1e-6f));
+    return std::vector<Compared>{{"y", Down(b, tx), ref}};
+  }});
+  cases.push_back({"gelu tanh and erf 101", Op::kVision, DType::kF32, 1e-6, [](Backend& b) {
+    auto x = Random(101, 44, -6, 6), rt = x, re = x;
+    cpu::GeluTanhInPlace(rt.data(), rt.size());
+    cpu::GeluErfInPlace(re.data(), re.size());
+    Tensor tt = Up(b, x, {101}), te = Up(b, x, {101});
+    OK(b.Gelu(tt, GeluForm::kTanh));
+    OK(b.Gelu(te, GeluForm::kErf));
+    return std::vector<Compared>{{"tanh", Down(b, tt), rt}, {"erf", Down(b, te), re}};
+  }});
+  cases.push_back({"rope_2d N=7 heads=3 D=12", Op::kVision, DType::kF32, 1e-5, [](Backend& b) {
+    const size_t N = 7, heads = 3, D = 12;
+    auto x = Random(N * heads * D, 45), ref = x;
+    std::vector<int64_t> pos(2 * N);
+    for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int64_t>(3 * i % 11);
+    cpu::ApplyRope2d(ref.data(), N, heads, D, pos.data(), 10000.0);
+    Tensor t = Up(b, x, {N, heads * D});
+    auto tp = b.UploadI64(pos, {2, N});
+    REQUIRE(tp.ok());
+    OK(b.ApplyRope2d(t, heads, *tp, 10000.0));
+    return std::vector<Compared>{{"x", Down(b, t), ref}};
+  }});
+  cases.push_back({"segment_attention N=13 heads=2 D=10, segments 4/8/1", Op::kVision, DType::kF32, 1e-5,
+                   [](Backend& b) {
+    const size_t N = 13, heads = 2, D = 10;
+    auto q = Random(N * heads * D, 46), k = Random(N * heads * D, 47), v = Random(N * heads * D, 48);
+    const std::vector<int64_t> ends = {4, 12, 13};
+    std::vector<float> ref(N * heads * D);
+    cpu::SegmentAttention(q.data(), k.data(), v.data(), N, heads, D, ends.data(), ends.size(), ref.data());
+    Tensor tq = Up(b, q, {N, heads * D}), tk = Up(b, k, {N, heads * D}), tv = Up(b, v, {N, heads * D}),
+           to = Zeros(b, {N, heads * D});
+    OK(b.SegmentAttention(tq, tk, tv, heads, ends, to));
+    return std::vector<Compared>{{"out", Down(b, to), ref}};
+  }});
+  cases.push_back({"scatter_rows 3 of 9 rows x 5", Op::kVision, DType::kF32, 0, [](Backend& b) {
+    auto dst = Random(9 * 5, 49), src = Random(3 * 5, 50), ref = dst;
+    const std::vector<int32_t> rows = {7, 0, 4};
+    cpu::ScatterRows(ref.data(), 5, rows.data(), rows.size(), src.data());
+    Tensor td = Up(b, dst, {9, 5}), ts = Up(b, src, {3, 5});
+    auto tr = b.UploadI32(rows, {3});
+    REQUIRE(tr.ok());
+    OK(b.ScatterRows(td, *tr, ts));
+    return std::vector<Compared>{{"dst", Down(b, td), ref}};
   }});
   return cases;
 }

@@ -17,7 +17,9 @@ Result<GenerateResult> Generate(const Qwen35TextModel& model, SequenceState& seq
   std::vector<int32_t> seen(prompt_ids.begin(), prompt_ids.end());
   cpu::Sampler sampler(options.sampling);
   auto t0 = Clock::now();
-  WARDEN_ASSIGN_OR_RETURN(ForwardResult step, model.Forward(seq, {.ids = prompt_ids, .all_logits = false}));
+  WARDEN_ASSIGN_OR_RETURN(ForwardResult step, options.prefill
+                                                  ? options.prefill(seq, prompt_ids)
+                                                  : model.Forward(seq, {.ids = prompt_ids, .all_logits = false}));
   auto t1 = Clock::now();
   out.prefill_seconds = std::chrono::duration<double>(t1 - t0).count();
   out.finish_reason = "length";

@@ -23,6 +23,9 @@ struct GenerateOptions {
   std::vector<std::string> stop_strings; // ends when the decoded output contains one (needs a tokenizer)
   const Tokenizer* tokenizer = nullptr;  // for stop strings; may be null otherwise
   bool keep_step_logits = false;         // keep the logits each token was sampled from ([steps, vocab])
+  // Runs the prompt instead of a plain text Forward (multimodal prompts: vision features scattered into the pad
+  // rows, M-RoPE positions and the rope delta; vision/multimodal.h). Must return the last row's logits.
+  std::function<Result<ForwardResult>(SequenceState& seq, std::span<const int32_t> prompt_ids)> prefill;
   // Called after each generated token; returning false stops generation (finish_reason "cancelled").
   std::function<bool(int32_t token)> on_token;
 };

@@ -12,6 +12,7 @@
 #include "runtime/engine/cpu/norm.h"
 #include "runtime/engine/cpu/rope.h"
 #include "runtime/engine/cpu/sample.h"
+#include "runtime/engine/cpu/vision.h"
 #include "runtime/engine/numeric.h"
 #include "runtime/engine/weights/dequant.h"
 
@@ -520,6 +521,69 @@ Status CpuBackend::SplitColumns(const Tensor& src, std::span<Tensor* const> dst)
       s += widths[i];
     }
   }
+  return Status::Ok();
+}
+
+// ----- vision -----
+
+Status CpuBackend::LayerNorm(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y, float eps) {
+  WARDEN_RETURN_IF_ERROR(ExpectF32("layer_norm", {&x, &w, &b, &y}));
+  const size_t dim = w.numel();
+  WARDEN_CPU_EXPECT(dim > 0 && b.numel() == dim && x.numel() % dim == 0 && y.numel() == x.numel(), "layer_norm",
+                    "x " + x.Describe() + ", w " + w.Describe() + ", b " + b.Describe() + ", y " + y.Describe());
+  cpu::LayerNorm(F(x), F(w), F(b), F(y), x.numel() / dim, dim, eps);
+  return Status::Ok();
+}
+
+Status CpuBackend::Gelu(Tensor& x, GeluForm form) {
+  WARDEN_RETURN_IF_ERROR(ExpectF32("gelu", {&x}));
+  if (form == GeluForm::kTanh) cpu::GeluTanhInPlace(F(x), x.numel());
+  else cpu::GeluErfInPlace(F(x), x.numel());
+  return Status::Ok();
+}
+
+Status CpuBackend::ApplyRope2d(Tensor& x, size_t heads, const Tensor& positions, double theta) {
+  WARDEN_RETURN_IF_ERROR(ExpectF32("rope_2d", {&x}));
+  const size_t N = x.rank() ? x.dim(0) : 0;
+  WARDEN_CPU_EXPECT(heads > 0 && N > 0 && x.numel() % (N * heads) == 0 && positions.dtype() == DType::kI64 &&
+                        positions.numel() == 2 * N && (x.numel() / (N * heads)) % 4 == 0,
+                    "rope_2d", "x " + x.Describe() + " with " + std::to_string(heads) + " heads, positions " +
+                                   positions.Describe() + " (head_dim must be a multiple of 4)");
+  cpu::ApplyRope2d(F(x), N, heads, x.numel() / (N * heads), static_cast<const int64_t*>(positions.raw()), theta);
+  return Status::Ok();
+}
+
+Status CpuBackend::SegmentAttention(const Tensor& q, const Tensor& k, const Tensor& v, size_t heads,
+                                    std::span<const int64_t> segment_ends, Tensor& out) {
+  WARDEN_RETURN_IF_ERROR(ExpectF32("segment_attention", {&q, &k, &v, &out}));
+  const size_t N = q.rank() ? q.dim(0) : 0;
+  bool ascending = !segment_ends.empty() && segment_ends.back() == static_cast<int64_t>(N);
+  for (size_t i = 0; ascending && i < segment_ends.size(); ++i) {
+    ascending = segment_ends[i] > (i ? segment_ends[i - 1] : 0);
+  }
+  WARDEN_CPU_EXPECT(heads > 0 && N > 0 && q.numel() % (N * heads) == 0 && k.numel() == q.numel() &&
+                        v.numel() == q.numel() && out.numel() == q.numel() && ascending,
+                    "segment_attention", "q " + q.Describe() + ", k " + k.Describe() + ", v " + v.Describe() +
+                                             ", out " + out.Describe() + ", " + std::to_string(heads) + " heads, " +
+                                             std::to_string(segment_ends.size()) +
+                                             " segments (ends must ascend and end at N)");
+  cpu::SegmentAttention(F(q), F(k), F(v), N, heads, q.numel() / (N * heads), segment_ends.data(),
+                        segment_ends.size(), F(out));
+  return Status::Ok();
+}
+
+Status CpuBackend::ScatterRows(Tensor& dst, const Tensor& rows, const Tensor& src) {
+  WARDEN_RETURN_IF_ERROR(ExpectF32("scatter_rows", {&dst, &src}));
+  const size_t T = dst.rank() ? dst.dim(0) : 0, n = rows.numel();
+  const size_t W = T ? dst.numel() / T : 0;
+  WARDEN_CPU_EXPECT(rows.dtype() == DType::kI32 && W > 0 && src.numel() == n * W, "scatter_rows",
+                    "dst " + dst.Describe() + ", rows " + rows.Describe() + ", src " + src.Describe());
+  const auto* r = static_cast<const int32_t*>(rows.raw());
+  for (size_t i = 0; i < n; ++i) {
+    WARDEN_CPU_EXPECT(r[i] >= 0 && static_cast<size_t>(r[i]) < T, "scatter_rows",
+                      "row " + std::to_string(r[i]) + " outside [0, " + std::to_string(T) + ")");
+  }
+  cpu::ScatterRows(F(dst), W, r, n, F(src));
   return Status::Ok();
 }
 

@@ -50,6 +50,13 @@ class CpuBackend final : public Backend {
   Status Add(Tensor& acc, const Tensor& x) override;
   Status SplitColumns(const Tensor& src, std::span<Tensor* const> dst) override;
 
+  Status LayerNorm(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y, float eps) override;
+  Status Gelu(Tensor& x, GeluForm form) override;
+  Status ApplyRope2d(Tensor& x, size_t heads, const Tensor& positions, double theta) override;
+  Status SegmentAttention(const Tensor& q, const Tensor& k, const Tensor& v, size_t heads,
+                          std::span<const int64_t> segment_ends, Tensor& out) override;
+  Status ScatterRows(Tensor& dst, const Tensor& rows, const Tensor& src) override;
+
   Result<int32_t> Sample(const Tensor& logits, size_t row, Sampler& sampler, std::span<const int32_t> seen) override;
 };
 

@@ -2,7 +2,7 @@
 // by name (model.md §2.8), run the forward pass through backend.h (§2.1–2.5, §3).
 //
 // Intermediates a DebugHook sees, per call of T tokens (shapes in brackets; H hidden, I intermediate, l layer):
-//   embed [T, H]                         token embeddings
+//   embed [T, H]                         token embeddings (vision features already scattered in)
 //   layer.l.input_norm [T, H]            input_layernorm output
 //   layer.l.attn.q / .k / .v / .gate     full attention: q and k after q/k norm and M-RoPE, [T, heads·D]
 //   layer.l.attn.core [T, Hq·D]          attention output after the sigmoid gate, before o_proj
@@ -366,6 +366,19 @@ Result<ForwardResult> Qwen35TextModel::Forward(SequenceState& seq, const Forward
   } else {
     positions.assign(req.positions.begin(), req.positions.end());
   }
+  if ((req.media_embeds == nullptr) != req.media_rows.empty() ||
+      (req.media_embeds != nullptr && req.media_embeds->numel() != req.media_rows.size() * H)) {
+    return Status::InvalidArgument(
+        "media embeddings: " + std::to_string(req.media_rows.size()) + " placeholder rows for " +
+        (req.media_embeds ? req.media_embeds->Describe() : std::string("no tensor")) + " (need [rows, " +
+        std::to_string(H) + "])");
+  }
+  for (int32_t r : req.media_rows) {
+    if (r < 0 || static_cast<size_t>(r) >= T) {
+      return Status::InvalidArgument("media row " + std::to_string(r) + " is outside the " + std::to_string(T) +
+                                     " new tokens");
+    }
+  }
   WARDEN_RETURN_IF_ERROR(seq.EnsureAllocated());
 
   ForwardResult result;
@@ -398,6 +411,10 @@ Result<ForwardResult> Qwen35TextModel::Forward(SequenceState& seq, const Forward
   WARDEN_ASSIGN_OR_RETURN(Tensor gate, pass.F32({T, I}));
   WARDEN_ASSIGN_OR_RETURN(Tensor up, pass.F32({T, I}));
   WARDEN_RETURN_IF_ERROR(be.Embedding(embed_, ids, x));
+  if (req.media_embeds != nullptr) {
+    WARDEN_ASSIGN_OR_RETURN(Tensor rows, be.UploadI32(req.media_rows, {req.media_rows.size()}));
+    WARDEN_RETURN_IF_ERROR(be.ScatterRows(x, rows, *req.media_embeds));
+  }
   WARDEN_RETURN_IF_ERROR(pass.Observe([] { return std::string("embed"); }, x));
   const float eps = static_cast<float>(c.rms_norm_eps);
   for (size_t l = 0; l < L; ++l) {

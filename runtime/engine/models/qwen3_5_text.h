@@ -39,6 +39,10 @@ using DebugHook =
 struct ForwardRequest {
   std::span<const int32_t> ids;           // T new tokens
   std::span<const int64_t> positions;     // [3, T] (t, h, w) M-RoPE ids; empty = text positions after the sequence
+  // Vision features (model.md §4.4): row i of `media_embeds` ([n, hidden] on the model's backend) replaces the
+  // token embedding of new token media_rows[i] (indices into `ids`; the image/video pad tokens, in order).
+  const Tensor* media_embeds = nullptr;
+  std::span<const int32_t> media_rows;
   bool want_hidden_states = false;        // keep the embeddings and every layer's output (last after the final norm)
   bool all_logits = true;                 // logits for every new token, else only the last
   DebugHook debug_hook;                   // called with every named intermediate when set
