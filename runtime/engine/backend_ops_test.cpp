@@ -473,6 +473,7 @@ std::vector<OpCase> Cases() {
     auto got = b.Sample(t, 0, mine, {});
     REQUIRE(got.ok());
     return std::vector<Compared>{{"token", {static_cast<float>(*got)}, {90001.f}}};
+  }});
   // Vision family (model.md §4.2, §4.4): odd widths, heads of 12 (rotary quarter 3), three uneven segments.
   cases.push_back({"layer_norm 6x37 in place", Op::kVision, DType::kF32, 1e-5, [](Backend& b) {
     const size_t rows = 6, dim = 37;

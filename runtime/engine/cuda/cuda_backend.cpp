@@ -311,6 +311,8 @@ bool CudaBackend::Supports(Op op, DType dtype) const {
              dtype == DType::kU8;
     case Op::kAttention:
       return dtype == DType::kF32 || dtype == DType::kBF16 || dtype == DType::kF8E4M3;
+    case Op::kVision:
+      return false;  // the vision ops (LayerNorm, Gelu, 2-D rope, segment attention, scatter) are CPU-only so far
     default:
       return dtype == DType::kF32;
   }
