@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+# date-diff: computes the time between two dates in seconds, days, weeks, calendar months, years and business days.
+# Part of Warden's default skill catalog (issue 8, docs/skills-catalog.md). Calling convention: the
+# arguments arrive as one JSON object on stdin, the workspace is the current directory, the result goes to
+# stdout; failures exit non-zero with one line on stderr. The helpers below are repeated in every skill on
+# purpose: a skill runs alone in the sandbox and can read only its own folder.
+import json
+import os
+import sys
+
+SKILL = 'date-diff'
+
+_REQUIRED = object()
+MAX_INPUT_BYTES = 64 * 1024 * 1024  # larger inputs would not fit the default 256 MB memory limit once decoded
+
+
+def fail(message, code=1):
+    """One line on stderr, non-zero exit: 2 = bad arguments, 1 = the work itself failed."""
+    sys.stderr.write("%s: %s\n" % (SKILL, " ".join(str(message).split())))
+    sys.exit(code)
+
+
+def read_args():
+    raw = sys.stdin.read()
+    if not raw.strip():
+        return {}
+    try:
+        args = json.loads(raw)
+    except ValueError as e:
+        fail("arguments on stdin are not valid JSON (%s); send one JSON object" % e, 2)
+    if not isinstance(args, dict):
+        fail("arguments must be one JSON object, got %s" % type(args).__name__, 2)
+    return args
+
+
+_KINDS = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+
+
+def arg(args, key, kind, default=_REQUIRED, choices=None, minimum=None, maximum=None):
+    """The argument `key` checked against its JSON type, enum and bounds (the executor validates too; a direct
+    call must not be able to slip past)."""
+    if key not in args or args[key] is None:
+        if default is _REQUIRED:
+            fail("missing required argument %r" % key, 2)
+        return default
+    value = args[key]
+    ok = isinstance(value, _KINDS[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
+    if not ok:
+        fail("argument %r must be a %s, got %s" % (key, kind, json.dumps(value)[:60]), 2)
+    if choices is not None and value not in choices:
+        fail("argument %r must be one of %s, got %s" % (key, "|".join(map(str, choices)), json.dumps(value)[:60]), 2)
+    if minimum is not None and value < minimum:
+        fail("argument %r must be >= %s, got %s" % (key, minimum, value), 2)
+    if maximum is not None and value > maximum:
+        fail("argument %r must be <= %s, got %s" % (key, maximum, value), 2)
+    return value
+
+
+def workspace_path(value, field, must_exist=False, kind=None):
+    """Resolves a workspace-relative path, following symlinks, and refuses anything that ends up outside the
+    workspace (the current directory): absolute paths, `..` that climbs out, symlinks pointing away."""
+    if not isinstance(value, str) or value == "":
+        fail("argument %r must be a non-empty relative path" % field, 2)
+    if "\0" in value:
+        fail("argument %r contains a NUL byte" % field, 2)
+    if os.path.isabs(value):
+        fail("argument %r: absolute path %r refused; give a path relative to the workspace" % (field, value), 2)
+    root = os.path.realpath(os.getcwd())
+    full = os.path.realpath(os.path.join(root, value))
+    if full != root and not full.startswith(root + os.sep):
+        fail("argument %r: path %r leaves the workspace; use a path inside it" % (field, value), 2)
+    if must_exist and not os.path.exists(full):
+        fail("argument %r: %r does not exist in the workspace" % (field, value), 1)
+    if kind == "file" and os.path.exists(full) and not os.path.isfile(full):
+        fail("argument %r: %r is not a regular file" % (field, value), 1)
+    if kind == "dir" and os.path.exists(full) and not os.path.isdir(full):
+        fail("argument %r: %r is not a folder" % (field, value), 1)
+    return full
+
+
+def relative(full):
+    """A path as the caller should see it: relative to the workspace."""
+    rel = os.path.relpath(full, os.path.realpath(os.getcwd()))
+    return "." if rel == "." else rel
+
+
+def read_bytes(full, field):
+    try:
+        size = os.path.getsize(full)
+        if size > MAX_INPUT_BYTES:
+            fail("argument %r: %r is %d bytes, more than the %d this skill reads" % (field, relative(full), size, MAX_INPUT_BYTES))
+        with open(full, "rb") as f:
+            return f.read()
+    except OSError as e:
+        fail("cannot read %r: %s" % (relative(full), e.strerror))
+
+
+def read_text(full, field, encoding="utf-8"):
+    data = read_bytes(full, field)
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        fail("%r is not valid %s text (%s); convert it first with encoding-convert" % (relative(full), encoding, e))
+
+
+def text_input(args, text_key="text", path_key="path"):
+    """Inline `text` or the contents of the workspace file `path`: exactly one of them."""
+    has_text, has_path = args.get(text_key) is not None, args.get(path_key) is not None
+    if has_text == has_path:
+        fail("give exactly one of %r (inline text) or %r (a file in the workspace)" % (text_key, path_key), 2)
+    if has_text:
+        return arg(args, text_key, "string")
+    return read_text(workspace_path(arg(args, path_key, "string"), path_key, must_exist=True, kind="file"), path_key)
+
+
+def write_output(args, content, key="output"):
+    """Writes `content` (str or bytes) to the workspace file args[key], creating parent folders; returns its
+    relative path, or None when the argument is absent."""
+    if args.get(key) is None:
+        return None
+    full = workspace_path(arg(args, key, "string"), key)
+    if os.path.isdir(full):
+        fail("argument %r: %r is a folder; give a file name" % (key, relative(full)), 2)
+    try:
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        tmp = full + ".partial"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, full)
+    except OSError as e:
+        fail("cannot write %r: %s" % (relative(full), e.strerror))
+    return relative(full)
+
+
+def emit(value):
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=None))
+    sys.stdout.write("\n")
+
+
+# --- the skill ---
+import datetime
+import email.utils
+import zoneinfo
+
+UTC = datetime.timezone.utc
+
+
+def zone(name, field):
+    if name.upper() in ("UTC", "Z", "GMT"):
+        return UTC
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        fail("argument %r: unknown time zone %r; use an IANA name such as Europe/Paris, America/New_York or UTC" % (field, name), 2)
+
+
+def parse_when(value, field, tz=None, fmt=None):
+    """An aware datetime from ISO 8601, a Unix timestamp (s, or ms when it is that large), RFC 2822, 'now', or
+    `fmt` (strptime). Naive times are read in `tz` (default UTC)."""
+    tz = tz or UTC
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000.0 if abs(value) > 1e11 else value
+        return datetime.datetime.fromtimestamp(seconds, UTC)
+    if not isinstance(value, str) or not value.strip():
+        fail("argument %r must be a date/time text or a Unix timestamp" % field, 2)
+    text = value.strip()
+    if text.lower() == "now":
+        return datetime.datetime.now(UTC)
+    if text.lower() == "today":
+        return datetime.datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    if fmt:
+        try:
+            t = datetime.datetime.strptime(text, fmt)
+        except ValueError as e:
+            fail("argument %r: %r does not match format %r (%s)" % (field, text, fmt, e), 2)
+    else:
+        try:
+            float(text)
+            return parse_when(float(text), field)
+        except ValueError:
+            pass
+        try:
+            t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            try:
+                t = email.utils.parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                fail("argument %r: cannot read %r as a date/time; use ISO 8601 (2024-03-05T14:30:00+01:00), a Unix "
+                     "timestamp, RFC 2822, or give 'input_format'" % (field, text), 2)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=tz)
+    return t
+
+
+def describe(t):
+    off = t.utcoffset() or datetime.timedelta(0)
+    return {"iso": t.isoformat(), "date": t.date().isoformat(), "time": t.time().replace(tzinfo=None).isoformat(),
+            "timezone": str(t.tzinfo) if t.tzinfo is not UTC else "UTC", "utc_offset": fmt_offset(off),
+            "abbreviation": t.tzname(), "weekday": t.strftime("%A"),
+            "unix": int(t.timestamp()) if t.timestamp().is_integer() else t.timestamp(),
+            "iso_week": "%d-W%02d" % t.isocalendar()[:2], "day_of_year": t.timetuple().tm_yday,
+            "dst": bool(t.dst())}
+
+
+def fmt_offset(off):
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return "%s%02d:%02d" % (sign, abs(minutes) // 60, abs(minutes) % 60)
+
+
+def business_days(a, b):
+    """Monday-to-Friday days from a (inclusive) to b (exclusive); negative when b is earlier."""
+    sign = 1
+    if b < a:
+        a, b, sign = b, a, -1
+    days = (b - a).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5 + sum(1 for i in range(rest) if (a.weekday() + i) % 7 < 5)
+    return sign * count
+
+
+def human(seconds):
+    s = int(abs(seconds))
+    parts = []
+    for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        n, s = divmod(s, size)
+        if n:
+            parts.append("%d %s%s" % (n, name, "s" if n != 1 else ""))
+    text = ", ".join(parts) or "0 seconds"
+    return ("-" + text) if seconds < 0 else text
+
+
+def main():
+    args = read_args()
+    tz = zone(arg(args, "timezone", "string", "UTC"), "timezone")
+    start = parse_when(args.get("start"), "start", tz) if "start" in args else fail("missing required argument 'start'", 2)
+    end = parse_when(args.get("end", "now"), "end", tz)
+    delta = end - start
+    seconds = delta.total_seconds()
+    # Calendar months and years: what people mean by "3 months between", counted in the first value's zone.
+    e_local = end.astimezone(start.tzinfo)
+    months = (e_local.year - start.year) * 12 + (e_local.month - start.month)
+    if months > 0 and (e_local.day, e_local.time()) < (start.day, start.time()):
+        months -= 1
+    elif months < 0 and (e_local.day, e_local.time()) > (start.day, start.time()):
+        months += 1
+    emit({"start": start.isoformat(), "end": end.isoformat(), "seconds": seconds, "minutes": round(seconds / 60, 4),
+          "hours": round(seconds / 3600, 4), "days": round(seconds / 86400, 4), "weeks": round(seconds / 604800, 4),
+          "whole_days": int(seconds // 86400) if seconds >= 0 else -int(-seconds // 86400),
+          "calendar_months": months, "years": months // 12 if months >= 0 else -((-months) // 12),
+          "business_days": business_days(start.astimezone(tz).date(), e_local.astimezone(tz).date()),
+          "human": human(seconds)})
+
+
+main()

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+# file-find: finds files and folders by glob name, size and modification time, recursively.
+# Part of Warden's default skill catalog (issue 8, docs/skills-catalog.md). Calling convention: the
+# arguments arrive as one JSON object on stdin, the workspace is the current directory, the result goes to
+# stdout; failures exit non-zero with one line on stderr. The helpers below are repeated in every skill on
+# purpose: a skill runs alone in the sandbox and can read only its own folder.
+import json
+import os
+import sys
+
+SKILL = 'file-find'
+
+_REQUIRED = object()
+MAX_INPUT_BYTES = 64 * 1024 * 1024  # larger inputs would not fit the default 256 MB memory limit once decoded
+
+
+def fail(message, code=1):
+    """One line on stderr, non-zero exit: 2 = bad arguments, 1 = the work itself failed."""
+    sys.stderr.write("%s: %s\n" % (SKILL, " ".join(str(message).split())))
+    sys.exit(code)
+
+
+def read_args():
+    raw = sys.stdin.read()
+    if not raw.strip():
+        return {}
+    try:
+        args = json.loads(raw)
+    except ValueError as e:
+        fail("arguments on stdin are not valid JSON (%s); send one JSON object" % e, 2)
+    if not isinstance(args, dict):
+        fail("arguments must be one JSON object, got %s" % type(args).__name__, 2)
+    return args
+
+
+_KINDS = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+
+
+def arg(args, key, kind, default=_REQUIRED, choices=None, minimum=None, maximum=None):
+    """The argument `key` checked against its JSON type, enum and bounds (the executor validates too; a direct
+    call must not be able to slip past)."""
+    if key not in args or args[key] is None:
+        if default is _REQUIRED:
+            fail("missing required argument %r" % key, 2)
+        return default
+    value = args[key]
+    ok = isinstance(value, _KINDS[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
+    if not ok:
+        fail("argument %r must be a %s, got %s" % (key, kind, json.dumps(value)[:60]), 2)
+    if choices is not None and value not in choices:
+        fail("argument %r must be one of %s, got %s" % (key, "|".join(map(str, choices)), json.dumps(value)[:60]), 2)
+    if minimum is not None and value < minimum:
+        fail("argument %r must be >= %s, got %s" % (key, minimum, value), 2)
+    if maximum is not None and value > maximum:
+        fail("argument %r must be <= %s, got %s" % (key, maximum, value), 2)
+    return value
+
+
+def workspace_path(value, field, must_exist=False, kind=None):
+    """Resolves a workspace-relative path, following symlinks, and refuses anything that ends up outside the
+    workspace (the current directory): absolute paths, `..` that climbs out, symlinks pointing away."""
+    if not isinstance(value, str) or value == "":
+        fail("argument %r must be a non-empty relative path" % field, 2)
+    if "\0" in value:
+        fail("argument %r contains a NUL byte" % field, 2)
+    if os.path.isabs(value):
+        fail("argument %r: absolute path %r refused; give a path relative to the workspace" % (field, value), 2)
+    root = os.path.realpath(os.getcwd())
+    full = os.path.realpath(os.path.join(root, value))
+    if full != root and not full.startswith(root + os.sep):
+        fail("argument %r: path %r leaves the workspace; use a path inside it" % (field, value), 2)
+    if must_exist and not os.path.exists(full):
+        fail("argument %r: %r does not exist in the workspace" % (field, value), 1)
+    if kind == "file" and os.path.exists(full) and not os.path.isfile(full):
+        fail("argument %r: %r is not a regular file" % (field, value), 1)
+    if kind == "dir" and os.path.exists(full) and not os.path.isdir(full):
+        fail("argument %r: %r is not a folder" % (field, value), 1)
+    return full
+
+
+def relative(full):
+    """A path as the caller should see it: relative to the workspace."""
+    rel = os.path.relpath(full, os.path.realpath(os.getcwd()))
+    return "." if rel == "." else rel
+
+
+def read_bytes(full, field):
+    try:
+        size = os.path.getsize(full)
+        if size > MAX_INPUT_BYTES:
+            fail("argument %r: %r is %d bytes, more than the %d this skill reads" % (field, relative(full), size, MAX_INPUT_BYTES))
+        with open(full, "rb") as f:
+            return f.read()
+    except OSError as e:
+        fail("cannot read %r: %s" % (relative(full), e.strerror))
+
+
+def read_text(full, field, encoding="utf-8"):
+    data = read_bytes(full, field)
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        fail("%r is not valid %s text (%s); convert it first with encoding-convert" % (relative(full), encoding, e))
+
+
+def text_input(args, text_key="text", path_key="path"):
+    """Inline `text` or the contents of the workspace file `path`: exactly one of them."""
+    has_text, has_path = args.get(text_key) is not None, args.get(path_key) is not None
+    if has_text == has_path:
+        fail("give exactly one of %r (inline text) or %r (a file in the workspace)" % (text_key, path_key), 2)
+    if has_text:
+        return arg(args, text_key, "string")
+    return read_text(workspace_path(arg(args, path_key, "string"), path_key, must_exist=True, kind="file"), path_key)
+
+
+def write_output(args, content, key="output"):
+    """Writes `content` (str or bytes) to the workspace file args[key], creating parent folders; returns its
+    relative path, or None when the argument is absent."""
+    if args.get(key) is None:
+        return None
+    full = workspace_path(arg(args, key, "string"), key)
+    if os.path.isdir(full):
+        fail("argument %r: %r is a folder; give a file name" % (key, relative(full)), 2)
+    try:
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        tmp = full + ".partial"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, full)
+    except OSError as e:
+        fail("cannot write %r: %s" % (relative(full), e.strerror))
+    return relative(full)
+
+
+def emit(value):
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=None))
+    sys.stdout.write("\n")
+
+
+# --- the skill ---
+import datetime
+import stat
+
+
+def iso_time(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def walk(top, max_depth=None, hidden=False):
+    """(full_path, relative_to_top, lstat, depth) of everything under `top`, sorted, never following symlinks
+    (a link inside the workspace could point outside it)."""
+    stack = [(top, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            names = sorted(os.listdir(folder), reverse=True)
+        except OSError as e:
+            sys.stderr.write("%s: skipping %r: %s\n" % (SKILL, relative(folder), e.strerror))
+            continue
+        for name in names:
+            if not hidden and name.startswith("."):
+                continue
+            full = os.path.join(folder, name)
+            try:
+                st = os.lstat(full)
+            except OSError:
+                continue
+            yield full, os.path.relpath(full, top), st, depth + 1
+            if stat.S_ISDIR(st.st_mode) and (max_depth is None or depth + 1 < max_depth):
+                stack.append((full, depth + 1))
+
+
+def type_name(st):
+    return "dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "symlink" if stat.S_ISLNK(st.st_mode) else "other"
+
+
+import fnmatch
+
+def parse_time(text, field):
+    try:
+        t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail("argument %r: %r is not an ISO 8601 date or time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)" % (field, text), 2)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=datetime.timezone.utc)
+    return t.timestamp()
+
+
+def main():
+    args = read_args()
+    path = arg(args, "path", "string", ".")
+    top = workspace_path(path, "path", must_exist=True, kind="dir")
+    name = arg(args, "name", "string", "*")
+    ignore_case = arg(args, "ignore_case", "boolean", True)
+    want = arg(args, "type", "string", "file", choices=["file", "dir", "any"])
+    min_size = arg(args, "min_size", "integer", None, minimum=0)
+    max_size = arg(args, "max_size", "integer", None, minimum=0)
+    newer = arg(args, "modified_after", "string", None)
+    older = arg(args, "modified_before", "string", None)
+    depth = arg(args, "max_depth", "integer", None, minimum=1)
+    hidden = arg(args, "include_hidden", "boolean", False)
+    limit = arg(args, "limit", "integer", 1000, minimum=1, maximum=100000)
+    after = parse_time(newer, "modified_after") if newer else None
+    before = parse_time(older, "modified_before") if older else None
+    patterns = [p.strip() for p in name.split(",") if p.strip()] or ["*"]
+    matches = []
+    for full, rel, st, _ in walk(top, max_depth=depth, hidden=hidden):
+        t = type_name(st)
+        if want != "any" and t != want:
+            continue
+        base = os.path.basename(rel)
+        cmp_base = base.lower() if ignore_case else base
+        if not any(fnmatch.fnmatchcase(cmp_base, p.lower() if ignore_case else p) or
+                   fnmatch.fnmatchcase(rel, p) for p in patterns):
+            continue
+        if t == "file" and ((min_size is not None and st.st_size < min_size) or (max_size is not None and st.st_size > max_size)):
+            continue
+        if (after is not None and st.st_mtime <= after) or (before is not None and st.st_mtime >= before):
+            continue
+        matches.append({"path": relative(full), "type": t, "size": st.st_size if t == "file" else None,
+                        "modified": iso_time(st.st_mtime)})
+    emit({"count": len(matches), "truncated": len(matches) > limit, "matches": matches[:limit]})
+
+
+main()

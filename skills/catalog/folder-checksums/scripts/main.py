@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+# folder-checksums: writes or verifies a sha256sum-style checksum manifest of a folder.
+# Part of Warden's default skill catalog (issue 8, docs/skills-catalog.md). Calling convention: the
+# arguments arrive as one JSON object on stdin, the workspace is the current directory, the result goes to
+# stdout; failures exit non-zero with one line on stderr. The helpers below are repeated in every skill on
+# purpose: a skill runs alone in the sandbox and can read only its own folder.
+import json
+import os
+import sys
+
+SKILL = 'folder-checksums'
+
+_REQUIRED = object()
+MAX_INPUT_BYTES = 64 * 1024 * 1024  # larger inputs would not fit the default 256 MB memory limit once decoded
+
+
+def fail(message, code=1):
+    """One line on stderr, non-zero exit: 2 = bad arguments, 1 = the work itself failed."""
+    sys.stderr.write("%s: %s\n" % (SKILL, " ".join(str(message).split())))
+    sys.exit(code)
+
+
+def read_args():
+    raw = sys.stdin.read()
+    if not raw.strip():
+        return {}
+    try:
+        args = json.loads(raw)
+    except ValueError as e:
+        fail("arguments on stdin are not valid JSON (%s); send one JSON object" % e, 2)
+    if not isinstance(args, dict):
+        fail("arguments must be one JSON object, got %s" % type(args).__name__, 2)
+    return args
+
+
+_KINDS = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+
+
+def arg(args, key, kind, default=_REQUIRED, choices=None, minimum=None, maximum=None):
+    """The argument `key` checked against its JSON type, enum and bounds (the executor validates too; a direct
+    call must not be able to slip past)."""
+    if key not in args or args[key] is None:
+        if default is _REQUIRED:
+            fail("missing required argument %r" % key, 2)
+        return default
+    value = args[key]
+    ok = isinstance(value, _KINDS[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
+    if not ok:
+        fail("argument %r must be a %s, got %s" % (key, kind, json.dumps(value)[:60]), 2)
+    if choices is not None and value not in choices:
+        fail("argument %r must be one of %s, got %s" % (key, "|".join(map(str, choices)), json.dumps(value)[:60]), 2)
+    if minimum is not None and value < minimum:
+        fail("argument %r must be >= %s, got %s" % (key, minimum, value), 2)
+    if maximum is not None and value > maximum:
+        fail("argument %r must be <= %s, got %s" % (key, maximum, value), 2)
+    return value
+
+
+def workspace_path(value, field, must_exist=False, kind=None):
+    """Resolves a workspace-relative path, following symlinks, and refuses anything that ends up outside the
+    workspace (the current directory): absolute paths, `..` that climbs out, symlinks pointing away."""
+    if not isinstance(value, str) or value == "":
+        fail("argument %r must be a non-empty relative path" % field, 2)
+    if "\0" in value:
+        fail("argument %r contains a NUL byte" % field, 2)
+    if os.path.isabs(value):
+        fail("argument %r: absolute path %r refused; give a path relative to the workspace" % (field, value), 2)
+    root = os.path.realpath(os.getcwd())
+    full = os.path.realpath(os.path.join(root, value))
+    if full != root and not full.startswith(root + os.sep):
+        fail("argument %r: path %r leaves the workspace; use a path inside it" % (field, value), 2)
+    if must_exist and not os.path.exists(full):
+        fail("argument %r: %r does not exist in the workspace" % (field, value), 1)
+    if kind == "file" and os.path.exists(full) and not os.path.isfile(full):
+        fail("argument %r: %r is not a regular file" % (field, value), 1)
+    if kind == "dir" and os.path.exists(full) and not os.path.isdir(full):
+        fail("argument %r: %r is not a folder" % (field, value), 1)
+    return full
+
+
+def relative(full):
+    """A path as the caller should see it: relative to the workspace."""
+    rel = os.path.relpath(full, os.path.realpath(os.getcwd()))
+    return "." if rel == "." else rel
+
+
+def read_bytes(full, field):
+    try:
+        size = os.path.getsize(full)
+        if size > MAX_INPUT_BYTES:
+            fail("argument %r: %r is %d bytes, more than the %d this skill reads" % (field, relative(full), size, MAX_INPUT_BYTES))
+        with open(full, "rb") as f:
+            return f.read()
+    except OSError as e:
+        fail("cannot read %r: %s" % (relative(full), e.strerror))
+
+
+def read_text(full, field, encoding="utf-8"):
+    data = read_bytes(full, field)
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        fail("%r is not valid %s text (%s); convert it first with encoding-convert" % (relative(full), encoding, e))
+
+
+def text_input(args, text_key="text", path_key="path"):
+    """Inline `text` or the contents of the workspace file `path`: exactly one of them."""
+    has_text, has_path = args.get(text_key) is not None, args.get(path_key) is not None
+    if has_text == has_path:
+        fail("give exactly one of %r (inline text) or %r (a file in the workspace)" % (text_key, path_key), 2)
+    if has_text:
+        return arg(args, text_key, "string")
+    return read_text(workspace_path(arg(args, path_key, "string"), path_key, must_exist=True, kind="file"), path_key)
+
+
+def write_output(args, content, key="output"):
+    """Writes `content` (str or bytes) to the workspace file args[key], creating parent folders; returns its
+    relative path, or None when the argument is absent."""
+    if args.get(key) is None:
+        return None
+    full = workspace_path(arg(args, key, "string"), key)
+    if os.path.isdir(full):
+        fail("argument %r: %r is a folder; give a file name" % (key, relative(full)), 2)
+    try:
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        tmp = full + ".partial"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, full)
+    except OSError as e:
+        fail("cannot write %r: %s" % (relative(full), e.strerror))
+    return relative(full)
+
+
+def emit(value):
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=None))
+    sys.stdout.write("\n")
+
+
+# --- the skill ---
+import datetime
+import stat
+
+
+def iso_time(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def walk(top, max_depth=None, hidden=False):
+    """(full_path, relative_to_top, lstat, depth) of everything under `top`, sorted, never following symlinks
+    (a link inside the workspace could point outside it)."""
+    stack = [(top, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            names = sorted(os.listdir(folder), reverse=True)
+        except OSError as e:
+            sys.stderr.write("%s: skipping %r: %s\n" % (SKILL, relative(folder), e.strerror))
+            continue
+        for name in names:
+            if not hidden and name.startswith("."):
+                continue
+            full = os.path.join(folder, name)
+            try:
+                st = os.lstat(full)
+            except OSError:
+                continue
+            yield full, os.path.relpath(full, top), st, depth + 1
+            if stat.S_ISDIR(st.st_mode) and (max_depth is None or depth + 1 < max_depth):
+                stack.append((full, depth + 1))
+
+
+def type_name(st):
+    return "dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "symlink" if stat.S_ISLNK(st.st_mode) else "other"
+
+
+import hashlib
+
+ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
+
+
+def digest(full, algorithm):
+    h = hashlib.new(algorithm)
+    with open(full, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def main():
+    args = read_args()
+    path = arg(args, "path", "string", ".")
+    top = workspace_path(path, "path", must_exist=True, kind="dir")
+    algorithm = arg(args, "algorithm", "string", "sha256", choices=list(ALGORITHMS))
+    verify = arg(args, "verify", "string", None)
+    hidden = arg(args, "include_hidden", "boolean", False)
+    current = {}
+    skip = {workspace_path(v, k) for k, v in (("output", args.get("output")), ("verify", verify)) if isinstance(v, str)}
+    for full, rel, st, _ in walk(top, hidden=hidden):
+        if stat.S_ISREG(st.st_mode) and full not in skip:
+            try:
+                current[rel.replace(os.sep, "/")] = digest(full, algorithm)
+            except OSError as e:
+                fail("cannot read %r: %s" % (relative(full), e.strerror))
+    if verify is not None:
+        text = read_text(workspace_path(verify, "verify", must_exist=True, kind="file"), "verify")
+        listed = {}
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = line.split(None, 1)
+            if len(parts) != 2:
+                fail("%s:%d: expected '<hex digest>  <path>' as written by sha256sum" % (verify, n))
+            listed[parts[1].lstrip("*").strip()] = parts[0].lower()
+        changed = sorted(p for p in listed if p in current and current[p] != listed[p])
+        missing = sorted(p for p in listed if p not in current)
+        added = sorted(p for p in current if p not in listed)
+        emit({"ok": not (changed or missing), "checked": len(listed), "changed": changed, "missing": missing,
+              "new_files": added})
+        return
+    lines = "".join("%s  %s\n" % (h, p) for p, h in sorted(current.items()))
+    written = write_output(args, lines)
+    result = {"algorithm": algorithm, "files": len(current)}
+    if written:
+        result["written"] = written
+    else:
+        result["checksums"] = dict(sorted(current.items()))
+    emit(result)
+
+
+main()
