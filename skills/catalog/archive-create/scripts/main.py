@@ -148,27 +148,29 @@ def iso_time(ts):
 
 
 def walk(top, max_depth=None, hidden=False):
-    """(full_path, relative_to_top, lstat, depth) of everything under `top`, sorted, never following symlinks
-    (a link inside the workspace could point outside it)."""
-    stack = [(top, 0)]
-    while stack:
-        folder, depth = stack.pop()
+    """(full_path, relative_to_top, lstat, depth) of everything under `top`, depth-first in name order, never
+    following symlinks (a link inside the workspace could point outside it)."""
+    def names(folder):
         try:
-            names = sorted(os.listdir(folder), reverse=True)
+            return iter(sorted(n for n in os.listdir(folder) if hidden or not n.startswith(".")))
         except OSError as e:
             sys.stderr.write("%s: skipping %r: %s\n" % (SKILL, relative(folder), e.strerror))
+            return iter(())
+    stack = [(top, names(top), 0)]
+    while stack:
+        folder, it, depth = stack[-1]
+        name = next(it, None)
+        if name is None:
+            stack.pop()
             continue
-        for name in names:
-            if not hidden and name.startswith("."):
-                continue
-            full = os.path.join(folder, name)
-            try:
-                st = os.lstat(full)
-            except OSError:
-                continue
-            yield full, os.path.relpath(full, top), st, depth + 1
-            if stat.S_ISDIR(st.st_mode) and (max_depth is None or depth + 1 < max_depth):
-                stack.append((full, depth + 1))
+        full = os.path.join(folder, name)
+        try:
+            st = os.lstat(full)
+        except OSError:
+            continue
+        yield full, os.path.relpath(full, top), st, depth + 1
+        if stat.S_ISDIR(st.st_mode) and (max_depth is None or depth + 1 < max_depth):
+            stack.append((full, names(full), depth + 1))
 
 
 def type_name(st):
@@ -250,18 +252,17 @@ def main():
     overwrite = arg(args, "overwrite", "boolean", False)
     if not paths:
         fail("argument 'paths' is empty; list the files or folders to pack", 2)
+    out_full = workspace_path(output, "output")
+    inputs = [workspace_path(p, "paths[%d]" % i, must_exist=True) if isinstance(p, str) else
+              fail("argument 'paths[%d]' must be a string" % i, 2) for i, p in enumerate(paths)]
     fmt = fmt or format_of(output)
     if fmt is None:
         fail("cannot tell the format from %r; end it with .zip, .tar, .tar.gz, .tar.bz2 or .tar.xz, or give 'format'" % output, 2)
-    out_full = workspace_path(output, "output")
     if os.path.exists(out_full) and not overwrite:
         fail("%r exists; set overwrite=true to replace it" % output)
     root = os.path.realpath(os.getcwd())
     entries, skipped = [], []
-    for i, p in enumerate(paths):
-        if not isinstance(p, str):
-            fail("argument 'paths[%d]' must be a string" % i, 2)
-        full = workspace_path(p, "paths[%d]" % i, must_exist=True)
+    for full in inputs:
         items = [(full, os.lstat(full))]
         if os.path.isdir(full):
             items += [(f, st) for f, _, st, _ in walk(full, hidden=True)]

@@ -198,12 +198,16 @@ def main():
     errors = arg(args, "errors", "string", "strict", choices=["strict", "replace", "ignore"])
     endings = arg(args, "line_endings", "string", "keep", choices=["keep", "lf", "crlf"])
     if args.get("output") is None:
-        fail("argument 'output' is required: the file to write (it may equal 'path' to convert in place)", 2)
+        fail("missing required argument 'output': the file to write (it may equal 'path' to convert in place)", 2)
     data = read_bytes(workspace_path(path, "path", must_exist=True, kind="file"), "path")
     if source == "auto":
-        source, _, _, binary = detect(data)
+        source, _, bom, binary = detect(data)
         if binary:
             fail("%r looks binary, not text; give 'from' if it really is text" % path)
+        if bom and source.startswith("utf-16"):
+            source = "utf-16"  # the BOM-aware codecs drop the mark instead of decoding it as U+FEFF
+        elif bom and source.startswith("utf-32"):
+            source = "utf-32"
     for name, field in ((source, "from"), (target, "to")):
         try:
             codecs.lookup(name)

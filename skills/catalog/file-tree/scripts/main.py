@@ -148,27 +148,29 @@ def iso_time(ts):
 
 
 def walk(top, max_depth=None, hidden=False):
-    """(full_path, relative_to_top, lstat, depth) of everything under `top`, sorted, never following symlinks
-    (a link inside the workspace could point outside it)."""
-    stack = [(top, 0)]
-    while stack:
-        folder, depth = stack.pop()
+    """(full_path, relative_to_top, lstat, depth) of everything under `top`, depth-first in name order, never
+    following symlinks (a link inside the workspace could point outside it)."""
+    def names(folder):
         try:
-            names = sorted(os.listdir(folder), reverse=True)
+            return iter(sorted(n for n in os.listdir(folder) if hidden or not n.startswith(".")))
         except OSError as e:
             sys.stderr.write("%s: skipping %r: %s\n" % (SKILL, relative(folder), e.strerror))
+            return iter(())
+    stack = [(top, names(top), 0)]
+    while stack:
+        folder, it, depth = stack[-1]
+        name = next(it, None)
+        if name is None:
+            stack.pop()
             continue
-        for name in names:
-            if not hidden and name.startswith("."):
-                continue
-            full = os.path.join(folder, name)
-            try:
-                st = os.lstat(full)
-            except OSError:
-                continue
-            yield full, os.path.relpath(full, top), st, depth + 1
-            if stat.S_ISDIR(st.st_mode) and (max_depth is None or depth + 1 < max_depth):
-                stack.append((full, depth + 1))
+        full = os.path.join(folder, name)
+        try:
+            st = os.lstat(full)
+        except OSError:
+            continue
+        yield full, os.path.relpath(full, top), st, depth + 1
+        if stat.S_ISDIR(st.st_mode) and (max_depth is None or depth + 1 < max_depth):
+            stack.append((full, names(full), depth + 1))
 
 
 def type_name(st):

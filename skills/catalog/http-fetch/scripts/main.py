@@ -171,6 +171,8 @@ def main():
     headers = arg(args, "headers", "object", {})
     max_bytes = arg(args, "max_bytes", "integer", 1048576, minimum=1, maximum=16 * 1048576)
     timeout = arg(args, "timeout_s", "number", 8, minimum=1, maximum=30)
+    if args.get("output") is not None:
+        workspace_path(arg(args, "output", "string"), "output")  # refuse a bad destination before any traffic
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port

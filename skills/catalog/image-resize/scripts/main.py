@@ -203,6 +203,8 @@ def main():
     args = read_args()
     path = arg(args, "path", "string")
     output = arg(args, "output", "string")
+    workspace_path(path, "path", must_exist=True, kind="file")
+    workspace_path(output, "output")
     width = arg(args, "width", "integer", None, minimum=1, maximum=20000)
     height = arg(args, "height", "integer", None, minimum=1, maximum=20000)
     scale = arg(args, "scale", "number", None, minimum=0.01, maximum=20)
