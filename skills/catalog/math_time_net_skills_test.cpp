@@ -28,6 +28,9 @@ TEST_CASE("calculate evaluates expressions without eval", "[catalog][math]") {
   CHECK(calc("round(pi, 3)") == 3.142);
   CHECK(calc("max(1, 9, 4) + min(3, 2) + avg(1, 2, 3)") == 13);
   CHECK(calc("2^100") == json::parse("1267650600228229401496703205376"));
+  CHECK(calc("200 * 15%") == 30);  // a trailing % is a percentage, a % between operands the remainder
+  CHECK(calc("10 % 3 + 50%") == 1.5);
+  CHECK(calc("0.1 + 0.2") == 0.3);  // shown to 15 significant digits, as a calculator does
   CHECK(call.Ok({{"expression", "sqrt(x^2 + y^2)"}, {"variables", {{"x", 3}, {"y", 4}}}})["result"] == 5);
   CHECK(call.Ok({{"expression", "1/3"}, {"precision", 4}})["result"] == 0.3333);
   CHECK_THAT(call.Fails({{"expression", "1/0"}}, 1), Catch::Contains("division by zero"));

@@ -145,7 +145,8 @@ import re
 # A recursive-descent parser: expressions are tokenised and evaluated by this file alone; Python's eval never
 # sees them. Grammar (lowest binding first):
 #   expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|'//'|'%') unary)* ; unary := ('-'|'+') unary | power
-#   power := call ('^'|'**' unary)? ; call := NAME '(' args ')' | NAME | NUMBER | '(' expr ')' ; postfix '!'
+#   power := postfix ('^'|'**' unary)? ; postfix := atom ('!' | '%')* ; atom := NAME '(' args ')' | NAME | NUMBER
+#   | '(' expr ')'. A '%' with no operand after it is a percentage (50% = 0.5), otherwise the remainder.
 TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|([A-Za-z_]\w*)|(\*\*|//|[-+*/%^(),!]))")
 FUNCS = {
     "sqrt": (1, math.sqrt), "cbrt": (1, lambda x: math.copysign(abs(x) ** (1 / 3), x)), "abs": (1, abs),
@@ -229,10 +230,20 @@ class Parser:
 
     def postfix(self):
         v = self.atom()
-        while self.peek() == ("op", "!"):
-            self.take()
-            v = factorial(v)
-        return v
+        while True:
+            if self.peek() == ("op", "!"):
+                self.take()
+                v = factorial(v)
+            elif self.peek() == ("op", "%") and self.percent_follows():
+                self.take()
+                v = v / 100  # "15%" with nothing after it to take a remainder by is a percentage
+            else:
+                return v
+
+    def percent_follows(self):
+        after = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else ("end", None)
+        return after[0] == "end" or after in (("op", ")"), ("op", ","), ("op", "+"), ("op", "-"), ("op", "*"),
+                                              ("op", "/"), ("op", "^"), ("op", "**"))
 
     def atom(self):
         kind, value = self.take()
@@ -291,8 +302,8 @@ def main():
     except (ValueError, OverflowError, ZeroDivisionError) as e:
         fail("cannot evaluate %r: %s" % (expression, e), 1)
     if isinstance(value, float):
-        if precision is not None:
-            value = round(value, precision)
+        # 15 significant digits hide binary floating-point noise: 0.1 + 0.2 answers 0.3, as a calculator does.
+        value = round(value, precision) if precision is not None else float("%.15g" % value)
         if value.is_integer() and abs(value) < 2 ** 53:
             value = int(value)
     if isinstance(value, int) and abs(value) > 10 ** 300:
