@@ -21,7 +21,10 @@ def fail(message, code=1):
 
 
 def read_args():
-    raw = sys.stdin.read()
+    try:
+        raw = sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as e:
+        fail("arguments on stdin are not UTF-8 (%s); send one JSON object" % e, 2)
     if not raw.strip():
         return {}
     try:
@@ -252,7 +255,9 @@ def main():
     archive = arg(args, "archive", "string")
     full = workspace_path(archive, "archive", must_exist=True, kind="file")
     base = os.path.basename(archive)
-    default_dest = base[:-len(".tar.gz")] if base.lower().endswith(".tar.gz") else os.path.splitext(base)[0]
+    suffix = next((x for x in (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
+                   if base.lower().endswith(x) and len(base) > len(x)), None)
+    default_dest = base[:-len(suffix)] if suffix else os.path.splitext(base)[0] or base + ".d"
     dest = arg(args, "destination", "string", os.path.join(os.path.dirname(archive), default_dest) or default_dest)
     overwrite = arg(args, "overwrite", "boolean", False)
     dest_full = workspace_path(dest, "destination", kind="dir")

@@ -21,7 +21,10 @@ def fail(message, code=1):
 
 
 def read_args():
-    raw = sys.stdin.read()
+    try:
+        raw = sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as e:
+        fail("arguments on stdin are not UTF-8 (%s); send one JSON object" % e, 2)
     if not raw.strip():
         return {}
     try:
