@@ -29,6 +29,12 @@ TEST_CASE("csv-to-json types cells, detects delimiters and writes files", "[cata
   CHECK_THAT(call.Fails({{"text", "a,b\n1,2,3\n"}}, 1), Catch::Contains("row 2 has 3 fields"));
   CHECK_THAT(call.Fails({{"path", "missing.csv"}}, 1), Catch::Contains("does not exist"));
   CHECK_THAT(call.Fails({{"path", "people.csv"}, {"text", "x"}}, 2), Catch::Contains("exactly one"));
+  // Past limits.output_kb the executor would cut stdout mid-document: the skill says so and points at `output`.
+  std::string big = "id,text\n";
+  while (big.size() < 1200 * 1024) big += std::to_string(big.size()) + ",lorem ipsum dolor sit amet\n";
+  ws.Write("big.csv", big);
+  CHECK_THAT(call.Fails({{"path", "big.csv"}}, 1), Catch::Contains("over this skill's output limit of 1024 KB"));
+  CHECK(call.Ok({{"path", "big.csv"}, {"output", "big.json"}})["row_count"] > 30000);
 }
 
 TEST_CASE("json-to-csv writes a header from the union of keys", "[catalog][data]") {

@@ -136,9 +136,24 @@ def write_output(args, content, key="output"):
     return relative(full)
 
 
-def emit(value):
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=None))
-    sys.stdout.write("\n")
+def output_limit_bytes():
+    """limits.output_kb from this skill's own skill.json (default 1024): the executor cuts stdout there, and a cut
+    JSON document is worse than a clear error."""
+    folder = os.environ.get("WARDEN_SKILL_DIR") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        with open(os.path.join(folder, "skill.json")) as f:
+            return int(json.load(f).get("limits", {}).get("output_kb", 1024)) * 1024
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 1024 * 1024
+
+
+def emit(value, text=None):
+    out = (json.dumps(value, ensure_ascii=False) if text is None else text) + "\n"
+    size, limit = len(out.encode("utf-8")), output_limit_bytes()
+    if size > limit:
+        fail("the result is %d KB, over this skill's output limit of %d KB; give 'output' to write it to a file in the "
+             "workspace, or narrow the request (a limit, a filter, a page range)" % ((size + 1023) // 1024, limit // 1024))
+    sys.stdout.write(out)
 
 
 # --- the skill ---
