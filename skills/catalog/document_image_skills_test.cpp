@@ -149,6 +149,11 @@ TEST_CASE("image skills convert, inspect, resize and thumbnail images", "[catalo
   CHECK(rot["height"] == 64);
   CHECK(Skill("image-info", ws).Ok({{"path", "img/rot.jpg"}})["mode"] == "L");
 
+  // An icon keeps the image's own size (Pillow's default icon sizes would all be too large for it).
+  CHECK(Skill("image-convert", ws).Ok({{"path", "img/pic.png"}, {"output", "img/pic.ico"}})["bytes"] > 100);
+  CHECK(Skill("image-info", ws).Ok({{"path", "img/pic.ico"}})["width"] == 64);
+  CHECK(Skill("image-convert", ws).Ok({{"path", "img/pic.png"}, {"output", "img/pic.pdf"}})["format"] == "PDF");
+
   SkillCall resize{"image-resize", ws};
   auto r = resize.Ok({{"path", "img/pic.png"}, {"output", "img/w16.png"}, {"width", 16}});
   CHECK(r["width"] == 16);

@@ -194,7 +194,7 @@ def save_image(img, output, fmt, quality=None, overwrite=True):
     full = workspace_path(output, "output")
     if os.path.exists(full) and not overwrite:
         fail("%r exists; set overwrite=true to replace it" % output)
-    if fmt in ("JPEG", "BMP", "PPM") and img.mode not in ("RGB", "L"):
+    if fmt in ("JPEG", "BMP", "PPM", "PDF") and img.mode not in ("RGB", "L"):
         background = Image.new("RGB", img.size, (255, 255, 255))
         rgba = img.convert("RGBA")
         background.paste(rgba, mask=rgba.split()[-1])
@@ -206,6 +206,9 @@ def save_image(img, output, fmt, quality=None, overwrite=True):
         options["quality"] = quality
     if fmt == "PNG":
         options["optimize"] = True
+    if fmt == "ICO":
+        # Pillow keeps only its standard icon sizes that fit the image; give it the image's own (at most 256).
+        options["sizes"] = [(min(img.width, 256), min(img.height, 256))]
     try:
         os.makedirs(os.path.dirname(full), exist_ok=True)
         tmp = full + ".partial"
