@@ -188,7 +188,7 @@ def main():
     method = arg(args, "method", "string", "GET", choices=["GET", "HEAD"])
     headers = arg(args, "headers", "object", {})
     max_bytes = arg(args, "max_bytes", "integer", 1048576, minimum=1, maximum=16 * 1048576)
-    timeout = arg(args, "timeout_s", "number", 8, minimum=1, maximum=30)
+    timeout = arg(args, "timeout_s", "number", 8, minimum=1, maximum=25)
     if args.get("output") is not None:
         workspace_path(arg(args, "output", "string"), "output")  # refuse a bad destination before any traffic
     try:

@@ -159,7 +159,7 @@ def emit(value, text=None):
 # --- the skill ---
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-Image.MAX_IMAGE_PIXELS = 64_000_000  # decompression-bomb guard that fits the 256 MB memory limit
+Image.MAX_IMAGE_PIXELS = 50_000_000  # decompression-bomb guard: a 50 MP RGBA image and one resized copy fit 768 MB
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".bmp": "BMP", ".webp": "WEBP",
            ".tif": "TIFF", ".tiff": "TIFF", ".ppm": "PPM", ".ico": "ICO", ".pdf": "PDF"}
 

@@ -166,9 +166,9 @@ def poppler(tool, argv):
     if not exe:
         fail("%s is missing; install the Debian package poppler-utils" % tool)
     try:
-        proc = subprocess.run([exe] + argv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        proc = subprocess.run([exe] + argv, capture_output=True, timeout=25, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        fail("%s took more than 60 s; try a smaller page range" % tool)
+        fail("%s took more than 25 s; try a smaller page range" % tool)
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         fail("%s failed (exit %d): %s" % (tool, proc.returncode, msg[-1] if msg else "no message"))
