@@ -18,6 +18,8 @@ constexpr const char* kSystemPath = "/usr/bin:/bin";
 
 fs::path CatalogDir() { return fs::path(WARDEN_CATALOG_DIR); }
 
+fs::path SkillLibDir() { return fs::absolute(CatalogDir() / ".lib"); }
+
 std::vector<fs::path> SkillDirs() {
   std::vector<fs::path> dirs;
   for (const auto& entry : fs::directory_iterator(CatalogDir())) {
@@ -43,7 +45,8 @@ ProcessResult RunSkill(const fs::path& skill_dir, const std::string& args_json, 
                                    "HOME=" + workspace.string(),
                                    "LANG=C.UTF-8",
                                    "TMPDIR=/tmp",
-                                   "WARDEN_SKILL_DIR=" + skill_dir.string()};
+                                   "WARDEN_SKILL_DIR=" + skill_dir.string(),
+                                   "WARDEN_SKILL_LIB=" + SkillLibDir().string()};
   for (const auto& e : extra_env) argv.push_back(e);
   for (const auto& element : manifest.at("entrypoint")) {
     std::string arg = element.get<std::string>();

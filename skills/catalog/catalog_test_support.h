@@ -16,12 +16,16 @@ namespace warden::catalog_test {
 // skills/catalog in the source tree.
 std::filesystem::path CatalogDir();
 
+// skills/catalog/.lib, the Python code the catalog's skills share (not a skill), as an absolute path.
+std::filesystem::path SkillLibDir();
+
 // Every skill folder of the catalog (folders holding a SKILL.md), sorted by name.
 std::vector<std::filesystem::path> SkillDirs();
 
 // Runs the skill in `skill_dir` as the executor will: the entrypoint from its skill.json (argv[0] looked up on a
 // fixed system PATH, `scripts/...` resolved against the skill folder), the current directory = `workspace`, the
-// arguments on stdin, a scrubbed environment (PATH, HOME = workspace, LANG, TMPDIR, WARDEN_SKILL_DIR) plus
+// arguments on stdin, a scrubbed environment (PATH, HOME = workspace, LANG, TMPDIR, WARDEN_SKILL_DIR,
+// WARDEN_SKILL_LIB = the catalog's .lib folder, as the executor mounts it beside the skill) plus
 // `extra_env` ("NAME=value"), as the sandbox sets e.g. HTTP_PROXY.
 warden::testing::ProcessResult RunSkill(const std::filesystem::path& skill_dir, const std::string& args_json,
                                         const std::filesystem::path& workspace,

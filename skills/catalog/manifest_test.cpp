@@ -41,10 +41,14 @@ TEST_CASE("the catalog has at least 40 executable skills, each a valid manifest"
   CHECK(errors.empty());
 }
 
-TEST_CASE("every folder in the catalog is a skill", "[catalog][manifest]") {
-  // A stray folder would be reported by the loader as a rejected skill on every start.
+TEST_CASE("every folder in the catalog is a skill, except the shared .lib", "[catalog][manifest]") {
+  // A stray folder would be reported by the loader as a rejected skill on every start. `.lib` holds the Python
+  // code the skills share; it is no skill, and the loader must pass it over.
+  CHECK(fs::exists(SkillLibDir() / "warden_skill.py"));
+  CHECK(!fs::exists(SkillLibDir() / "SKILL.md"));
+  CHECK(!fs::exists(SkillLibDir() / "__pycache__"));  // the scripts import it without writing bytecode
   for (const auto& entry : fs::directory_iterator(CatalogDir())) {
-    if (!entry.is_directory()) continue;
+    if (!entry.is_directory() || entry.path().filename() == ".lib") continue;
     INFO(entry.path());
     CHECK(fs::exists(entry.path() / "SKILL.md"));
     CHECK(!fs::exists(entry.path() / "scripts" / "__pycache__"));
@@ -142,6 +146,23 @@ TEST_CASE("the manifest checker rejects each kind of broken manifest", "[catalog
   fs::remove_all(tmp.path() / "x1");
   CHECK_THAT(errors_of(make("x1", "---\nname: x1\ndescription: d\n---\n# T\n", good_json)),
              Catch::Contains("never mentions argument `x`"));
+}
+
+TEST_CASE("a skill folder away from the catalog finds the shared .lib through WARDEN_SKILL_LIB", "[catalog][manifest]") {
+  // The executor mounts .lib beside the skill, not at ../../.lib: copied alone, a skill must still run (RunSkill
+  // passes WARDEN_SKILL_LIB) and still name itself after its folder in errors.
+  warden::testing::TempDir tmp;
+  const fs::path copy = tmp.path() / "calculate";
+  fs::copy(CatalogDir() / "calculate", copy, fs::copy_options::recursive);
+  Workspace ws;
+  const auto ok = RunSkill(copy, R"({"expression": "6 * 7"})", ws.path());
+  INFO("stderr: " << ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(json::parse(ok.out)["result"] == 42);
+  const auto bad = RunSkill(copy, "[1]", ws.path());
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.rfind("calculate: ", 0) == 0);
+  CHECK(!fs::exists(copy / "scripts" / "__pycache__"));
 }
 
 TEST_CASE("every skill in the catalog is run by this suite", "[catalog]") {
