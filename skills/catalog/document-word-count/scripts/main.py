@@ -11,23 +11,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbo
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
 from warden_skill import arg, emit, fail, read_args, read_bytes, relative, workspace_path  # noqa: E402
-
-import shutil
-import subprocess
-
-
-def poppler(tool, argv):
-    exe = shutil.which(tool)
-    if not exe:
-        fail("%s is missing; install the Debian package poppler-utils" % tool)
-    try:
-        proc = subprocess.run([exe] + argv, capture_output=True, timeout=25, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        fail("%s took more than 25 s; try a smaller page range" % tool)
-    if proc.returncode != 0:
-        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        fail("%s failed (exit %d): %s" % (tool, proc.returncode, msg[-1] if msg else "no message"))
-    return proc.stdout.decode("utf-8", "replace")
+from warden_poppler import poppler  # noqa: E402
 
 
 import html.parser

@@ -11,25 +11,9 @@ sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbo
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
 from warden_skill import arg, emit, fail, read_args, text_input, write_output  # noqa: E402
+from warden_regex import compile_pattern  # noqa: E402
 
 import re
-
-
-def compile_pattern(args):
-    pattern = arg(args, "pattern", "string")
-    flags = 0
-    if arg(args, "ignore_case", "boolean", False):
-        flags |= re.IGNORECASE
-    if arg(args, "multiline", "boolean", False):
-        flags |= re.MULTILINE
-    if arg(args, "dotall", "boolean", False):
-        flags |= re.DOTALL
-    if arg(args, "fixed_string", "boolean", False):
-        pattern = re.escape(pattern)
-    try:
-        return re.compile(pattern, flags)
-    except re.error as e:
-        fail("bad regular expression %r: %s%s" % (pattern, e.msg, " at position %d" % e.pos if e.pos is not None else ""), 2)
 
 
 def main():
