@@ -200,3 +200,15 @@ def emit(value, text=None):
              "the workspace, or narrow the request (a limit, a filter, a page range)" %
              ((size + 1023) // 1024, limit // 1024))
     sys.stdout.write(out)
+
+
+def emit_or_write(args, summary, key, value, content=None):
+    """Finishes a skill whose result may go to a file: with argument `output`, writes `content` (default `value`)
+    there and emits `summary` plus {"written": path}; without it, emits `summary` plus {key: value}."""
+    written = write_output(args, value if content is None else content)
+    result = dict(summary)
+    if written:
+        result["written"] = written
+    else:
+        result[key] = value
+    emit(result)

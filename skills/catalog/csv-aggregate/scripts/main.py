@@ -10,57 +10,8 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbox) catalog folder
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
-from warden_skill import arg, emit, fail, read_args, text_input, write_output  # noqa: E402
-
-import csv
-import io
-
-
-def load_table(args):
-    """The CSV from `text` or `path` as (columns, rows as dicts of strings)."""
-    text = text_input(args)
-    delimiter = arg(args, "delimiter", "string", "")
-    if len(delimiter) > 1:
-        fail("argument 'delimiter' must be one character, got %r" % delimiter, 2)
-    if not delimiter:
-        try:
-            delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-    try:
-        raw = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True) if r]
-    except csv.Error as e:
-        fail("not valid CSV: %s" % e)
-    if not raw:
-        fail("the CSV is empty: no header row")
-    columns = [c.strip() for c in raw[0]]
-    rows = []
-    for r in raw[1:]:
-        r = r + [""] * (len(columns) - len(r))
-        rows.append(dict(zip(columns, r)))
-    return columns, rows, delimiter
-
-
-def number(text):
-    try:
-        v = float(text)
-    except (TypeError, ValueError):
-        return None
-    return v if v == v else None
-
-
-def check_column(columns, name, field):
-    if name not in columns:
-        fail("argument %r: no column %r; the columns are %s" % (field, name, ", ".join(columns)), 2)
-
-
-def table_csv(columns, rows, delimiter):
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
-    return out.getvalue()
+from warden_skill import arg, emit_or_write, fail, read_args  # noqa: E402
+from warden_csv import check_column, load_table, number, table_csv  # noqa: E402
 
 
 import statistics
@@ -132,13 +83,8 @@ def main():
             fail("argument 'sort_by': %r is not an output column; use one of %s" % (col, ", ".join(out_columns)), 2)
         out.sort(key=lambda r: (r[col] is None, r[col] if isinstance(r[col], (int, float)) else str(r[col])),
                  reverse=sort_by.startswith("-"))
-    written = write_output(args, table_csv(out_columns, out, delimiter))
-    result = {"columns": out_columns, "groups": len(out)}
-    if written:
-        result["written"] = written
-    else:
-        result["rows"] = out
-    emit(result)
+    emit_or_write(args, {"columns": out_columns, "groups": len(out)},
+                  "rows", out, content=table_csv(out_columns, out, delimiter))
 
 
 main()

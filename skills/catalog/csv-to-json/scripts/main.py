@@ -11,10 +11,8 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbox) catalog folder
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
-from warden_skill import arg, emit, fail, read_args, text_input, write_output  # noqa: E402
-
-import csv
-import io
+from warden_skill import arg, emit_or_write, fail, read_args  # noqa: E402
+from warden_csv import read_rows  # noqa: E402
 
 
 def convert_value(cell):
@@ -37,22 +35,9 @@ def convert_value(cell):
 
 def main():
     args = read_args()
-    text = text_input(args)
-    delimiter = arg(args, "delimiter", "string", "")
     header = arg(args, "header", "boolean", True)
     types = arg(args, "infer_types", "boolean", True)
-    if len(delimiter) > 1:
-        fail("argument 'delimiter' must be one character, got %r" % delimiter, 2)
-    if not delimiter:
-        try:
-            delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-    except csv.Error as e:
-        fail("not valid CSV: %s" % e)
-    rows = [r for r in rows if r]
+    rows, delimiter = read_rows(args)
     if header:
         if not rows:
             fail("the CSV is empty: no header row")
@@ -68,13 +53,8 @@ def main():
             fail("row %d has %d fields but the header has %d; check the delimiter %r" % (n, len(r), len(columns), delimiter))
         cells = r + [""] * (len(columns) - len(r))
         records.append({c: (convert_value(v) if types else v) for c, v in zip(columns, cells)})
-    written = write_output(args, json.dumps(records, ensure_ascii=False, indent=2) + "\n")
-    result = {"columns": columns, "row_count": len(records), "delimiter": delimiter}
-    if written:
-        result["written"] = written
-    else:
-        result["rows"] = records
-    emit(result)
+    emit_or_write(args, {"columns": columns, "row_count": len(records), "delimiter": delimiter},
+                  "rows", records, content=json.dumps(records, ensure_ascii=False, indent=2) + "\n")
 
 
 main()

@@ -10,44 +10,10 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbox) catalog folder
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
-from warden_skill import arg, emit, fail, read_args, read_text, relative, warn, workspace_path, write_output  # noqa: E402
+from warden_skill import arg, emit, emit_or_write, fail, read_args, read_text, relative, workspace_path  # noqa: E402
+from warden_files import walk  # noqa: E402
 
-import datetime
 import stat
-
-
-def iso_time(ts):
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def walk(top, max_depth=None, hidden=False):
-    """(full_path, relative_to_top, lstat, depth) of everything under `top`, depth-first in name order, never
-    following symlinks (a link inside the workspace could point outside it)."""
-    def names(folder):
-        try:
-            return iter(sorted(n for n in os.listdir(folder) if hidden or not n.startswith(".")))
-        except OSError as e:
-            warn("skipping %r: %s" % (relative(folder), e.strerror))
-            return iter(())
-    stack = [(top, names(top), 0)]
-    while stack:
-        folder, it, depth = stack[-1]
-        name = next(it, None)
-        if name is None:
-            stack.pop()
-            continue
-        full = os.path.join(folder, name)
-        try:
-            st = os.lstat(full)
-        except OSError:
-            continue
-        yield full, os.path.relpath(full, top), st, depth + 1
-        if stat.S_ISDIR(st.st_mode) and (max_depth is None or depth + 1 < max_depth):
-            stack.append((full, names(full), depth + 1))
-
-
-def type_name(st):
-    return "dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "symlink" if stat.S_ISLNK(st.st_mode) else "other"
 
 
 import hashlib
@@ -95,13 +61,8 @@ def main():
               "new_files": added})
         return
     lines = "".join("%s  %s\n" % (h, p) for p, h in sorted(current.items()))
-    written = write_output(args, lines)
-    result = {"algorithm": algorithm, "files": len(current)}
-    if written:
-        result["written"] = written
-    else:
-        result["checksums"] = dict(sorted(current.items()))
-    emit(result)
+    emit_or_write(args, {"algorithm": algorithm, "files": len(current)},
+                  "checksums", dict(sorted(current.items())), content=lines)
 
 
 main()

@@ -10,7 +10,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbox) catalog folder
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
-from warden_skill import arg, emit, read_args, text_input, write_output  # noqa: E402
+from warden_skill import arg, emit_or_write, read_args, text_input  # noqa: E402
 
 import html.parser
 import re
@@ -89,13 +89,7 @@ def main():
     links = p.links
     if base:
         links = [dict(l, href=urllib.parse.urljoin(base, l["href"])) for l in links]
-    written = write_output(args, out)
-    result = {"title": p.title, "links": links, "words": len(out.split())}
-    if written:
-        result["written"] = written
-    else:
-        result["text"] = out
-    emit(result)
+    emit_or_write(args, {"title": p.title, "links": links, "words": len(out.split())}, "text", out)
 
 
 main()

@@ -11,7 +11,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbox) catalog folder
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
-from warden_skill import arg, emit, fail, read_args, text_input, write_output  # noqa: E402
+from warden_skill import arg, emit_or_write, fail, read_args, text_input  # noqa: E402
 
 import csv
 import io
@@ -61,13 +61,7 @@ def main():
         w.writerow(header)
     for r in body:
         w.writerow([cell(v) for v in r])
-    written = write_output(args, out.getvalue())
-    result = {"columns": header or [], "row_count": len(body)}
-    if written:
-        result["written"] = written
-    else:
-        result["csv"] = out.getvalue()
-    emit(result)
+    emit_or_write(args, {"columns": header or [], "row_count": len(body)}, "csv", out.getvalue())
 
 
 main()

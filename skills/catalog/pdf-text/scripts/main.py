@@ -10,24 +10,8 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbox) catalog folder
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
-from warden_skill import arg, emit, fail, read_args, workspace_path, write_output  # noqa: E402
-
-import shutil
-import subprocess
-
-
-def poppler(tool, argv):
-    exe = shutil.which(tool)
-    if not exe:
-        fail("%s is missing; install the Debian package poppler-utils" % tool)
-    try:
-        proc = subprocess.run([exe] + argv, capture_output=True, timeout=25, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        fail("%s took more than 25 s; try a smaller page range" % tool)
-    if proc.returncode != 0:
-        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        fail("%s failed (exit %d): %s" % (tool, proc.returncode, msg[-1] if msg else "no message"))
-    return proc.stdout.decode("utf-8", "replace")
+from warden_skill import arg, emit_or_write, fail, read_args, workspace_path  # noqa: E402
+from warden_poppler import poppler  # noqa: E402
 
 
 def main():
@@ -51,13 +35,7 @@ def main():
     if pages and not pages[-1].strip():
         pages.pop()
     text = text.replace("\f", "\n")
-    written = write_output(args, text)
-    result = {"pages": len(pages), "words": len(text.split()), "characters": len(text)}
-    if written:
-        result["written"] = written
-    else:
-        result["text"] = text
-    emit(result)
+    emit_or_write(args, {"pages": len(pages), "words": len(text.split()), "characters": len(text)}, "text", text)
 
 
 main()

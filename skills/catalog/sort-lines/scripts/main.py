@@ -10,7 +10,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbox) catalog folder
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
-from warden_skill import arg, emit, read_args, text_input, write_output  # noqa: E402
+from warden_skill import arg, emit, emit_or_write, read_args, text_input  # noqa: E402
 
 import collections
 import re
@@ -61,13 +61,8 @@ def main():
     elif reverse:
         lines.reverse()
     out = "\n".join(lines) + ("\n" if lines else "")
-    written = write_output(args, out)
-    result = {"lines_in": total, "lines_out": len(lines), "duplicates_removed": total - len(lines)}
-    if written:
-        result["written"] = written
-    else:
-        result["text"] = out
-    emit(result)
+    emit_or_write(args, {"lines_in": total, "lines_out": len(lines), "duplicates_removed": total - len(lines)},
+                  "text", out)
 
 
 main()

@@ -11,7 +11,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbox) catalog folder
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
-from warden_skill import arg, emit, fail, read_args, read_text, text_input, workspace_path, write_output  # noqa: E402
+from warden_skill import arg, emit_or_write, fail, read_args, read_text, text_input, workspace_path  # noqa: E402
 
 import re
 
@@ -90,13 +90,7 @@ def main():
     result = PLACEHOLDER.sub(substitute, template)
     if missing and strict:
         fail("no value for %s; add them to 'values' or set strict=false" % ", ".join(sorted(set(missing))))
-    written = write_output(args, result)
-    out = {"placeholders_filled": len(used), "missing": sorted(set(missing))}
-    if written:
-        out["written"] = written
-    else:
-        out["text"] = result
-    emit(out)
+    emit_or_write(args, {"placeholders_filled": len(used), "missing": sorted(set(missing))}, "text", result)
 
 
 main()

@@ -10,7 +10,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the (read-only in the sandbox) catalog folder
 sys.path.insert(0, os.environ.get("WARDEN_SKILL_LIB")
                 or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".lib"))
-from warden_skill import arg, emit, fail, read_args, read_text, workspace_path, write_output  # noqa: E402
+from warden_skill import arg, emit_or_write, fail, read_args, read_text, workspace_path  # noqa: E402
 
 import difflib
 
@@ -39,13 +39,9 @@ def main():
     added = sum(1 for l in diff if l.startswith("+") and not l.startswith("+++"))
     removed = sum(1 for l in diff if l.startswith("-") and not l.startswith("---"))
     ratio = difflib.SequenceMatcher(None, a_lines, b_lines).ratio() if len(a_lines) + len(b_lines) < 20000 else None
-    written = write_output(args, text)
-    result = {"identical": not diff, "added": added, "removed": removed, "similarity": round(ratio, 4) if ratio is not None else None}
-    if written:
-        result["written"] = written
-    else:
-        result["diff"] = text
-    emit(result)
+    similarity = round(ratio, 4) if ratio is not None else None
+    emit_or_write(args, {"identical": not diff, "added": added, "removed": removed, "similarity": similarity},
+                  "diff", text)
 
 
 main()
