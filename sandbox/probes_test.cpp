@@ -325,6 +325,7 @@ TEST_CASE("probe 53: a mandatory layer that fails means nothing runs (setup_erro
     detail::SetFailStepForTest(0);
     REQUIRE(r.ok());
     INFO(detail::StepName(step));
+    INFO(r->ToJson().dump());
     CHECK(r->exit_kind == "setup_error");
     CHECK(r->setup_error.find(detail::StepName(step)) == 0);
     CHECK(r->IsViolation());

@@ -111,6 +111,9 @@ bool RecvMsg(int sock, ChildMsg* msg, int* fd) {
   hdr.msg_control = control;
   hdr.msg_controllen = sizeof(control);
   ssize_t n = ::recvmsg(sock, &hdr, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  // A child that exits with our unread sync byte in its queue leaves ECONNRESET pending on our end, and the kernel
+  // reports that error once BEFORE the records still queued (its last one is often the setup error): read on.
+  if (n < 0 && errno == ECONNRESET) n = ::recvmsg(sock, &hdr, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   if (n != sizeof(*msg)) return false;
   *fd = -1;
   for (cmsghdr* c = CMSG_FIRSTHDR(&hdr); c != nullptr; c = CMSG_NXTHDR(&hdr, c)) {

@@ -45,7 +45,14 @@ TEST_CASE("init creates the home, is idempotent and keeps edits", "[cli][init]")
   REQUIRE(first.exit_code == 0);
   auto doc = nlohmann::json::parse(first.out);
   CHECK(doc["home"] == home);
-  CHECK(doc["created"].size() == 6);
+  // warden.toml, the home and its four folders, and the default policy set (policies/default/*.toml).
+  size_t default_policies = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path("policies/default")  /* tests run from the source root */)) {
+    default_policies += e.path().extension() == ".toml";
+  }
+  REQUIRE(default_policies > 0);
+  CHECK(doc["created"].size() == 6 + default_policies);
+  CHECK(std::filesystem::exists(home + "/policies/10-workspace.toml"));
   {
     std::ofstream f(home + "/warden.toml", std::ios::app);
     f << "# my edit\n";
@@ -54,7 +61,7 @@ TEST_CASE("init creates the home, is idempotent and keeps edits", "[cli][init]")
   REQUIRE(second.exit_code == 0);
   auto doc2 = nlohmann::json::parse(second.out);
   CHECK(doc2["created"].empty());
-  CHECK(doc2["existing"].size() == 6);
+  CHECK(doc2["existing"].size() == 6);  // policy files are only installed into an empty policies folder
   std::ifstream f(home + "/warden.toml");
   std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   CHECK_THAT(all, Catch::EndsWith("# my edit\n"));
