@@ -1,6 +1,7 @@
 // RunResult as the JSON document the audit log stores (sandbox.md C.8), and the layer report for `warden doctor`.
 #include <sodium.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -9,6 +10,9 @@
 
 namespace warden::sandbox {
 namespace {
+
+// Times are integer microseconds: the audit log stores bodies with integers only (exact, canonical hashing).
+int64_t Micros(double ms) { return std::llround(ms * 1000.0); }
 
 bool IsUtf8(const std::string& s) {
   size_t i = 0;
@@ -48,7 +52,7 @@ bool RunResult::IsViolation() const {
 nlohmann::json RunResult::ToJson() const {
   nlohmann::json v = nlohmann::json::array();
   for (const auto& x : violations) {
-    nlohmann::json j{{"kind", x.kind}, {"t_ms", x.t_ms}, {"action", x.action}, {"detail", x.detail}};
+    nlohmann::json j{{"kind", x.kind}, {"t_us", Micros(x.t_ms)}, {"action", x.action}, {"detail", x.detail}};
     if (x.kind == "seccomp") {
       j["layer"] = "seccomp";
       j["syscall"] = x.syscall;
@@ -73,9 +77,9 @@ nlohmann::json RunResult::ToJson() const {
   if (signal != 0) exit["signal"] = signal;
   else exit["code"] = exit_code;
   return {{"exit", exit},
-          {"wall_ms", wall_ms},
-          {"cpu_user_ms", cpu_user_ms},
-          {"cpu_sys_ms", cpu_sys_ms},
+          {"wall_us", Micros(wall_ms)},
+          {"cpu_user_us", Micros(cpu_user_ms)},
+          {"cpu_sys_us", Micros(cpu_sys_ms)},
           {"peak_memory_bytes", peak_memory_bytes},
           {"limits", limits_doc},
           {"limits_hit", limits_hit},

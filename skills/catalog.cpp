@@ -123,6 +123,9 @@ Catalog::~Catalog() {
 Result<std::unique_ptr<Catalog>> Catalog::Open(CatalogOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
+  // Absolute folders make every skill's root and resolved entrypoint absolute too: the sandbox binds them by path,
+  // and a later chdir must not change which files a skill is.
+  for (auto& folder : impl->options.folders) folder = std::filesystem::absolute(folder).lexically_normal();
   WARDEN_ASSIGN_OR_RETURN(impl->index, detail::CreateLuceneIndex(impl->options.ranking));
   {
     std::lock_guard<std::mutex> lock(impl->write_mu);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,7 +23,18 @@ inline void AddCatalogFlag(CLI::App* cmd, SkillsCatalogFlags& f) {
                   "earlier one of the same name)");
 }
 
-// The folders to load: --catalog, else paths.skills from the config.
+// The default catalog shipped with Warden (skills/catalog): $WARDEN_BUILTIN_SKILLS when set (empty = none), else the
+// folder this binary was built from.
+inline std::filesystem::path BuiltinCatalogDir() {
+  if (const char* env = std::getenv("WARDEN_BUILTIN_SKILLS")) return env;
+#ifdef WARDEN_BUILTIN_CATALOG_DIR
+  return WARDEN_BUILTIN_CATALOG_DIR;
+#else
+  return {};
+#endif
+}
+
+// The folders to load: --catalog, else the built-in catalog and then paths.skills from the config.
 inline Result<std::vector<std::filesystem::path>> ResolveSkillFolders(CliContext& ctx, const SkillsCatalogFlags& f) {
   std::vector<std::filesystem::path> out;
   if (!f.catalogs.empty()) {
@@ -37,6 +49,11 @@ inline Result<std::vector<std::filesystem::path>> ResolveSkillFolders(CliContext
   }
   const auto& config = ctx.config();
   if (!config.ok()) return config.status();
+  // The built-in catalog first, so a user's skill of the same name replaces it.
+  std::error_code ec;
+  if (auto builtin = BuiltinCatalogDir(); !builtin.empty() && std::filesystem::is_directory(builtin, ec)) {
+    out.push_back(builtin);
+  }
   out.push_back(config->skills_dir);
   return out;
 }

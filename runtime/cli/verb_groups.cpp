@@ -72,6 +72,7 @@ void RegisterSkillsShow(CLI::App& group, CliContext& ctx);      // skills_show_c
 void RegisterSkillsValidate(CLI::App& group, CliContext& ctx);  // skills_validate_cmd.cpp
 void RegisterSkillsImport(CLI::App& group, CliContext& ctx);    // skills_import_cmd.cpp
 void RegisterSkillsReindex(CLI::App& group, CliContext& ctx);   // skills_reindex_cmd.cpp
+void RegisterSkillsRun(CLI::App& group, CliContext& ctx);       // skills_run_cmd.cpp
 
 void RegisterSkillsVerbs(CLI::App& skills, CliContext& ctx) {
   RegisterSkillsList(skills, ctx);
@@ -80,6 +81,7 @@ void RegisterSkillsVerbs(CLI::App& skills, CliContext& ctx) {
   RegisterSkillsValidate(skills, ctx);
   RegisterSkillsImport(skills, ctx);
   RegisterSkillsReindex(skills, ctx);
+  RegisterSkillsRun(skills, ctx);
 }
 
 }  // namespace warden::cli

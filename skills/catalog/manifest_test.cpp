@@ -152,6 +152,8 @@ TEST_CASE("a skill folder away from the catalog finds the shared .lib through WA
   // The executor mounts .lib beside the skill, not at ../../.lib: copied alone, a skill must still run (RunSkill
   // passes WARDEN_SKILL_LIB) and still name itself after its folder in errors.
   warden::testing::TempDir tmp;
+  // The sandbox's unprivileged user binds the skill folder, so it must be able to reach it (TempDir is 0700).
+  fs::permissions(tmp.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
   const fs::path copy = tmp.path() / "calculate";
   fs::copy(CatalogDir() / "calculate", copy, fs::copy_options::recursive);
   Workspace ws;
