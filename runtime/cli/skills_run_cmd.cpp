@@ -108,7 +108,11 @@ void RegisterSkillsRun(CLI::App& group, CliContext& ctx) {
       std::string why;
       for (const auto& d : o.decisions) {
         if (d.effect == policy::Effect::kAllow) continue;
-        why += "\n  " + d.request.value("action", std::string()) + ": " + std::string(policy::EffectName(d.effect));
+        why += "\n  " + d.request.value("action", std::string());
+        if (const auto& res = d.request.value("resource", nlohmann::json::object()); res.contains("host")) {
+          why += " " + res.value("host", std::string()) + ":" + std::to_string(res.value("port", 0));
+        }
+        why += ": " + std::string(policy::EffectName(d.effect));
         for (const auto& r : d.determining) why += " by " + r.rule + " (" + r.file + ":" + std::to_string(r.line) + ")";
         if (d.is_default) why += " (no rule allows it)";
       }
