@@ -17,20 +17,13 @@ void RegisterAuditCheckpoint(CLI::App& group, CliContext& ctx) {
   AddKeyFlag(cmd, f->db);
   cmd->add_option("--copy", f->copy, "Also append the signed note to this file (keep it on another volume or host)");
   cmd->callback([&ctx, f] {
-    auto db = ResolveAuditDb(ctx, f->db);
-    if (!db.ok()) return ctx.Fail(db.status(), "fix the config file or pass --db FILE");
-    auto key = ResolveAuditKey(ctx, f->db);
-    if (!key.ok()) return ctx.Fail(key.status());
-    if (!std::filesystem::exists(*db)) {
-      return ctx.Fail(Status::NotFound("no audit database at " + db->string()), "pass --db FILE");
-    }
+    const auto paths = ResolveAuditSigningPaths(ctx, f->db);
+    if (!paths) return;
     audit::Options o;
-    o.path = *db;
-    o.key_path = *key;
     o.checkpoint_copy_path = f->copy;
-    auto log = audit::Log::Open(o);
-    if (!log.ok()) return ctx.Fail(log.status());
-    auto cp = (*log)->Checkpoint();
+    auto log = OpenAuditLogForSigning(ctx, *paths, o);
+    if (!log) return;
+    auto cp = log->Checkpoint();
     if (!cp.ok()) return ctx.Fail(cp.status());
     nlohmann::json doc{{"upto_seq", cp->upto_seq}, {"head_hash", cp->head_hash}, {"ts_ns", cp->ts_ns},
                        {"key_id", cp->key_id}, {"created", cp->created}, {"note", cp->note}};

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "audit/audit.h"
@@ -36,6 +38,45 @@ inline Result<std::filesystem::path> ResolveAuditKey(CliContext& ctx, const Audi
   if (!f.key.empty()) return std::filesystem::path(f.key);
   WARDEN_ASSIGN_OR_RETURN(auto db, ResolveAuditDb(ctx, f));
   return db.parent_path() / "audit.key";
+}
+
+// The database and key of a verb that signs (checkpoint, prune, rotate-key).
+struct AuditSigningPaths {
+  std::filesystem::path db, key;
+};
+
+// Resolves --db and --key and checks that the database exists: a signing verb must not create an empty one. On
+// failure it reports through ctx.Fail and returns nothing.
+inline std::optional<AuditSigningPaths> ResolveAuditSigningPaths(CliContext& ctx, const AuditDbFlags& f) {
+  auto db = ResolveAuditDb(ctx, f);
+  if (!db.ok()) {
+    ctx.Fail(db.status(), "fix the config file or pass --db FILE");
+    return std::nullopt;
+  }
+  auto key = ResolveAuditKey(ctx, f);
+  if (!key.ok()) {
+    ctx.Fail(key.status());
+    return std::nullopt;
+  }
+  if (!std::filesystem::exists(*db)) {
+    ctx.Fail(Status::NotFound("no audit database at " + db->string()), "pass --db FILE");
+    return std::nullopt;
+  }
+  return AuditSigningPaths{std::move(db).value(), std::move(key).value()};
+}
+
+// Opens the log at `paths` with the rest of `o` as the verb set it. On failure it reports through ctx.Fail with
+// `hint` and returns null.
+inline std::unique_ptr<audit::Log> OpenAuditLogForSigning(CliContext& ctx, const AuditSigningPaths& paths,
+                                                          audit::Options o, const std::string& hint = "") {
+  o.path = paths.db;
+  o.key_path = paths.key;
+  auto log = audit::Log::Open(o);
+  if (!log.ok()) {
+    ctx.Fail(log.status(), hint);
+    return nullptr;
+  }
+  return std::move(log).value();
 }
 
 struct AuditFilterFlags {

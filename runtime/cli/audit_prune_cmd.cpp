@@ -42,13 +42,9 @@ void RegisterAuditPrune(CLI::App& group, CliContext& ctx) {
       if (!t.ok()) return ctx.Fail(t.status().WithContext("--before"), "see `warden audit prune --help`", kExitUsage);
       cutoff = *t;
     }
-    auto db = ResolveAuditDb(ctx, f->db);
-    if (!db.ok()) return ctx.Fail(db.status(), "fix the config file or pass --db FILE");
-    auto key = ResolveAuditKey(ctx, f->db);
-    if (!key.ok()) return ctx.Fail(key.status());
-    if (!std::filesystem::exists(*db)) {
-      return ctx.Fail(Status::NotFound("no audit database at " + db->string()), "pass --db FILE");
-    }
+    const auto paths = ResolveAuditSigningPaths(ctx, f->db);
+    if (!paths) return;
+    const auto& db = paths->db;
     std::filesystem::path archive = f->archive;
     if (archive.empty()) {
       const std::time_t t = std::time(nullptr);
@@ -56,19 +52,18 @@ void RegisterAuditPrune(CLI::App& group, CliContext& ctx) {
       gmtime_r(&t, &tm);
       char name[64];
       std::strftime(name, sizeof(name), "audit-pruned-%Y%m%dT%H%M%SZ.jsonl", &tm);
-      archive = db->parent_path() / "archive" / name;
+      archive = db.parent_path() / "archive" / name;
     }
     audit::Options o;
-    o.path = *db;
-    o.key_path = *key;
     o.checkpoint_copy_path = f->copy;
     o.legal_hold = f->legal_hold;
-    auto log = audit::Log::Open(o);
-    if (!log.ok()) return ctx.Fail(log.status(), "pruning needs the signing key: pass --key or run `warden audit keygen`");
+    auto log = OpenAuditLogForSigning(ctx, *paths, o,
+                                      "pruning needs the signing key: pass --key or run `warden audit keygen`");
+    if (!log) return;
     audit::PruneOptions po;
     po.before_ns = cutoff;
     po.archive = archive;
-    auto r = (*log)->Prune(po);
+    auto r = log->Prune(po);
     if (!r.ok()) return ctx.Fail(r.status());
     nlohmann::json doc{{"pruned", r->pruned}, {"cutoff_ns", cutoff}};
     if (!r->pruned) {

@@ -19,53 +19,47 @@ void RegisterAuditRotateKey(CLI::App& group, CliContext& ctx) {
   cmd->add_option("--new-key", f->new_key, "Use this existing secret key file (default: generate one)");
   cmd->add_option("--copy", f->copy, "Also append the rotation checkpoint to this off-database copy");
   cmd->callback([&ctx, f] {
-    auto db = ResolveAuditDb(ctx, f->db);
-    if (!db.ok()) return ctx.Fail(db.status(), "fix the config file or pass --db FILE");
-    auto key = ResolveAuditKey(ctx, f->db);
-    if (!key.ok()) return ctx.Fail(key.status());
-    if (!std::filesystem::exists(*db)) {
-      return ctx.Fail(Status::NotFound("no audit database at " + db->string()), "pass --db FILE");
-    }
+    const auto paths = ResolveAuditSigningPaths(ctx, f->db);
+    if (!paths) return;
+    const auto& key = paths->key;
     std::filesystem::path next = f->new_key;
     const bool generated = next.empty();
     if (generated) {
-      next = key->string() + ".new";
+      next = key.string() + ".new";
       auto pk = audit::Keygen(next, /*overwrite=*/true);
       if (!pk.ok()) return ctx.Fail(pk.status());
     }
     audit::Options o;
-    o.path = *db;
-    o.key_path = *key;
     o.checkpoint_copy_path = f->copy;
     std::string new_id;
     {
-      auto log = audit::Log::Open(o);
-      if (!log.ok()) return ctx.Fail(log.status(), "rotation needs the current key: pass --key");
-      auto r = (*log)->RotateKey(next);
+      auto log = OpenAuditLogForSigning(ctx, *paths, o, "rotation needs the current key: pass --key");
+      if (!log) return;
+      auto r = log->RotateKey(next);
       if (!r.ok()) return ctx.Fail(r.status());
       new_id = *r;
     }
-    auto old_pub = audit::PublicKeyOf(*key);
+    auto old_pub = audit::PublicKeyOf(key);
     std::string moved;
     if (generated && old_pub.ok()) {
       // The new key takes the configured name; the old secret is kept aside (it verifies nothing a .pub cannot, but
       // an operator may want to destroy it deliberately).
       std::error_code ec;
-      moved = key->string() + ".retired-" + old_pub->substr(0, 8);
-      std::filesystem::rename(*key, moved, ec);
-      if (!ec) std::filesystem::rename(key->string() + ".pub", moved + ".pub", ec);
-      if (!ec) std::filesystem::rename(next, *key, ec);
-      if (!ec) std::filesystem::rename(next.string() + ".pub", key->string() + ".pub", ec);
+      moved = key.string() + ".retired-" + old_pub->substr(0, 8);
+      std::filesystem::rename(key, moved, ec);
+      if (!ec) std::filesystem::rename(key.string() + ".pub", moved + ".pub", ec);
+      if (!ec) std::filesystem::rename(next, key, ec);
+      if (!ec) std::filesystem::rename(next.string() + ".pub", key.string() + ".pub", ec);
       if (ec) {
         return ctx.Fail(Status::IoError("moving the rotated key files into place", ec.value()),
-                        "the rotation is recorded; move " + next.string() + " to " + key->string() + " by hand");
+                        "the rotation is recorded; move " + next.string() + " to " + key.string() + " by hand");
       }
     }
-    auto pub = audit::PublicKeyOf(generated ? *key : next);
+    auto pub = audit::PublicKeyOf(generated ? key : next);
     nlohmann::json doc{{"new_key_id", new_id}, {"public_key", pub.ok() ? *pub : ""},
-                       {"key", generated ? key->string() : next.string()}, {"retired_key", moved}};
+                       {"key", generated ? key.string() : next.string()}, {"retired_key", moved}};
     ctx.Emit(doc, "rotated the audit signing key; new key id " + new_id + " (" +
-                      (generated ? key->string() : next.string()) + ")\ngive reviewers the new public key: " +
+                      (generated ? key.string() : next.string()) + ")\ngive reviewers the new public key: " +
                       (pub.ok() ? *pub : std::string("?")));
   });
 }

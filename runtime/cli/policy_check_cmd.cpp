@@ -9,20 +9,17 @@ namespace warden::cli {
 
 void RegisterPolicyCheck(CLI::App& group, CliContext& ctx) {
   auto* cmd = group.add_subcommand("check", "Validate a policies folder: syntax, rules, groups, limits, inline tests");
-  auto f = std::make_shared<PolicyDirFlags>();
-  cmd->add_option("DIR", f->dir, "Policies folder (default: the config's policies folder, <home>/policies)");
-  AddSandboxRootFlag(cmd, *f);
+  auto f = AddCheckedDirFlags(cmd);
   cmd->callback([&ctx, f] {
-    auto dir = ResolvePolicyDir(ctx, *f);
-    if (!dir.ok()) return ctx.Fail(dir.status(), "fix the config file or pass DIR");
-    auto files = policy::PolicySet::ReadDir(*dir);
-    if (!files.ok()) return ctx.Fail(files.status());
-    const auto report = policy::PolicySet::Check(*files, PolicyLoadOptions(ctx, *f));
+    const auto checked = CheckPolicyDir(ctx, *f);
+    if (!checked) return;
+    const auto& dir = checked->dir;
+    const auto& report = checked->report;
     size_t passed = 0;
     for (const auto& t : report.tests) passed += t.passed ? 1 : 0;
-    nlohmann::json doc{{"dir", dir->string()},
+    nlohmann::json doc{{"dir", dir.string()},
                        {"ok", report.set != nullptr},
-                       {"files", files->size()},
+                       {"files", checked->file_count},
                        {"tests", {{"total", report.tests.size()}, {"passed", passed}}},
                        {"untested_rules", report.untested_rules},
                        {"errors", nlohmann::json::array()}};
@@ -34,7 +31,7 @@ void RegisterPolicyCheck(CLI::App& group, CliContext& ctx) {
     if (report.set) {
       doc["hash"] = report.set->hash();
       doc["rules"] = report.set->rule_count();
-      t << "OK: " << files->size() << " files, " << report.set->rule_count() << " rules, " << passed << "/"
+      t << "OK: " << checked->file_count << " files, " << report.set->rule_count() << " rules, " << passed << "/"
         << report.tests.size() << " inline tests passed\npolicy set " << report.set->hash() << "\n";
       if (!report.untested_rules.empty()) {
         t << "not covered by any test (" << report.untested_rules.size() << "):";
@@ -44,7 +41,7 @@ void RegisterPolicyCheck(CLI::App& group, CliContext& ctx) {
       return ctx.Emit(doc, t.str());
     }
     t << "FAILED: " << report.errors.size() << " error" << (report.errors.size() == 1 ? "" : "s") << " in "
-      << dir->string() << "; the folder would not load (a running warden keeps its previous set)";
+      << dir.string() << "; the folder would not load (a running warden keeps its previous set)";
     ctx.Emit(doc, t.str());
     ctx.exit_code = kExitError;
   });

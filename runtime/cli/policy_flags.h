@@ -3,6 +3,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "policies/policy.h"
@@ -40,6 +43,38 @@ inline policy::LoadOptions PolicyLoadOptions(CliContext& ctx, const PolicyDirFla
   }
   if (!f.dir.empty()) o.protected_paths.push_back(std::filesystem::absolute(f.dir).lexically_normal().string());
   return o;
+}
+
+// The DIR argument and --sandbox-root that `policy check` and `policy test` take.
+inline std::shared_ptr<PolicyDirFlags> AddCheckedDirFlags(CLI::App* cmd) {
+  auto f = std::make_shared<PolicyDirFlags>();
+  cmd->add_option("DIR", f->dir, "Policies folder (default: the config's policies folder, <home>/policies)");
+  AddSandboxRootFlag(cmd, *f);
+  return f;
+}
+
+// A policies folder read and checked as the runtime would load it: what `policy check` and `policy test` report on.
+struct CheckedPolicyDir {
+  std::filesystem::path dir;
+  size_t file_count = 0;
+  policy::PolicySet::CheckReport report;
+};
+
+// Resolves the folder, reads its files and checks them (errors and inline tests). A folder that cannot be resolved
+// or read is reported through ctx.Fail and gives nothing; errors inside the files are in the report.
+inline std::optional<CheckedPolicyDir> CheckPolicyDir(CliContext& ctx, const PolicyDirFlags& f) {
+  auto dir = ResolvePolicyDir(ctx, f);
+  if (!dir.ok()) {
+    ctx.Fail(dir.status(), "fix the config file or pass DIR");
+    return std::nullopt;
+  }
+  auto files = policy::PolicySet::ReadDir(*dir);
+  if (!files.ok()) {
+    ctx.Fail(files.status());
+    return std::nullopt;
+  }
+  auto report = policy::PolicySet::Check(*files, PolicyLoadOptions(ctx, f));
+  return CheckedPolicyDir{std::move(dir).value(), files->size(), std::move(report)};
 }
 
 }  // namespace warden::cli

@@ -9,16 +9,13 @@ namespace warden::cli {
 
 void RegisterPolicyTest(CLI::App& group, CliContext& ctx) {
   auto* cmd = group.add_subcommand("test", "Run the inline [[test]] cases of a policies folder, one line each");
-  auto f = std::make_shared<PolicyDirFlags>();
-  cmd->add_option("DIR", f->dir, "Policies folder (default: the config's policies folder, <home>/policies)");
-  AddSandboxRootFlag(cmd, *f);
+  auto f = AddCheckedDirFlags(cmd);
   cmd->callback([&ctx, f] {
-    auto dir = ResolvePolicyDir(ctx, *f);
-    if (!dir.ok()) return ctx.Fail(dir.status(), "fix the config file or pass DIR");
-    auto files = policy::PolicySet::ReadDir(*dir);
-    if (!files.ok()) return ctx.Fail(files.status());
-    const auto report = policy::PolicySet::Check(*files, PolicyLoadOptions(ctx, *f));
-    nlohmann::json doc{{"dir", dir->string()}, {"tests", nlohmann::json::array()}, {"errors", nlohmann::json::array()}};
+    const auto checked = CheckPolicyDir(ctx, *f);
+    if (!checked) return;
+    const auto& dir = checked->dir;
+    const auto& report = checked->report;
+    nlohmann::json doc{{"dir", dir.string()}, {"tests", nlohmann::json::array()}, {"errors", nlohmann::json::array()}};
     std::ostringstream t;
     size_t failed = 0;
     for (const auto& r : report.tests) {
@@ -40,7 +37,7 @@ void RegisterPolicyTest(CLI::App& group, CliContext& ctx) {
     doc["failed"] = failed;
     t << report.tests.size() - failed << " passed, " << failed << " failed";
     if (load_errors > 0) t << ", " << load_errors << " load errors (run `warden policy check` for details)";
-    if (report.tests.empty() && load_errors == 0) t << " (no [[test]] tables in " << dir->string() << ")";
+    if (report.tests.empty() && load_errors == 0) t << " (no [[test]] tables in " << dir.string() << ")";
     ctx.Emit(doc, t.str());
     if (failed > 0 || load_errors > 0) ctx.exit_code = kExitError;
   });
