@@ -13,6 +13,7 @@
 #include "runtime/engine/cpu/rope.h"
 #include "runtime/engine/cpu/sample.h"
 #include "runtime/engine/cpu/vision.h"
+#include "runtime/engine/backend_checks.h"
 #include "runtime/engine/numeric.h"
 #include "runtime/engine/weights/dequant.h"
 
@@ -478,42 +479,31 @@ Status CpuBackend::GatedDeltaRule(const DeltaNetDims& d, DeltaRuleForm form, con
 
 Status CpuBackend::SiluMul(const Tensor& gate, const Tensor& up, Tensor& out) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("silu_mul", {&gate, &up, &out}));
-  WARDEN_CPU_EXPECT(up.numel() == gate.numel() && out.numel() == gate.numel(), "silu_mul",
-                                gate.Describe() + " · " + up.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckSiluMul("cpu", gate, up, out));
   cpu::SiluMul(F(gate), F(up), F(out), gate.numel());
   return Status::Ok();
 }
 
 Status CpuBackend::MulSigmoid(Tensor& x, const Tensor& gate) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("mul_sigmoid", {&x, &gate}));
-  WARDEN_CPU_EXPECT(x.numel() == gate.numel(), "mul_sigmoid", x.Describe() + " · σ(" + gate.Describe() + ")");
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckMulSigmoid("cpu", x, gate));
   cpu::MulSigmoid(F(x), F(gate), x.numel());
   return Status::Ok();
 }
 
 Status CpuBackend::Add(Tensor& acc, const Tensor& x) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("add", {&acc, &x}));
-  WARDEN_CPU_EXPECT(acc.numel() == x.numel(), "add", acc.Describe() + " + " + x.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckAdd("cpu", acc, x));
   cpu::AddInPlace(F(acc), F(x), acc.numel());
   return Status::Ok();
 }
 
 Status CpuBackend::SplitColumns(const Tensor& src, std::span<Tensor* const> dst) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("split_columns", {&src}));
-  size_t rows = 0, total = 0;
-  std::vector<size_t> widths;
   for (Tensor* t : dst) WARDEN_RETURN_IF_ERROR(ExpectF32("split_columns", {t}));
-  if (!dst.empty()) rows = dst[0]->rank() ? dst[0]->dim(0) : 0;
-  for (Tensor* t : dst) {
-    const size_t w = rows ? t->numel() / rows : 0;
-    WARDEN_CPU_EXPECT(w > 0 && t->numel() == rows * w, "split_columns",
-                                  "parts must share their first dim, got " + t->Describe());
-    widths.push_back(w);
-    total += w;
-  }
-  WARDEN_CPU_EXPECT(!dst.empty() && src.numel() == rows * total, "split_columns",
-                                src.Describe() + " into " + std::to_string(dst.size()) + " parts of " +
-                                    std::to_string(total) + " columns");
+  WARDEN_ASSIGN_OR_RETURN(const engine::detail::ColumnSplit split, engine::detail::CheckSplitColumns("cpu", src, dst));
+  const size_t rows = split.rows;
+  const std::vector<size_t>& widths = split.widths;
   const float* s = F(src);
   for (size_t r = 0; r < rows; ++r) {
     for (size_t i = 0; i < dst.size(); ++i) {

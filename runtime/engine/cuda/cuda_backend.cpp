@@ -11,6 +11,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "runtime/engine/backend_checks.h"
 #include "runtime/engine/cpu/sample.h"
 #include "runtime/engine/cuda/attention.cuh"
 #include "runtime/engine/cuda/cuda_check.h"
@@ -696,8 +697,7 @@ Status CudaBackend::GatedDeltaRule(const DeltaNetDims& d, DeltaRuleForm form, co
 
 Status CudaBackend::SiluMul(const Tensor& gate, const Tensor& up, Tensor& out) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("silu_mul", {&gate, &up, &out}));
-  WARDEN_CUDA_EXPECT(up.numel() == gate.numel() && out.numel() == gate.numel(), "silu_mul",
-                     gate.Describe() + " · " + up.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckSiluMul("cuda", gate, up, out));
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   WARDEN_CUDA_LAUNCH("silu_mul", LaunchSiluMul(F(gate), F(up), F(out), gate.numel(), ctx_->stream));
   return Status::Ok();
@@ -705,7 +705,7 @@ Status CudaBackend::SiluMul(const Tensor& gate, const Tensor& up, Tensor& out) {
 
 Status CudaBackend::MulSigmoid(Tensor& x, const Tensor& gate) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("mul_sigmoid", {&x, &gate}));
-  WARDEN_CUDA_EXPECT(x.numel() == gate.numel(), "mul_sigmoid", x.Describe() + " · σ(" + gate.Describe() + ")");
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckMulSigmoid("cuda", x, gate));
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   WARDEN_CUDA_LAUNCH("mul_sigmoid", LaunchMulSigmoid(F(x), F(gate), x.numel(), ctx_->stream));
   return Status::Ok();
@@ -713,7 +713,7 @@ Status CudaBackend::MulSigmoid(Tensor& x, const Tensor& gate) {
 
 Status CudaBackend::Add(Tensor& acc, const Tensor& x) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("add", {&acc, &x}));
-  WARDEN_CUDA_EXPECT(acc.numel() == x.numel(), "add", acc.Describe() + " + " + x.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckAdd("cuda", acc, x));
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   WARDEN_CUDA_LAUNCH("add", LaunchAdd(F(acc), F(x), acc.numel(), ctx_->stream));
   return Status::Ok();
@@ -721,20 +721,10 @@ Status CudaBackend::Add(Tensor& acc, const Tensor& x) {
 
 Status CudaBackend::SplitColumns(const Tensor& src, std::span<Tensor* const> dst) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("split_columns", {&src}));
-  size_t rows = 0, total = 0;
-  std::vector<size_t> widths;
   for (Tensor* t : dst) WARDEN_RETURN_IF_ERROR(ExpectF32("split_columns", {t}));
-  if (!dst.empty()) rows = dst[0]->rank() ? dst[0]->dim(0) : 0;
-  for (Tensor* t : dst) {
-    const size_t w = rows ? t->numel() / rows : 0;
-    WARDEN_CUDA_EXPECT(w > 0 && t->numel() == rows * w, "split_columns",
-                       "parts must share their first dim, got " + t->Describe());
-    widths.push_back(w);
-    total += w;
-  }
-  WARDEN_CUDA_EXPECT(!dst.empty() && src.numel() == rows * total, "split_columns",
-                     src.Describe() + " into " + std::to_string(dst.size()) + " parts of " + std::to_string(total) +
-                         " columns");
+  WARDEN_ASSIGN_OR_RETURN(const engine::detail::ColumnSplit split, engine::detail::CheckSplitColumns("cuda", src, dst));
+  const size_t rows = split.rows, total = split.total;
+  const std::vector<size_t>& widths = split.widths;
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   size_t offset = 0;
   for (size_t i = 0; i < dst.size(); ++i) {

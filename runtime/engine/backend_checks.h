@@ -1,0 +1,61 @@
+// The shape checks that every Backend runs before an op (backend.h says what each op takes), shared so the CPU and
+// CUDA backends reject the same calls with the same message; each backend keeps its own dtype/device check and
+// does only its own work after these. Internal to the engine: model code never includes this.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/engine/backend.h"
+
+namespace warden::engine::detail {
+
+// "<backend> backend <op>: <what>", the wording of every shape error of a backend.
+inline Status ShapeError(std::string_view backend, std::string_view op, const std::string& what) {
+  return Status::InvalidArgument(std::string(backend) + " backend " + std::string(op) + ": " + what);
+}
+
+inline Status CheckSiluMul(std::string_view backend, const Tensor& gate, const Tensor& up, const Tensor& out) {
+  if (up.numel() == gate.numel() && out.numel() == gate.numel()) return Status::Ok();
+  return ShapeError(backend, "silu_mul", gate.Describe() + " · " + up.Describe());
+}
+
+inline Status CheckMulSigmoid(std::string_view backend, const Tensor& x, const Tensor& gate) {
+  if (x.numel() == gate.numel()) return Status::Ok();
+  return ShapeError(backend, "mul_sigmoid", x.Describe() + " · σ(" + gate.Describe() + ")");
+}
+
+inline Status CheckAdd(std::string_view backend, const Tensor& acc, const Tensor& x) {
+  if (acc.numel() == x.numel()) return Status::Ok();
+  return ShapeError(backend, "add", acc.Describe() + " + " + x.Describe());
+}
+
+// How SplitColumns cuts `src`: rows shared by every part, each part's width, and their sum (src's row width).
+struct ColumnSplit {
+  size_t rows = 0, total = 0;
+  std::vector<size_t> widths;
+};
+
+inline Result<ColumnSplit> CheckSplitColumns(std::string_view backend, const Tensor& src,
+                                             std::span<Tensor* const> dst) {
+  ColumnSplit s;
+  if (!dst.empty()) s.rows = dst[0]->rank() ? dst[0]->dim(0) : 0;
+  for (Tensor* t : dst) {
+    const size_t w = s.rows ? t->numel() / s.rows : 0;
+    if (w == 0 || t->numel() != s.rows * w) {
+      return ShapeError(backend, "split_columns", "parts must share their first dim, got " + t->Describe());
+    }
+    s.widths.push_back(w);
+    s.total += w;
+  }
+  if (dst.empty() || src.numel() != s.rows * s.total) {
+    return ShapeError(backend, "split_columns",
+                      src.Describe() + " into " + std::to_string(dst.size()) + " parts of " + std::to_string(s.total) +
+                          " columns");
+  }
+  return s;
+}
+
+}  // namespace warden::engine::detail
