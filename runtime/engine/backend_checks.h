@@ -17,6 +17,49 @@ inline Status ShapeError(std::string_view backend, std::string_view op, const st
   return Status::InvalidArgument(std::string(backend) + " backend " + std::string(op) + ": " + what);
 }
 
+inline Status CheckZeroCenteredRmsNorm(std::string_view backend, const Tensor& x, const Tensor& w, const Tensor& y) {
+  const size_t dim = w.numel();
+  if (dim > 0 && x.numel() % dim == 0 && y.numel() == x.numel()) return Status::Ok();
+  return ShapeError(backend, "rms_norm", "x " + x.Describe() + ", w " + w.Describe() + ", y " + y.Describe());
+}
+
+inline Status CheckGatedRmsNorm(std::string_view backend, const Tensor& o, const Tensor& z, const Tensor& w,
+                                const Tensor& y) {
+  const size_t dim = w.numel();
+  if (dim > 0 && o.numel() % dim == 0 && z.numel() == o.numel() && y.numel() == o.numel()) return Status::Ok();
+  return ShapeError(backend, "gated_rms_norm",
+                    "o " + o.Describe() + ", z " + z.Describe() + ", w " + w.Describe() + ", y " + y.Describe());
+}
+
+inline Status CheckL2NormalizeRows(std::string_view backend, const Tensor& x, size_t dim) {
+  if (dim > 0 && x.numel() % dim == 0) return Status::Ok();
+  return ShapeError(backend, "l2_norm", x.Describe() + " in rows of " + std::to_string(dim));
+}
+
+inline Status CheckDeltaNetGates(std::string_view backend, const Tensor& b, const Tensor& a, const Tensor& a_log,
+                                 const Tensor& dt_bias, const Tensor& beta, const Tensor& g) {
+  const size_t Hv = a_log.numel(), n = b.numel();
+  if (Hv > 0 && dt_bias.numel() == Hv && n % Hv == 0 && a.numel() == n && beta.numel() == n && g.numel() == n) {
+    return Status::Ok();
+  }
+  return ShapeError(backend, "deltanet_gates",
+                    "b " + b.Describe() + ", a " + a.Describe() + ", A_log " + a_log.Describe());
+}
+
+// The number of tokens T the delta rule runs over.
+inline Result<size_t> CheckGatedDeltaRule(std::string_view backend, const DeltaNetDims& d, const Tensor& q,
+                                          const Tensor& k, const Tensor& v, const Tensor& g, const Tensor& beta,
+                                          const Tensor& state, const Tensor& out) {
+  const size_t kw = d.num_k_heads * d.k_dim, vw = d.num_v_heads * d.v_dim;
+  const size_t T = kw ? q.numel() / kw : 0;
+  if (d.num_k_heads > 0 && d.num_v_heads % d.num_k_heads == 0 && q.numel() == T * kw && k.numel() == T * kw &&
+      v.numel() == T * vw && out.numel() == T * vw && g.numel() == T * d.num_v_heads &&
+      beta.numel() == T * d.num_v_heads && state.numel() == d.num_v_heads * d.k_dim * d.v_dim) {
+    return T;
+  }
+  return ShapeError(backend, "delta_rule", "q " + q.Describe() + ", v " + v.Describe() + ", state " + state.Describe());
+}
+
 inline Status CheckSiluMul(std::string_view backend, const Tensor& gate, const Tensor& up, const Tensor& out) {
   if (up.numel() == gate.numel() && out.numel() == gate.numel()) return Status::Ok();
   return ShapeError(backend, "silu_mul", gate.Describe() + " · " + up.Describe());

@@ -317,8 +317,7 @@ Status CpuBackend::Embedding(const LinearWeight& table, const Tensor& ids, Tenso
 Status CpuBackend::ZeroCenteredRmsNorm(const Tensor& x, const Tensor& w, Tensor& y, float eps) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("rms_norm", {&x, &w, &y}));
   const size_t dim = w.numel();
-  WARDEN_CPU_EXPECT(dim > 0 && x.numel() % dim == 0 && y.numel() == x.numel(), "rms_norm",
-                                "x " + x.Describe() + ", w " + w.Describe() + ", y " + y.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckZeroCenteredRmsNorm("cpu", x, w, y));
   cpu::ZeroCenteredRmsNorm(F(x), F(w), F(y), x.numel() / dim, dim, eps);
   return Status::Ok();
 }
@@ -326,16 +325,14 @@ Status CpuBackend::ZeroCenteredRmsNorm(const Tensor& x, const Tensor& w, Tensor&
 Status CpuBackend::GatedRmsNorm(const Tensor& o, const Tensor& z, const Tensor& w, Tensor& y, float eps) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("gated_rms_norm", {&o, &z, &w, &y}));
   const size_t dim = w.numel();
-  WARDEN_CPU_EXPECT(dim > 0 && o.numel() % dim == 0 && z.numel() == o.numel() && y.numel() == o.numel(),
-                                "gated_rms_norm", "o " + o.Describe() + ", z " + z.Describe() + ", w " +
-                                                      w.Describe() + ", y " + y.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckGatedRmsNorm("cpu", o, z, w, y));
   cpu::GatedRmsNorm(F(o), F(z), F(w), F(y), o.numel() / dim, dim, eps);
   return Status::Ok();
 }
 
 Status CpuBackend::L2NormalizeRows(Tensor& x, size_t dim, float eps, float scale) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("l2_norm", {&x}));
-  WARDEN_CPU_EXPECT(dim > 0 && x.numel() % dim == 0, "l2_norm", x.Describe() + " in rows of " + std::to_string(dim));
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckL2NormalizeRows("cpu", x, dim));
   cpu::L2NormalizeRows(F(x), x.numel() / dim, dim, eps, scale);
   return Status::Ok();
 }
@@ -442,10 +439,7 @@ Status CpuBackend::DeltaNetGates(const Tensor& b, const Tensor& a, const Tensor&
                                  Tensor& beta, Tensor& g) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("deltanet_gates", {&b, &a, &a_log, &dt_bias, &beta, &g}));
   const size_t Hv = a_log.numel(), n = b.numel();
-  WARDEN_CPU_EXPECT(Hv > 0 && dt_bias.numel() == Hv && n % Hv == 0 && a.numel() == n &&
-                                    beta.numel() == n && g.numel() == n,
-                                "deltanet_gates", "b " + b.Describe() + ", a " + a.Describe() + ", A_log " +
-                                                      a_log.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckDeltaNetGates("cpu", b, a, a_log, dt_bias, beta, g));
   const float *bp = F(b), *ap = F(a), *al = F(a_log), *dt = F(dt_bias);
   float *bt = F(beta), *gp = F(g);
   for (size_t i = 0; i < n; ++i) {
@@ -459,13 +453,8 @@ Status CpuBackend::DeltaNetGates(const Tensor& b, const Tensor& a, const Tensor&
 Status CpuBackend::GatedDeltaRule(const DeltaNetDims& d, DeltaRuleForm form, const Tensor& q, const Tensor& k,
                                   const Tensor& v, const Tensor& g, const Tensor& beta, Tensor& state, Tensor& out) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("delta_rule", {&q, &k, &v, &g, &beta, &state, &out}));
-  const size_t kw = d.num_k_heads * d.k_dim, vw = d.num_v_heads * d.v_dim;
-  const size_t T = kw ? q.numel() / kw : 0;
-  WARDEN_CPU_EXPECT(
-      d.num_k_heads > 0 && d.num_v_heads % d.num_k_heads == 0 && q.numel() == T * kw && k.numel() == T * kw &&
-          v.numel() == T * vw && out.numel() == T * vw && g.numel() == T * d.num_v_heads &&
-          beta.numel() == T * d.num_v_heads && state.numel() == d.num_v_heads * d.k_dim * d.v_dim,
-      "delta_rule", "q " + q.Describe() + ", v " + v.Describe() + ", state " + state.Describe());
+  WARDEN_ASSIGN_OR_RETURN(const size_t T,
+                          engine::detail::CheckGatedDeltaRule("cpu", d, q, k, v, g, beta, state, out));
   const DeltaNetShape s{d.num_k_heads, d.num_v_heads, d.k_dim, d.v_dim};
   if (form == DeltaRuleForm::kRecurrent) {
     GatedDeltaRuleRecurrent(s, T, F(q), F(k), F(v), F(g), F(beta), F(state), F(out));

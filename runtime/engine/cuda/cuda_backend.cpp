@@ -542,8 +542,7 @@ Status CudaBackend::Embedding(const LinearWeight& table, const Tensor& ids, Tens
 Status CudaBackend::ZeroCenteredRmsNorm(const Tensor& x, const Tensor& w, Tensor& y, float eps) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("rms_norm", {&x, &w, &y}));
   const size_t dim = w.numel();
-  WARDEN_CUDA_EXPECT(dim > 0 && x.numel() % dim == 0 && y.numel() == x.numel(), "rms_norm",
-                     "x " + x.Describe() + ", w " + w.Describe() + ", y " + y.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckZeroCenteredRmsNorm("cuda", x, w, y));
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   WARDEN_CUDA_LAUNCH("rms_norm", LaunchZeroCenteredRmsNorm(F(x), F(w), F(y), x.numel() / dim, dim, eps, ctx_->stream));
   return Status::Ok();
@@ -552,9 +551,7 @@ Status CudaBackend::ZeroCenteredRmsNorm(const Tensor& x, const Tensor& w, Tensor
 Status CudaBackend::GatedRmsNorm(const Tensor& o, const Tensor& z, const Tensor& w, Tensor& y, float eps) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("gated_rms_norm", {&o, &z, &w, &y}));
   const size_t dim = w.numel();
-  WARDEN_CUDA_EXPECT(dim > 0 && o.numel() % dim == 0 && z.numel() == o.numel() && y.numel() == o.numel(),
-                     "gated_rms_norm",
-                     "o " + o.Describe() + ", z " + z.Describe() + ", w " + w.Describe() + ", y " + y.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckGatedRmsNorm("cuda", o, z, w, y));
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   WARDEN_CUDA_LAUNCH("gated_rms_norm",
                      LaunchGatedRmsNorm(F(o), F(z), F(w), F(y), o.numel() / dim, dim, eps, ctx_->stream));
@@ -563,7 +560,7 @@ Status CudaBackend::GatedRmsNorm(const Tensor& o, const Tensor& z, const Tensor&
 
 Status CudaBackend::L2NormalizeRows(Tensor& x, size_t dim, float eps, float scale) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("l2_norm", {&x}));
-  WARDEN_CUDA_EXPECT(dim > 0 && x.numel() % dim == 0, "l2_norm", x.Describe() + " in rows of " + std::to_string(dim));
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckL2NormalizeRows("cuda", x, dim));
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   WARDEN_CUDA_LAUNCH("l2_norm", LaunchL2NormalizeRows(F(x), x.numel() / dim, dim, eps, scale, ctx_->stream));
   return Status::Ok();
@@ -660,9 +657,7 @@ Status CudaBackend::DeltaNetGates(const Tensor& b, const Tensor& a, const Tensor
                                   Tensor& beta, Tensor& g) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("deltanet_gates", {&b, &a, &a_log, &dt_bias, &beta, &g}));
   const size_t Hv = a_log.numel(), n = b.numel();
-  WARDEN_CUDA_EXPECT(Hv > 0 && dt_bias.numel() == Hv && n % Hv == 0 && a.numel() == n && beta.numel() == n &&
-                         g.numel() == n,
-                     "deltanet_gates", "b " + b.Describe() + ", a " + a.Describe() + ", A_log " + a_log.Describe());
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckDeltaNetGates("cuda", b, a, a_log, dt_bias, beta, g));
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   WARDEN_CUDA_LAUNCH("deltanet_gates",
                      LaunchDeltaNetGates(F(b), F(a), F(a_log), F(dt_bias), F(beta), F(g), n, Hv, ctx_->stream));
@@ -672,13 +667,8 @@ Status CudaBackend::DeltaNetGates(const Tensor& b, const Tensor& a, const Tensor
 Status CudaBackend::GatedDeltaRule(const DeltaNetDims& d, DeltaRuleForm form, const Tensor& q, const Tensor& k,
                                    const Tensor& v, const Tensor& g, const Tensor& beta, Tensor& state, Tensor& out) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("delta_rule", {&q, &k, &v, &g, &beta, &state, &out}));
-  const size_t kw = d.num_k_heads * d.k_dim, vw = d.num_v_heads * d.v_dim;
-  const size_t T = kw ? q.numel() / kw : 0;
-  WARDEN_CUDA_EXPECT(d.num_k_heads > 0 && d.num_v_heads % d.num_k_heads == 0 && q.numel() == T * kw &&
-                         k.numel() == T * kw && v.numel() == T * vw && out.numel() == T * vw &&
-                         g.numel() == T * d.num_v_heads && beta.numel() == T * d.num_v_heads &&
-                         state.numel() == d.num_v_heads * d.k_dim * d.v_dim,
-                     "delta_rule", "q " + q.Describe() + ", v " + v.Describe() + ", state " + state.Describe());
+  WARDEN_ASSIGN_OR_RETURN(const size_t T,
+                          engine::detail::CheckGatedDeltaRule("cuda", d, q, k, v, g, beta, state, out));
   WARDEN_CUDA_EXPECT(d.v_dim <= 1024, "delta_rule",
                      "value head dim " + std::to_string(d.v_dim) + " exceeds 1024 (one thread per state column)");
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
