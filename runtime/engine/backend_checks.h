@@ -17,6 +17,37 @@ inline Status ShapeError(std::string_view backend, std::string_view op, const st
   return Status::InvalidArgument(std::string(backend) + " backend " + std::string(op) + ": " + what);
 }
 
+// `dtype_supported`: whether the backend Supports(Op::kAttention, options.dtype).
+inline Status CheckKvCacheOptions(std::string_view backend, const KvCacheOptions& options, bool dtype_supported) {
+  if (!dtype_supported) {
+    return Status::InvalidArgument(std::string(backend) + " backend: KV cache dtype " +
+                                   std::string(DTypeName(options.dtype)) + " is not supported (F32, BF16, F8_E4M3)");
+  }
+  if (options.page_size == 0) {
+    return Status::InvalidArgument(std::string(backend) + " backend: KV page_size must be positive");
+  }
+  return Status::Ok();
+}
+
+// The head dim D the rope runs over. `positions_here`: whether the positions tensor is on the backend's device
+// (the CPU backend reads any host tensor and passes true).
+inline Result<size_t> CheckMrope(std::string_view backend, const Tensor& x, size_t heads, const Tensor& positions,
+                                 const RopeParams& p, bool positions_here) {
+  const size_t T = x.rank() ? x.dim(0) : 0;
+  if (!(heads > 0 && T > 0 && x.numel() % (T * heads) == 0 && positions.dtype() == DType::kI64 && positions_here &&
+        positions.numel() == 3 * T)) {
+    return ShapeError(backend, "rope",
+                      "x " + x.Describe() + " with " + std::to_string(heads) + " heads, positions " +
+                          positions.Describe());
+  }
+  const size_t D = x.numel() / (T * heads);
+  if (!(p.rotary_dim <= D && p.rotary_dim % 2 == 0)) {
+    return ShapeError(backend, "rope",
+                      "rotary_dim " + std::to_string(p.rotary_dim) + " for head_dim " + std::to_string(D));
+  }
+  return D;
+}
+
 inline Status CheckZeroCenteredRmsNorm(std::string_view backend, const Tensor& x, const Tensor& w, const Tensor& y) {
   const size_t dim = w.numel();
   if (dim > 0 && x.numel() % dim == 0 && y.numel() == x.numel()) return Status::Ok();

@@ -342,13 +342,7 @@ Status CpuBackend::L2NormalizeRows(Tensor& x, size_t dim, float eps, float scale
 Status CpuBackend::ApplyMrope(Tensor& x, size_t heads, const Tensor& positions, const engine::RopeParams& p) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("rope", {&x}));
   const size_t T = x.rank() ? x.dim(0) : 0;
-  WARDEN_CPU_EXPECT(heads > 0 && T > 0 && x.numel() % (T * heads) == 0 &&
-                                    positions.dtype() == DType::kI64 && positions.numel() == 3 * T,
-                                "rope", "x " + x.Describe() + " with " + std::to_string(heads) +
-                                            " heads, positions " + positions.Describe());
-  const size_t D = x.numel() / (T * heads);
-  WARDEN_CPU_EXPECT(p.rotary_dim <= D && p.rotary_dim % 2 == 0, "rope",
-                                "rotary_dim " + std::to_string(p.rotary_dim) + " for head_dim " + std::to_string(D));
+  WARDEN_ASSIGN_OR_RETURN(const size_t D, engine::detail::CheckMrope("cpu", x, heads, positions, p, true));
   cpu::RopeParams rp;
   rp.rotary_dim = p.rotary_dim;
   rp.theta = p.theta;
@@ -362,11 +356,8 @@ Status CpuBackend::ApplyMrope(Tensor& x, size_t heads, const Tensor& positions, 
 
 Result<std::unique_ptr<KvCache>> CpuBackend::NewKvCache(const KvCacheOptions& options, size_t num_layers,
                                                         size_t num_kv_heads, size_t head_dim) {
-  if (!Supports(Op::kAttention, options.dtype)) {
-    return Status::InvalidArgument("cpu backend: KV cache dtype " + std::string(DTypeName(options.dtype)) +
-                                   " is not supported (F32, BF16, F8_E4M3)");
-  }
-  if (options.page_size == 0) return Status::InvalidArgument("cpu backend: KV page_size must be positive");
+  WARDEN_RETURN_IF_ERROR(
+      engine::detail::CheckKvCacheOptions("cpu", options, Supports(Op::kAttention, options.dtype)));
   return std::unique_ptr<KvCache>(std::make_unique<CpuKvCache>(options, num_layers, num_kv_heads, head_dim));
 }
 

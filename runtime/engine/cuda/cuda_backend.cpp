@@ -571,14 +571,8 @@ Status CudaBackend::L2NormalizeRows(Tensor& x, size_t dim, float eps, float scal
 Status CudaBackend::ApplyMrope(Tensor& x, size_t heads, const Tensor& positions, const RopeParams& p) {
   WARDEN_RETURN_IF_ERROR(ExpectF32("rope", {&x}));
   const size_t T = x.rank() ? x.dim(0) : 0;
-  WARDEN_CUDA_EXPECT(heads > 0 && T > 0 && x.numel() % (T * heads) == 0 && positions.dtype() == DType::kI64 &&
-                         positions.device() == Device::kCuda && positions.numel() == 3 * T,
-                     "rope",
-                     "x " + x.Describe() + " with " + std::to_string(heads) + " heads, positions " +
-                         positions.Describe());
-  const size_t D = x.numel() / (T * heads);
-  WARDEN_CUDA_EXPECT(p.rotary_dim <= D && p.rotary_dim % 2 == 0, "rope",
-                     "rotary_dim " + std::to_string(p.rotary_dim) + " for head_dim " + std::to_string(D));
+  WARDEN_ASSIGN_OR_RETURN(const size_t D, engine::detail::CheckMrope("cuda", x, heads, positions, p,
+                                                                 positions.device() == Device::kCuda));
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   MropeArgs a{p.rotary_dim, p.theta, {p.mrope_section[0], p.mrope_section[1], p.mrope_section[2]},
               p.mrope_interleaved};
@@ -591,11 +585,8 @@ Status CudaBackend::ApplyMrope(Tensor& x, size_t heads, const Tensor& positions,
 
 Result<std::unique_ptr<KvCache>> CudaBackend::NewKvCache(const KvCacheOptions& options, size_t num_layers,
                                                          size_t num_kv_heads, size_t head_dim) {
-  if (!Supports(Op::kAttention, options.dtype)) {
-    return Status::InvalidArgument("cuda backend: KV cache dtype " + std::string(DTypeName(options.dtype)) +
-                                   " is not supported (F32, BF16, F8_E4M3)");
-  }
-  if (options.page_size == 0) return Status::InvalidArgument("cuda backend: KV page_size must be positive");
+  WARDEN_RETURN_IF_ERROR(
+      engine::detail::CheckKvCacheOptions("cuda", options, Supports(Op::kAttention, options.dtype)));
   if (head_dim > kMaxAttentionHeadDim) {
     return Status::InvalidArgument("cuda backend: head_dim " + std::to_string(head_dim) + " exceeds " +
                                    std::to_string(kMaxAttentionHeadDim) + ", the attention kernel's limit");
