@@ -12,6 +12,30 @@
 
 namespace warden::engine::detail {
 
+// The dtypes each op family takes in both backends (a backend may refuse a family outright before asking this).
+inline bool SupportsDtype(Op op, DType dtype) {
+  switch (op) {
+    case Op::kLinear:
+    case Op::kEmbedding:
+      return dtype == DType::kBF16 || dtype == DType::kF16 || dtype == DType::kF32 || dtype == DType::kF8E4M3 ||
+             dtype == DType::kU8;
+    case Op::kAttention:
+      return dtype == DType::kF32 || dtype == DType::kBF16 || dtype == DType::kF8E4M3;
+    default:
+      return dtype == DType::kF32;
+  }
+}
+
+// The dtypes a backend can hold in a tensor.
+inline Status CheckAllocDtype(std::string_view backend, DType dtype) {
+  if (dtype != DType::kF32 && dtype != DType::kBF16 && dtype != DType::kF8E4M3 && dtype != DType::kI32 &&
+      dtype != DType::kI64 && dtype != DType::kF16 && dtype != DType::kU8) {
+    return Status::InvalidArgument(std::string(backend) + " backend cannot hold " + std::string(DTypeName(dtype)) +
+                                   " tensors");
+  }
+  return Status::Ok();
+}
+
 // "<backend> backend <op>: <what>", the wording of every shape error of a backend.
 inline Status ShapeError(std::string_view backend, std::string_view op, const std::string& what) {
   return Status::InvalidArgument(std::string(backend) + " backend " + std::string(op) + ": " + what);

@@ -120,25 +120,13 @@ std::shared_ptr<CpuBackend> CpuBackend::Default() {
 }
 
 bool CpuBackend::Supports(Op op, DType dtype) const {
-  switch (op) {
-    case Op::kLinear:
-    case Op::kEmbedding:
-      return dtype == DType::kBF16 || dtype == DType::kF16 || dtype == DType::kF32 || dtype == DType::kF8E4M3 ||
-             dtype == DType::kU8;
-    case Op::kAttention:
-      return dtype == DType::kF32 || dtype == DType::kBF16 || dtype == DType::kF8E4M3;
-    default:
-      return dtype == DType::kF32;
-  }
+  return engine::detail::SupportsDtype(op, dtype);
 }
 
 // ----- memory -----
 
 Result<Tensor> CpuBackend::Alloc(DType dtype, std::vector<size_t> shape) {
-  if (dtype != DType::kF32 && dtype != DType::kBF16 && dtype != DType::kF8E4M3 && dtype != DType::kI32 &&
-      dtype != DType::kI64 && dtype != DType::kF16 && dtype != DType::kU8) {
-    return Status::InvalidArgument("cpu backend cannot hold " + std::string(DTypeName(dtype)) + " tensors");
-  }
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckAllocDtype("cpu", dtype));
   size_t n = 1;
   for (size_t d : shape) n *= d;
   return Tensor(dtype, std::move(shape), Device::kCpu, std::make_unique<HostStorage>(n * DTypeSize(dtype)));

@@ -305,27 +305,15 @@ MemoryUsage CudaBackend::memory_usage() const {
 }
 
 bool CudaBackend::Supports(Op op, DType dtype) const {
-  switch (op) {
-    case Op::kLinear:
-    case Op::kEmbedding:
-      return dtype == DType::kBF16 || dtype == DType::kF16 || dtype == DType::kF32 || dtype == DType::kF8E4M3 ||
-             dtype == DType::kU8;
-    case Op::kAttention:
-      return dtype == DType::kF32 || dtype == DType::kBF16 || dtype == DType::kF8E4M3;
-    case Op::kVision:
-      return false;  // the vision ops (LayerNorm, Gelu, 2-D rope, segment attention, scatter) are CPU-only so far
-    default:
-      return dtype == DType::kF32;
-  }
+  // The vision ops (LayerNorm, Gelu, 2-D rope, segment attention, scatter) are CPU-only so far.
+  if (op == Op::kVision) return false;
+  return engine::detail::SupportsDtype(op, dtype);
 }
 
 // ----- memory -----
 
 Result<Tensor> CudaBackend::Alloc(DType dtype, std::vector<size_t> shape) {
-  if (dtype != DType::kF32 && dtype != DType::kBF16 && dtype != DType::kF8E4M3 && dtype != DType::kI32 &&
-      dtype != DType::kI64 && dtype != DType::kF16 && dtype != DType::kU8) {
-    return Status::InvalidArgument("cuda backend cannot hold " + std::string(DTypeName(dtype)) + " tensors");
-  }
+  WARDEN_RETURN_IF_ERROR(engine::detail::CheckAllocDtype("cuda", dtype));
   WARDEN_RETURN_IF_ERROR(ctx_->Enter());
   size_t n = 1;
   for (size_t d : shape) n *= d;
