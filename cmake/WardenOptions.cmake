@@ -49,7 +49,8 @@ if(WARDEN_TESTS)
   include(Catch)
   add_library(warden_catch_main OBJECT ${CMAKE_SOURCE_DIR}/tests/support/catch_main.cpp)
   target_link_libraries(warden_catch_main PUBLIC Catch2::Catch2 warden_flags)
-  add_library(warden_test_support STATIC ${CMAKE_SOURCE_DIR}/tests/support/test_support.cpp)
+  add_library(warden_test_support STATIC ${CMAKE_SOURCE_DIR}/tests/support/test_support.cpp
+    ${CMAKE_SOURCE_DIR}/tests/support/golden.cpp)
   target_include_directories(warden_test_support PUBLIC ${CMAKE_SOURCE_DIR})
   target_link_libraries(warden_test_support PUBLIC Catch2::Catch2 warden_flags)
   target_compile_definitions(warden_test_support PRIVATE

@@ -8,9 +8,11 @@
 
 #include "runtime/engine/weights/safetensors.h"
 #include "runtime/engine/weights/safetensors_writer.h"
+#include "tests/support/golden.h"
 #include "tests/support/test_support.h"
 
 using namespace warden::engine;
+using warden::testing::NormalisedError;
 using warden::testing::RunWarden;
 using warden::testing::SharedPath;
 using warden::testing::TempDir;
@@ -23,16 +25,6 @@ std::vector<float> Read(const std::filesystem::path& file, const std::string& na
   const TensorView* t = f->Find(name);
   if (t == nullptr) FAIL("missing tensor " << name << " in " << file);
   return ToFloat(*t);
-}
-
-double NormalisedError(const std::vector<float>& got, const std::vector<float>& ref) {
-  REQUIRE(got.size() == ref.size());
-  double mx = 0, mr = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    mx = std::max(mx, std::fabs(static_cast<double>(got[i]) - ref[i]));
-    mr = std::max(mr, std::fabs(static_cast<double>(ref[i])));
-  }
-  return mx / mr;
 }
 
 std::vector<int32_t> Ints(const std::vector<float>& f) { return std::vector<int32_t>(f.begin(), f.end()); }
@@ -78,7 +70,7 @@ TEST_CASE("model logits: image and video prompts reproduce the fixtures", "[cli]
     auto doc = nlohmann::json::parse(r.out);
     CHECK(doc[c.video ? "videos" : "images"] == 1);
     const auto ref = Read(SharedPath("fixtures/" + c.fixture + "/expected.safetensors"), c.prefix + ".logits");
-    CHECK(NormalisedError(Read(out, "logits"), ref) < 1e-3);
+    CHECK(NormalisedError(Read(out, "logits"), ref, "logits") < 1e-3);
   }
 }
 

@@ -11,9 +11,11 @@
 #include "runtime/engine/vision/mrope_index.h"
 #include "runtime/engine/vision/multimodal.h"
 #include "runtime/engine/weights/safetensors.h"
+#include "tests/support/golden.h"
 #include "tests/support/test_support.h"
 
 using namespace warden::engine;
+using warden::testing::NormalisedError;
 
 namespace {
 
@@ -62,23 +64,6 @@ Loaded Load(const std::string& fixture) {
   REQUIRE(tower.ok());
   l.tower = std::move(tower).value();
   return l;
-}
-
-double NormalisedError(const float* got, const float* ref, size_t n, const std::string& what) {
-  double max_diff = 0, max_ref = 0;
-  size_t worst = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double d = std::fabs(static_cast<double>(got[i]) - ref[i]);
-    if (d > max_diff) {
-      max_diff = d;
-      worst = i;
-    }
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
-  }
-  const double err = max_diff / std::max(max_ref, 1e-30);
-  UNSCOPED_INFO(what << ": normalised error " << err << " (worst at " << worst << ": got " << got[worst] << ", ref "
-                     << ref[worst] << ")");
-  return err;
 }
 
 ForwardResult RunMedia(const Loaded& l, SequenceState& seq, const std::vector<int32_t>& ids, const MediaBatch& media) {
