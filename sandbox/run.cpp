@@ -122,6 +122,16 @@ bool RecvMsg(int sock, ChildMsg* msg, int* fd) {
   return true;
 }
 
+struct HeldNamespaces {
+  std::vector<int> fds;
+  HeldNamespaces() = default;
+  HeldNamespaces(const HeldNamespaces&) = delete;
+  HeldNamespaces& operator=(const HeldNamespaces&) = delete;
+  ~HeldNamespaces() {
+    for (int fd : fds) ::close(fd);
+  }
+};
+
 struct Stream {
   Fd fd;
   std::string* data = nullptr;
@@ -214,6 +224,11 @@ Result<RunResult> Run(const Spec& spec) {
   plan.argv = argv.data();
   plan.envp = envp.data();
   plan.fail_at_step = FailStepForTest();
+  if (cgroup) {
+    const auto& fds = cgroup->SelfAttachFds();
+    for (size_t i = 0; i < fds.size() && i < 2; ++i) plan.cgroup_fds[i] = fds[i];
+    plan.wait_for_attach = fds.empty();
+  }
 
   // ---- CLONED ----
   auto t0 = std::chrono::steady_clock::now();
@@ -228,10 +243,19 @@ Result<RunResult> Run(const Spec& spec) {
   if (cpid == 0) ChildMain(plan);
   const pid_t pid = static_cast<pid_t>(cpid);
   Fd pidfd(pidfd_raw);
+  // Hold the task's mount and network namespaces: when the init exits it then drops only a reference, and the
+  // teardown (unmounting the whole view waits for an RCU grace period) runs on the cleanup thread once we let go.
+  auto held = std::make_shared<HeldNamespaces>();
+  for (const char* ns : {"mnt", "net"}) {
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) held->fds.push_back(fd);
+  }
   sync_child.Reset();
   in_r.Reset();
   out_w.Reset();
   err_w.Reset();
+  if (cgroup) cgroup->CloseSelfAttachFds();
 
   RunResult r;
   r.layers = {{"userns", true},      {"mntns", true},   {"pidns", true},        {"netns", true},
@@ -264,9 +288,12 @@ Result<RunResult> Run(const Spec& spec) {
   }
   // send(MSG_NOSIGNAL): a child that already failed must not SIGPIPE the supervisor.
   if (release.ok() && ::send(sync_parent.fd, "g", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
-  // The cgroup attach overlaps the child's setup; the child waits for the second byte before the program starts.
-  if (release.ok() && cgroup) release = cgroup->AddProcess(pid);
-  if (release.ok() && ::send(sync_parent.fd, "r", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
+  // Where the child cannot join its cgroup itself (v2), the attach overlaps its setup and a second byte lets the
+  // program start.
+  if (release.ok() && plan.wait_for_attach) {
+    release = cgroup->AddProcess(pid);
+    if (release.ok() && ::send(sync_parent.fd, "r", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
+  }
   if (!release.ok()) {
     kill_tree("setup_error");
     ::waitpid(pid, nullptr, 0);
@@ -486,6 +513,20 @@ Result<RunResult> Run(const Spec& spec) {
     r.exit_kind = "exited";
   }
   if (oom && r.exit_kind != "oom") hit(mem, mem.mechanisms[0]);
+  // The result is known: the cgroup's removal, the namespaces' teardown and a temporary workspace's removal
+  // happen on the cleanup thread.
+  std::shared_ptr<TaskCgroup> done_cgroup(std::move(cgroup));
+  std::string remove_ws;
+  if (ws_guard.remove) {
+    remove_ws = ws_guard.path;
+    ws_guard.remove = false;
+  }
+  DeferCleanup([done_cgroup, held, remove_ws]() mutable {
+    done_cgroup.reset();
+    held.reset();
+    std::error_code ec;
+    if (!remove_ws.empty()) fs::remove_all(remove_ws, ec);
+  });
   return r;
 }
 

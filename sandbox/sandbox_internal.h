@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,12 +24,12 @@ enum Step : int32_t {
   kStepSync = 1, kStepIdentity, kStepCgroupNs, kStepMountPrivate, kStepRootTmpfs, kStepSkeleton, kStepBind,
   kStepDev, kStepTmp, kStepProc, kStepPivot, kStepRemountRoot, kStepHostname, kStepSetsid, kStepRlimits,
   kStepFds, kStepCaps, kStepNoNewPrivs, kStepLandlock, kStepSeccomp, kStepListener, kStepFork, kStepExec,
-  kStepChdir,
+  kStepChdir, kStepCgroupAttach,
 };
 const char* StepName(int32_t step);
 
 // Fixed-size records on the sync socket from the child (and its in-sandbox init) to the supervisor.
-enum MsgType : int32_t { kMsgSetupError = 1, kMsgListener = 2, kMsgExitStatus = 3, kMsgStarted = 4 };
+enum MsgType : int32_t { kMsgSetupError = 1, kMsgListener = 2, kMsgExitStatus = 3 };
 struct ChildMsg {
   int32_t type = 0;
   int32_t step = 0;    // kMsgSetupError
@@ -136,7 +137,15 @@ class TaskCgroup {
   ~TaskCgroup();
   TaskCgroup(const TaskCgroup&) = delete;
   TaskCgroup& operator=(const TaskCgroup&) = delete;
+  // The supervisor moves `pid` in (cgroup.procs). Used only when SelfAttachFds() is empty: a threadgroup move
+  // waits for an RCU grace period (~10-20 ms after an idle spell on these machines).
   Status AddProcess(pid_t pid);
+  // v1: the `tasks` files of the task groups, opened by the supervisor before clone. The child writes "0" into
+  // each to move itself: a thread moving itself skips the global threadgroup lock (no grace period), and the
+  // kernel checks the opener's credentials, so the child needs no privilege over the host cgroupfs.
+  const std::vector<int>& SelfAttachFds() const { return attach_fds_; }
+  // Closes the supervisor's copies of SelfAttachFds() (after clone).
+  void CloseSelfAttachFds();
   bool OomKilled() const;
   bool PidsLimitHit() const;
   uint64_t PeakMemoryBytes() const;
@@ -150,7 +159,14 @@ class TaskCgroup {
   const char* backend_ = "none";
   std::vector<std::string> dirs_;  // created cgroup folders (removed in the destructor)
   std::string memory_dir_, pids_dir_;
+  std::vector<int> attach_fds_;
 };
+
+// ---- cleanup.cpp ------------------------------------------------------------------------------------------
+// Runs `job` later on the cleanup thread, in order (cgroup removal, namespace release, temporary workspace).
+void DeferCleanup(std::function<void()> job);
+// Tests: waits until every queued cleanup has run.
+void DrainCleanupForTest();
 
 // ---- spawn.cpp --------------------------------------------------------------------------------------------
 struct ChildPlan {
@@ -160,6 +176,8 @@ struct ChildPlan {
   const std::vector<RlimitPlan>* rlimits = nullptr;
   const LandlockPlan* landlock = nullptr;
   const SeccompPrograms* seccomp = nullptr;
+  int cgroup_fds[2] = {-1, -1};  // v1 `tasks` files the child writes "0" into first (TaskCgroup::SelfAttachFds)
+  bool wait_for_attach = false;   // the supervisor attaches us (v2): wait for its second byte before the program
   const char* exec_path = nullptr;
   char* const* argv = nullptr;
   char* const* envp = nullptr;

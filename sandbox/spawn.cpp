@@ -77,15 +77,14 @@ int SetUpFds(const ChildPlan& p) {
 
 // The in-sandbox init: start the program, reap everything, report the program's wait status, exit.
 [[noreturn]] void RunInit(const ChildPlan& p) {
-  pid_t child = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+  // vfork: the program starts without a copy of the init's page tables (itself a copy of the supervisor's), and
+  // the init sleeps until the execve. The child only calls execve, or reports and _exits.
+  pid_t child = ::vfork();
   if (child < 0) Fail(kSyncFd, kStepFork, errno);
   if (child == 0) {
     ::execve(p.exec_path, p.argv, p.envp);
     Fail(kSyncFd, kStepExec, errno);
   }
-  ChildMsg started;
-  started.type = kMsgStarted;
-  Send(kSyncFd, started);
   for (;;) {
     int status = 0;
     pid_t r = ::wait4(-1, &status, 0, nullptr);
@@ -112,6 +111,17 @@ void ChildMain(const ChildPlan& p) {
   const int sync = p.sync_fd;
   // Fault injection (tests): the named step fails as if the kernel had refused it.
   auto injected = [&p](int32_t step) { return p.fail_at_step == step; };
+  // 0. Into the task cgroup before anything else, so every process of the task is counted and limited. The
+  //    supervisor opened the `tasks` files; a thread moving itself takes no global lock (sandbox.md C.5).
+  for (int fd : p.cgroup_fds) {
+    if (fd < 0) continue;
+    if (::write(fd, "0", 1) != 1) Fail(sync, kStepCgroupAttach, errno ? errno : EIO);
+    ::close(fd);
+  }
+  // 6 (early). A new session: no controlling terminal, so TIOCSTI has no terminal to push into. It comes this
+  //    early because with autogroup scheduling setsid moves us into a new task group and gives up the CPU; here
+  //    that overlaps the supervisor writing our id maps instead of delaying the setup.
+  if (::setsid() < 0) Fail(sync, kStepSetsid, errno);
   // 1. Wait until the supervisor has written the id maps.
   char go = 0;
   if (::read(sync, &go, 1) != 1) Fail(sync, kStepSync, errno ? errno : EPIPE);
@@ -128,8 +138,6 @@ void ChildMain(const ChildPlan& p) {
   if (int e = ApplyMountsInChild(*p.mounts, &step); e != 0) Fail(sync, step, e);
   // 5. A hostname that says nothing about the host.
   if (::sethostname("sandbox", 7) != 0) Fail(sync, kStepHostname, errno);
-  // 6. A new session: no controlling terminal, so TIOCSTI has no terminal to push into.
-  if (::setsid() < 0) Fail(sync, kStepSetsid, errno);
   // 7. rlimits before anything the program can influence; they only ever go down.
   if (int e = ApplyRlimitsInChild(*p.rlimits); e != 0) Fail(sync, kStepRlimits, e);
   // 8. stdio are the supervisor's pipes; every other inherited fd is closed.
@@ -151,9 +159,9 @@ void ChildMain(const ChildPlan& p) {
     if (int e = SendListener(kSyncFd, listener); e != 0) Fail(kSyncFd, kStepListener, e);
     ::close(listener);
   }
-  // 12. Wait until the supervisor has placed us in the task cgroup (it does that while we set up, because a cgroup
-  //     v1 attach waits for an RCU grace period), then pid 1 becomes the init and the program its child.
-  if (::read(kSyncFd, &go, 1) != 1) Fail(kSyncFd, kStepSync, errno ? errno : EPIPE);
+  // 12. Where the supervisor attaches us (v2), wait until it has (it does that while we set up); then pid 1
+  //     becomes the init and the program its child.
+  if (p.wait_for_attach && ::read(kSyncFd, &go, 1) != 1) Fail(kSyncFd, kStepSync, errno ? errno : EPIPE);
   RunInit(p);
 }
 
@@ -183,6 +191,7 @@ const char* StepName(int32_t step) {
     case kStepFork: return "fork the program";
     case kStepExec: return "execve";
     case kStepChdir: return "chdir /workspace";
+    case kStepCgroupAttach: return "join the task cgroup";
     default: return "unknown step";
   }
 }
