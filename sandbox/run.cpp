@@ -262,7 +262,7 @@ Result<RunResult> Run(const Spec& spec) {
               {"ipcns", true},       {"utsns", true},   {"cgroupns", true},     {"no_new_privs", true},
               {"caps", "none"},      {"landlock_abi", landlock.abi},
               {"cgroup", cgroup ? cgroup->Backend() : "none"}, {"seccomp", "allowlist+notify"},
-              {"init", "pid1"}};
+              {"init", "pid1"},      {"workspace", spec.workspace_readonly ? "ro" : "rw"}};
   bool killed = false;
   std::string kill_reason;
   auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(

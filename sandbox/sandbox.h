@@ -42,6 +42,8 @@ struct Spec {
   std::string workspace;                 // host folder bound read-write at /workspace (the working directory);
                                          // empty = a fresh private folder removed after the run. When the caller
                                          // is root it is chown'ed to the task's unprivileged host uid.
+  bool workspace_readonly = false;       // bind the workspace read-only: writes under /workspace fail with EROFS
+                                         // (a skill with permissions.workspace = "read"); no extra cost
   std::string profile = "default";       // "default" (no network) or "net" (egress only via the proxy to
                                          // allowed_hosts)
   double timeout_s = 30;                 // wall clock; the whole process tree is killed at expiry

@@ -42,16 +42,34 @@ constexpr uid_t kSandboxUid = 1000;
 constexpr gid_t kSandboxGid = 1000;
 
 // ---- mounts.cpp -------------------------------------------------------------------------------------------
+// An fd that closes itself; move-only (a detached mount tree must have exactly one owner in this process).
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd();
+  OwnedFd(OwnedFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  OwnedFd& operator=(OwnedFd&& o) noexcept;
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
 struct BindPlan {
-  std::string source;           // canonical host path, checked by the supervisor; the child reopens it with
-                                // RESOLVE_NO_SYMLINKS and binds through /proc/self/fd/N (a mount fd opened in the
-                                // supervisor's mount namespace cannot be bound in the child's copy)
-  std::string target;           // staging path, e.g. "/tmp/usr"
+  std::string source;  // canonical host path, checked by the supervisor (for messages)
+  std::string target;  // staging path, e.g. "/tmp/usr"
+  // A detached copy of the source's mount tree (open_tree OPEN_TREE_CLONE|AT_RECURSIVE), made by the supervisor
+  // before clone with its final flags already set (mount_setattr: read-only unless writable, nosuid, nodev except
+  // for device nodes). The child only moves it into place (move_mount), so the source is resolved with the
+  // supervisor's rights (a workspace under a 0700 home works) and nothing can be swapped in after the check.
+  OwnedFd tree;
   bool is_dir = true;
   bool writable = false;
-  unsigned long keep_flags = 0;  // MS_NOEXEC etc. that the source mount has (a user ns must keep them)
 };
-constexpr size_t kMaxBinds = 64;  // the child keeps the source fds in a fixed array (no allocation after clone)
+constexpr size_t kMaxBinds = 64;  // bounds the per-spawn mount work (--ro paths)
 struct FilePlan {
   std::string path;     // staging path
   std::string content;  // regular file content

@@ -74,6 +74,8 @@ void RegisterSandboxRun(CLI::App& group, CliContext& ctx) {
   auto f = std::make_shared<Flags>();
   cmd->add_option("--workspace", f->spec.workspace,
                   "Folder bound read-write at /workspace (default: a fresh one, removed afterwards)");
+  cmd->add_flag("--workspace-ro", f->spec.workspace_readonly,
+                "Mount the workspace read-only (writes under /workspace fail with EROFS)");
   cmd->add_option("--profile", f->spec.profile, "Sandbox profile: default (no network) or net")->capture_default_str();
   cmd->add_option("--timeout", f->spec.timeout_s, "Wall-clock limit in seconds (whole process tree killed)")
       ->capture_default_str();
