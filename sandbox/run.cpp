@@ -152,6 +152,11 @@ Result<RunResult> Run(const Spec& spec) {
         "sandbox: the network proxy profile is not available in this build; run without --allow-net/--profile net");
   }
   if (spec.timeout_s <= 0) return Status::InvalidArgument("sandbox: timeout must be positive");
+  if (!spec.artifacts_dir.empty() &&
+      (spec.artifacts_dir[0] == '/' || ("/" + spec.artifacts_dir + "/").find("/../") != std::string::npos)) {
+    return Status::InvalidArgument("sandbox: artifacts folder '" + spec.artifacts_dir +
+                                   "' must be a relative path inside the workspace without '..'");
+  }
 
   // ---- PREPARED: everything that can fail or allocate happens before clone ----
   auto [host_uid, host_gid] = HostIdentity();
@@ -513,6 +518,8 @@ Result<RunResult> Run(const Spec& spec) {
     r.exit_kind = "exited";
   }
   if (oom && r.exit_kind != "oom") hit(mem, mem.mechanisms[0]);
+  // Every process of the task is gone (the init's exit reaped them): nothing can race the walk.
+  CollectArtifacts(spec, workspace, &r);
   // The result is known: the cgroup's removal, the namespaces' teardown and a temporary workspace's removal
   // happen on the cleanup thread.
   std::shared_ptr<TaskCgroup> done_cgroup(std::move(cgroup));

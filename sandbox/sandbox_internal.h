@@ -180,6 +180,12 @@ class TaskCgroup {
   std::vector<int> attach_fds_;
 };
 
+// ---- artifacts.cpp ----------------------------------------------------------------------------------------
+// Lists (and hashes) what is under `workspace`/spec.artifacts_dir into `r`. Runs after every process of the task
+// has exited; every open is relative to a directory fd with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so a symlink or
+// a swapped folder can never make it read outside the workspace.
+void CollectArtifacts(const Spec& spec, const std::string& workspace, RunResult* r);
+
 // ---- cleanup.cpp ------------------------------------------------------------------------------------------
 // Runs `job` later on the cleanup thread, in order (cgroup removal, namespace release, temporary workspace).
 void DeferCleanup(std::function<void()> job);

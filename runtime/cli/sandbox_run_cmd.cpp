@@ -57,6 +57,9 @@ std::string Summary(const sandbox::RunResult& r) {
       t << " " << (v.syscall.empty() ? v.host : v.syscall) << "->" << v.action;
     }
   }
+  if (r.artifacts_total > 0) {
+    t << ", " << r.artifacts_total << " artifact(s) in outputs/" << (r.artifacts_truncated ? " (list capped)" : "");
+  }
   if (!r.setup_error.empty()) t << ": " << r.setup_error;
   return t.str();
 }
