@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -22,6 +23,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -235,23 +238,40 @@ Result<RunResult> Run(const Spec& spec) {
     plan.wait_for_attach = fds.empty();
   }
 
+  // A network namespace made ahead of time (spare_netns.cpp): this thread enters it for the clone only.
+  auto held = std::make_shared<HeldNamespaces>();
+  Fd own_netns;
+  int spare_netns = spec.profile == "default" ? TakeSpareNetns() : -1;
+  if (spare_netns >= 0) {
+    held->fds.push_back(spare_netns);
+    own_netns.fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (own_netns.fd < 0 || ::setns(spare_netns, CLONE_NEWNET) != 0) spare_netns = -1;
+  }
+
   // ---- CLONED ----
   auto t0 = std::chrono::steady_clock::now();
   int pidfd_raw = -1;
-  const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-                              CLONE_NEWUTS | CLONE_PIDFD | SIGCHLD;
+  const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | (spare_netns >= 0 ? 0 : CLONE_NEWNET) |
+                              CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD | SIGCHLD;
   long cpid = ::syscall(SYS_clone, flags, nullptr, &pidfd_raw, nullptr, nullptr);
-  if (cpid < 0) {
-    return Status::Unavailable(std::string("sandbox: cannot create the namespaces (clone: ") + std::strerror(errno) +
-                               "); run `warden doctor` to see which layer is missing");
-  }
+  int clone_errno = errno;
   if (cpid == 0) ChildMain(plan);
+  if (spare_netns >= 0 && ::setns(own_netns.fd, CLONE_NEWNET) != 0) {
+    // FAIL-CLOSED: this thread would stay in the task's empty namespace; nothing sensible can continue.
+    std::fprintf(stderr, "warden sandbox: cannot return to the supervisor's network namespace: %s\n",
+                 std::strerror(errno));
+    std::abort();
+  }
+  if (cpid < 0) {
+    return Status::Unavailable(std::string("sandbox: cannot create the namespaces (clone: ") +
+                               std::strerror(clone_errno) + "); run `warden doctor` to see which layer is missing");
+  }
   const pid_t pid = static_cast<pid_t>(cpid);
   Fd pidfd(pidfd_raw);
   // Hold the task's mount and network namespaces: when the init exits it then drops only a reference, and the
   // teardown (unmounting the whole view waits for an RCU grace period) runs on the cleanup thread once we let go.
-  auto held = std::make_shared<HeldNamespaces>();
   for (const char* ns : {"mnt", "net"}) {
+    if (spare_netns >= 0 && std::string(ns) == "net") continue;  // already held
     std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) held->fds.push_back(fd);
@@ -267,6 +287,7 @@ Result<RunResult> Run(const Spec& spec) {
               {"ipcns", true},       {"utsns", true},   {"cgroupns", true},     {"no_new_privs", true},
               {"caps", "none"},      {"landlock_abi", landlock.abi},
               {"cgroup", cgroup ? cgroup->Backend() : "none"}, {"seccomp", "allowlist+notify"},
+              {"netns_made", spare_netns >= 0 ? "ahead" : "at_clone"},
               {"init", "pid1"},      {"workspace", spec.workspace_readonly ? "ro" : "rw"}};
   bool killed = false;
   std::string kill_reason;
@@ -528,7 +549,9 @@ Result<RunResult> Run(const Spec& spec) {
     remove_ws = ws_guard.path;
     ws_guard.remove = false;
   }
-  DeferCleanup([done_cgroup, held, remove_ws]() mutable {
+  const bool make_spare = spec.profile == "default";
+  DeferCleanup([done_cgroup, held, remove_ws, make_spare]() mutable {
+    if (make_spare) MakeSpareNetns();  // first: the next run may be waiting to clone
     done_cgroup.reset();
     held.reset();
     std::error_code ec;

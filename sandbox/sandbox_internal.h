@@ -186,6 +186,15 @@ class TaskCgroup {
 // a swapped folder can never make it read outside the workspace.
 void CollectArtifacts(const Spec& spec, const std::string& workspace, RunResult* r);
 
+// ---- spare_netns.cpp --------------------------------------------------------------------------------------
+// A fresh network namespace made ahead of time for the next default-profile task (root only). Take returns its fd
+// (the caller owns it) or -1 when none is ready; Make runs on the cleanup thread after each run.
+bool SpareNetnsUsable();
+int TakeSpareNetns();
+void MakeSpareNetns();
+// Benchmarks: false measures every spawn cold (namespace made at clone) and drops the spare.
+void SetSpareNetnsForBench(bool on);
+
 // ---- cleanup.cpp ------------------------------------------------------------------------------------------
 // Runs `job` later on the cleanup thread, in order (cgroup removal, namespace release, temporary workspace).
 void DeferCleanup(std::function<void()> job);

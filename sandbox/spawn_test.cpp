@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "sandbox/probe_test_util.h"
@@ -91,6 +92,34 @@ TEST_CASE("a temporary workspace is removed after the run", "[sandbox][spawn]") 
     }
   }
   CHECK(left == 0);
+}
+
+TEST_CASE("each task gets a fresh network namespace, made ahead of time after the first run", "[sandbox][spawn]") {
+  Spec s;
+  s.argv = {"sh", "-c", "readlink /proc/self/ns/net"};
+  std::set<std::string> seen;
+  char host[64] = {0};
+  REQUIRE(::readlink("/proc/self/ns/net", host, sizeof(host) - 1) > 0);
+  for (int i = 0; i < 3; ++i) {
+    auto r = MustRun(s);
+    INFO(r.stderr_data);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.stdout_data.rfind("net:[", 0) == 0);
+    CHECK(r.stdout_data != std::string(host) + "\n");
+    seen.insert(r.stdout_data);
+    if (i > 0 && ::geteuid() == 0) CHECK(r.layers["netns_made"] == "ahead");
+    detail::DrainCleanupForTest();  // the spare for the next run is made on the cleanup thread
+  }
+  CHECK(seen.size() == 3);  // never shared, never reused
+  // The calling thread is back in its own namespace.
+  char after[64] = {0};
+  REQUIRE(::readlink("/proc/thread-self/ns/net", after, sizeof(after) - 1) > 0);
+  CHECK(std::string(after) == std::string(host));
+  // Without the spare every namespace is made at clone.
+  detail::SetSpareNetnsForBench(false);
+  auto cold = MustRun(s);
+  detail::SetSpareNetnsForBench(true);
+  CHECK(cold.layers["netns_made"] == "at_clone");
 }
 
 }  // namespace
