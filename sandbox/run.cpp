@@ -552,6 +552,7 @@ Result<RunResult> Run(const Spec& spec) {
   const bool make_spare = spec.profile == "default";
   DeferCleanup([done_cgroup, held, remove_ws, make_spare]() mutable {
     if (make_spare) MakeSpareNetns();  // first: the next run may be waiting to clone
+    TaskCgroup::MakeSpare();
     done_cgroup.reset();
     held.reset();
     std::error_code ec;

@@ -172,8 +172,11 @@ class TaskCgroup {
   std::vector<Limit> Mechanisms(const Spec& spec) const;
   // "v2", "v1" or "none" (cached per process).
   static std::string Available();
+  // v1: makes an empty group pair for the next Create (on the cleanup thread); Create takes it when there is one.
+  static void MakeSpare();
 
  private:
+  static std::unique_ptr<TaskCgroup> TakeSpare();
   const char* backend_ = "none";
   std::vector<std::string> dirs_;  // created cgroup folders (removed in the destructor)
   std::string memory_dir_, pids_dir_;
