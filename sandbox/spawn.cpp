@@ -8,6 +8,7 @@
 // dumpable, and exits as soon as the program exits, which makes the kernel kill every process left in the
 // namespace (orphans, daemons).
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -75,16 +76,33 @@ int SetUpFds(const ChildPlan& p) {
   return 0;
 }
 
+// The program's first instructions, on g_exec_stack in the init's memory (CLONE_VM): execve, or report and exit.
+// Raw system calls and no sanitizer instrumentation: a sanitizer runtime would map memory for this unknown stack,
+// which the task's RLIMIT_AS refuses.
+__attribute__((no_sanitize("address", "undefined"))) int ExecProgram(void* arg) {
+  const ChildPlan* p = static_cast<const ChildPlan*>(arg);
+  ::syscall(SYS_execve, p->exec_path, p->argv, p->envp);
+  ChildMsg m;
+  m.type = kMsgSetupError;
+  m.step = kStepExec;
+  m.err = errno;
+  ::syscall(SYS_sendto, kSyncFd, &m, sizeof(m), MSG_NOSIGNAL, nullptr, 0);
+  ::syscall(SYS_exit_group, 127);
+  return 127;
+}
+
+// The stack of that short-lived clone. Static: the init runs under the task's RLIMIT_AS, which a copy of a large
+// supervisor already exceeds, so it cannot map anything (glibc's vfork/posix_spawn, or a sanitizer's vfork
+// interceptor, would); every init is its own process, so each has its own copy.
+alignas(64) char g_exec_stack[64 * 1024];
+
 // The in-sandbox init: start the program, reap everything, report the program's wait status, exit.
 [[noreturn]] void RunInit(const ChildPlan& p) {
-  // vfork: the program starts without a copy of the init's page tables (itself a copy of the supervisor's), and
-  // the init sleeps until the execve. The child only calls execve, or reports and _exits.
-  pid_t child = ::vfork();
+  // vfork semantics: the program starts without a copy of the init's page tables (itself a copy of the
+  // supervisor's), and the init sleeps until the execve.
+  pid_t child = ::clone(ExecProgram, g_exec_stack + sizeof(g_exec_stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
+                        const_cast<ChildPlan*>(&p));
   if (child < 0) Fail(kSyncFd, kStepFork, errno);
-  if (child == 0) {
-    ::execve(p.exec_path, p.argv, p.envp);
-    Fail(kSyncFd, kStepExec, errno);
-  }
   for (;;) {
     int status = 0;
     pid_t r = ::wait4(-1, &status, 0, nullptr);
