@@ -539,7 +539,8 @@ Result<RunResult> Run(const Spec& spec) {
     r.exit_kind = "exited";
   }
   if (oom && r.exit_kind != "oom") hit(mem, mem.mechanisms[0]);
-  // Every process of the task is gone (the init's exit reaped them): nothing can race the walk.
+  // Normally every process of the task is gone by now (the init's exit reaped them); the walk never leaves the
+  // workspace either way (artifacts.cpp).
   CollectArtifacts(spec, workspace, &r);
   // The result is known: the cgroup's removal, the namespaces' teardown and a temporary workspace's removal
   // happen on the cleanup thread.
