@@ -74,6 +74,7 @@ sandbox::Spec SpecFor(const skills::Skill& skill, const SkillCallRequest& reques
   sandbox::Spec spec;
   spec.argv = skill.entrypoint;
   spec.workspace = request.workspace.string();
+  spec.workspace_readonly = skill.permissions.workspace == "read";
   spec.profile = skill.permissions.hosts.empty() ? "default" : "net";
   spec.allowed_hosts = skill.permissions.hosts;
   spec.timeout_s = static_cast<double>(skill.limits.timeout_s);

@@ -17,8 +17,11 @@ int BecomeSandboxUserInChild() {
   // Our uid at clone time is not mapped into the new namespace, so the kernel's "leaving uid 0 clears the
   // capabilities" rule does not apply; KEEPCAPS makes that explicit rather than incidental.
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return errno;
-  if (::setresgid(kSandboxGid, kSandboxGid, kSandboxGid) != 0) return errno;
-  if (::setresuid(kSandboxUid, kSandboxUid, kSandboxUid) != 0) return errno;
+  // Raw system calls, not glibc's wrappers: in a process that had other threads at clone time, glibc's set*id
+  // broadcasts the change to every thread it knows of and waits for them; those threads do not exist in this
+  // child, so the wrapper would wait forever.
+  if (::syscall(SYS_setresgid, kSandboxGid, kSandboxGid, kSandboxGid) != 0) return errno;
+  if (::syscall(SYS_setresuid, kSandboxUid, kSandboxUid, kSandboxUid) != 0) return errno;
   return 0;
 }
 

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -24,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The supervisor's cgroup in the hierarchy that carries `controller` ("" = the v2 line "0::").
-std::string OwnCgroup(const std::string& controller) {
+std::string ReadOwnCgroup(const std::string& controller) {
   std::ifstream in("/proc/self/cgroup");
   std::string line;
   while (std::getline(in, line)) {
@@ -64,6 +66,17 @@ uint64_t ReadNumber(const std::string& file) {
   uint64_t v = 0;
   in >> v;
   return v;
+}
+
+// Read once per process per controller: the supervisor does not move between cgroups while it runs tasks, and
+// /proc/self/cgroup costs a few tens of microseconds per spawn otherwise.
+const std::string& OwnCgroup(const std::string& controller) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(controller);
+  if (it == cache.end()) it = cache.emplace(controller, ReadOwnCgroup(controller)).first;
+  return it->second;
 }
 
 std::string V2Root() {
@@ -127,18 +140,73 @@ Result<std::unique_ptr<TaskCgroup>> TaskCgroup::Create(const Spec& spec) {
     WARDEN_RETURN_IF_ERROR(write(dir + "/pids.max", std::to_string(spec.pids)));
     return cg;
   }
-  cg->backend_ = "v1";
-  cg->memory_dir_ = "/sys/fs/cgroup/memory" + OwnCgroup("memory") + "/" + name;
-  cg->pids_dir_ = "/sys/fs/cgroup/pids" + OwnCgroup("pids") + "/" + name;
-  WARDEN_RETURN_IF_ERROR(make(cg->memory_dir_));
-  WARDEN_RETURN_IF_ERROR(make(cg->pids_dir_));
+  if (auto spare = TakeSpare()) {
+    cg = std::move(spare);
+  } else {
+    cg->backend_ = "v1";
+    cg->memory_dir_ = "/sys/fs/cgroup/memory" + OwnCgroup("memory") + "/" + name;
+    cg->pids_dir_ = "/sys/fs/cgroup/pids" + OwnCgroup("pids") + "/" + name;
+    WARDEN_RETURN_IF_ERROR(make(cg->memory_dir_));
+    WARDEN_RETURN_IF_ERROR(make(cg->pids_dir_));
+  }
   WARDEN_RETURN_IF_ERROR(write(cg->memory_dir_ + "/memory.limit_in_bytes", std::to_string(spec.memory_bytes)));
   WriteText(cg->memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(spec.memory_bytes));  // needs swapaccount
   WARDEN_RETURN_IF_ERROR(write(cg->pids_dir_ + "/pids.max", std::to_string(spec.pids)));
+  for (const auto& dir : {cg->memory_dir_, cg->pids_dir_}) {
+    int fd = ::open((dir + "/tasks").c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return Status::IoError("cannot open " + dir + "/tasks", errno);
+    cg->attach_fds_.push_back(fd);
+  }
   return cg;
 }
 
+// One pair of empty v1 groups made ahead of time on the cleanup thread (issue 7, spawn cost: a memory cgroup's
+// mkdir is ~0.1 ms). Never used before, so its counters (oom_kill, pids.events, max usage) start at zero like a
+// fresh one; its limits are written when it is taken. Removed at exit by the holder's destructor.
+namespace {
+struct SpareHolder {
+  std::mutex mu;
+  std::unique_ptr<TaskCgroup> spare;
+};
+SpareHolder& Spare() {
+  static SpareHolder holder;
+  return holder;
+}
+}  // namespace
+
+std::unique_ptr<TaskCgroup> TaskCgroup::TakeSpare() {
+  SpareHolder& h = Spare();
+  std::lock_guard<std::mutex> lock(h.mu);
+  return std::move(h.spare);
+}
+
+void TaskCgroup::MakeSpare() {
+  if (Available() != "v1") return;
+  SpareHolder& h = Spare();
+  {
+    std::lock_guard<std::mutex> lock(h.mu);
+    if (h.spare) return;
+  }
+  auto cg = std::make_unique<TaskCgroup>();
+  cg->backend_ = "v1";
+  std::string name = UniqueName();
+  cg->memory_dir_ = "/sys/fs/cgroup/memory" + OwnCgroup("memory") + "/" + name;
+  cg->pids_dir_ = "/sys/fs/cgroup/pids" + OwnCgroup("pids") + "/" + name;
+  for (const auto& dir : {cg->memory_dir_, cg->pids_dir_}) {
+    if (::mkdir(dir.c_str(), 0755) != 0) return;  // the destructor removes what was made
+    cg->dirs_.push_back(dir);
+  }
+  std::lock_guard<std::mutex> lock(h.mu);
+  if (!h.spare) h.spare = std::move(cg);
+}
+
+void TaskCgroup::CloseSelfAttachFds() {
+  for (int fd : attach_fds_) ::close(fd);
+  attach_fds_.clear();
+}
+
 TaskCgroup::~TaskCgroup() {
+  CloseSelfAttachFds();
   KillAll();
   // The namespace's processes die asynchronously after its init; rmdir succeeds once the group is empty.
   for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {

@@ -62,7 +62,9 @@ TEST_CASE("probe 42: a CPU spin is killed at the CPU-time limit", "[sandbox][lim
   std::string by;
   CHECK(Hit(r, "cpu_time", &by));
   CHECK(by == "rlimit:RLIMIT_CPU");
-  CHECK(r.cpu_user_ms + r.cpu_sys_ms >= 900);
+  // RLIMIT_CPU counts tick-sampled time, the result the precise run time: on a busy 2-core box the ticks reach the
+  // limit while the precise figure is still well under it (seen: 670 ms for a 1 s limit at load average 8).
+  CHECK(r.cpu_user_ms + r.cpu_sys_ms >= 500);
 }
 
 TEST_CASE("probe 43: sleeping forever is killed at the wall timeout", "[sandbox][limits]") {

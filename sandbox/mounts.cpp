@@ -1,9 +1,14 @@
 // The filesystem view of sandbox.md C.3: a fresh tmpfs root holding only mount points and a curated /etc, /usr
-// (and the merged-/usr links) read-only, the workspace read-write at /workspace, the caller's extra read-only
-// paths at their own path, a size-limited private /tmp, a /dev with null/zero/full/random/urandom only and a
-// pid-only /proc. The supervisor validates every bind source (canonical, not a symlink) before clone; the child
-// reopens it with openat2(RESOLVE_NO_SYMLINKS) and binds through /proc/self/fd/N, so a symlink swapped in after
-// validation cannot redirect a bind.
+// (and the merged-/usr links) read-only, the workspace at /workspace (read-write, or read-only on request), the
+// caller's extra read-only paths at their own path, a size-limited private /tmp, a /dev with
+// null/zero/full/random/urandom only and a pid-only /proc.
+//
+// Binds: the supervisor canonicalises each source, clones its mount tree detached (open_tree OPEN_TREE_CLONE,
+// AT_RECURSIVE, no symlink following) and sets the final flags on the copy (mount_setattr: read-only, nosuid, nodev,
+// recursively); the child moves each copy into place with one move_mount. So sources are resolved with the
+// supervisor's rights (a workspace under a 0700 home needs no search permission for the sandbox uid), a symlink
+// swapped in after the check cannot redirect a bind, submounts of a read-only source are read-only too, and no
+// remount pass runs in the child (issue 7, spawn cost).
 //
 // Spawn cost: /etc is written into the root tmpfs (no mount per file) and the root becomes read-only with one
 // bind remount; the only mounts are root, /usr, /workspace, the extra paths, /tmp, /proc and five device nodes.
@@ -14,8 +19,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <linux/openat2.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +28,20 @@
 #include "sandbox/sandbox_internal.h"
 
 namespace warden::sandbox::detail {
+
+OwnedFd::~OwnedFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+OwnedFd& OwnedFd::operator=(OwnedFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -60,36 +77,47 @@ const EtcCache& HostEtc() {
   return cache;
 }
 
-unsigned long MountFlagsOf(int fd) {
+// Mount attributes the source mount has that the copy keeps (a noexec source stays noexec).
+uint64_t KeptAttrs(int fd) {
   struct statvfs sv {};
   if (::fstatvfs(fd, &sv) != 0) return 0;
-  unsigned long f = 0;
-  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
-  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
-  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
-  if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
-  if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
-  if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
-  return f;
+  uint64_t a = 0;
+  if (sv.f_flag & ST_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (sv.f_flag & ST_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (sv.f_flag & ST_NODEV) a |= MOUNT_ATTR_NODEV;
+  return a;
 }
 
-// Opens a bind source. O_PATH does not follow a final symlink only with O_NOFOLLOW; the path was canonicalised
-// first, so a symlink here means it was swapped in since: refuse.
-Result<BindPlan> OpenSource(const fs::path& host, const std::string& target, bool writable) {
-  int fd = ::open(host.c_str(), O_PATH | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Status::IoError("cannot open " + host.string() + " for the sandbox view", errno);
+// Clones the mount tree at `host` (detached) and sets its final attributes. `host` was canonicalised by the caller;
+// a symlink here means it was swapped in since: refuse. `device` keeps device nodes usable (no nodev).
+Result<BindPlan> OpenSource(const fs::path& host, const std::string& target, bool writable, bool device = false) {
+  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, host.c_str(),
+                                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW));
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOSYS) {
+      return Status::Unavailable("the kernel has no open_tree(2) (Linux 5.2+ with mount_setattr, 5.12+), which the "
+                                 "sandbox needs to bind " + host.string());
+    }
+    return Status::IoError("cannot bind " + host.string() + " into the sandbox view", e);
+  }
+  OwnedFd tree(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0 || S_ISLNK(st.st_mode)) {
-    ::close(fd);
     return Status::InvalidArgument(host.string() + " changed into a symlink while the sandbox was prepared");
+  }
+  mount_attr attr{};
+  attr.attr_set = KeptAttrs(fd) | MOUNT_ATTR_NOSUID | (device ? 0 : MOUNT_ATTR_NODEV) | (writable ? 0 : MOUNT_ATTR_RDONLY);
+  if (device) attr.attr_clr = MOUNT_ATTR_NODEV;
+  if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+    return Status::IoError("cannot set the sandbox's flags on the copy of " + host.string(), errno);
   }
   BindPlan b;
   b.source = host.string();
   b.target = target;
+  b.tree = std::move(tree);
   b.is_dir = S_ISDIR(st.st_mode);
   b.writable = writable;
-  b.keep_flags = MountFlagsOf(fd);
-  ::close(fd);
   return b;
 }
 
@@ -156,7 +184,7 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) 
     p.binds.push_back(std::move(*b));
   }
   {
-    auto b = OpenSource(workspace, s + "/workspace", true);
+    auto b = OpenSource(workspace, s + "/workspace", !spec.workspace_readonly);
     if (!b.ok()) return fail(b.status());
     p.binds.push_back(std::move(*b));
   }
@@ -193,7 +221,7 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) 
   for (const char* dev : {"null", "zero", "full", "random", "urandom"}) {
     std::string target = s + "/dev/" + dev;
     p.files.push_back({target, ""});
-    auto b = OpenSource(std::string("/dev/") + dev, target, true);
+    auto b = OpenSource(std::string("/dev/") + dev, target, true, /*device=*/true);
     if (!b.ok()) return fail(b.status());
     p.binds.push_back(std::move(*b));
   }
@@ -205,36 +233,10 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) 
   return p;
 }
 
-// "/proc/self/fd/N" into `buf` without allocating (async-signal-safe).
-static void ProcFdPath(int fd, char* buf) {
-  const char prefix[] = "/proc/self/fd/";
-  std::memcpy(buf, prefix, sizeof(prefix) - 1);
-  char digits[12];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + fd % 10);
-    fd /= 10;
-  } while (fd > 0);
-  char* out = buf + sizeof(prefix) - 1;
-  while (n > 0) *out++ = digits[--n];
-  *out = 0;
-}
-
 int ApplyMountsInChild(const MountPlan& p, int32_t* step) {
   *step = kStepMountPrivate;
   // Nothing we mount may propagate back to the host.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return errno;
-  // Open every bind source before the staging tmpfs covers any of them (a workspace under /tmp, say).
-  *step = kStepBind;
-  int fds[kMaxBinds];
-  const size_t nb = p.binds.size();
-  for (size_t i = 0; i < nb; ++i) {
-    open_how how{};
-    how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = RESOLVE_NO_SYMLINKS;
-    fds[i] = static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, p.binds[i].source.c_str(), &how, sizeof(how)));
-    if (fds[i] < 0) return errno;
-  }
   *step = kStepRootTmpfs;
   if (::mount("tmpfs", p.staging.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, p.root_options.c_str()) != 0) return errno;
   // /tmp first, so extra paths that live under the host's /tmp get their mount points inside the new tmpfs.
@@ -265,21 +267,12 @@ int ApplyMountsInChild(const MountPlan& p, int32_t* step) {
     ::close(fd);
   }
   *step = kStepBind;
-  for (size_t i = 0; i < nb; ++i) {
-    const BindPlan& b = p.binds[i];
-    const int fd = fds[i];
-    char source[40];
-    ProcFdPath(fd, source);
-    int rc = ::mount(source, b.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr);
-    int e = errno;
-    ::close(fd);
-    if (rc != 0) return e;
-    // Devices keep their source flags (a nodev remount would make them useless); everything else is
-    // nosuid+nodev, read-only unless writable, and keeps the flags the user namespace locked on the source.
-    if (!b.is_dir && b.writable && b.target.compare(0, p.dev_target.size(), p.dev_target) == 0) continue;
-    unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | b.keep_flags;
-    if (!b.writable) flags |= MS_RDONLY;
-    if (::mount(nullptr, b.target.c_str(), nullptr, flags, nullptr) != 0) return errno;
+  // Each bind is a tree the supervisor already cloned and flagged: one move_mount, no remount pass.
+  for (const BindPlan& b : p.binds) {
+    if (::syscall(SYS_move_mount, b.tree.get(), "", AT_FDCWD, b.target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+      return errno;
+    }
+    ::close(b.tree.get());  // the child's copy; the supervisor's OwnedFd closes its own
   }
   *step = kStepProc;
   // A procfs of our pid namespace showing only processes (no /proc/sys, sysrq-trigger, kcore ...).

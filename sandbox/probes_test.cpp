@@ -333,8 +333,8 @@ TEST_CASE("probe 53: a mandatory layer that fails means nothing runs (setup_erro
   }
 }
 
-TEST_CASE("probes 35, 55, 56: not applicable here", "[sandbox][probe]") {
-  // 35: the executor has no artifact collection yet, so there is no supervisor-side reader to race.
+TEST_CASE("probes 55, 56: not applicable here", "[sandbox][probe]") {
+  // 35 is in artifacts_test.cpp (the artifact walk against a folder swapped with a link to /).
   // 55: cgroup v2 memory/pids controllers are absent on these machines (sandbox.md B.2).
   // 56: Landlock denials are not visible to the supervisor (no audit consumer).
   SUCCEED("skipped with the reasons above");

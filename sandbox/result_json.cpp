@@ -37,6 +37,27 @@ nlohmann::json Output(const std::string& data) {
   return {{"base64", b64}};
 }
 
+// A file name as JSON text: kept as is when it is valid UTF-8 (by the JSON library's own, strict, check),
+// otherwise every byte >= 0x80 becomes \xNN, so a hostile name can neither break the audit document nor hide.
+std::string NameText(const std::string& name) {
+  try {
+    (void)nlohmann::json(name).dump();
+    return name;
+  } catch (const nlohmann::json::exception&) {
+    std::string out;
+    char buf[8];
+    for (unsigned char c : name) {
+      if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+      } else {
+        std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+        out += buf;
+      }
+    }
+    return out;
+  }
+}
+
 std::string Hex(uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
@@ -73,6 +94,16 @@ nlohmann::json RunResult::ToJson() const {
     if (l.hit) j["hit_by"] = l.hit_by;
     limits_doc.push_back(j);
   }
+  nlohmann::json artifacts_doc = nlohmann::json::array();
+  for (const auto& a : artifacts) {
+    nlohmann::json j{{"path", NameText(a.path)}, {"type", a.type}};
+    if (a.type == "file") {
+      j["bytes"] = a.bytes;
+      j["sha256"] = a.sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.sha256);
+    }
+    if (a.type == "symlink") j["link"] = NameText(a.link);
+    artifacts_doc.push_back(j);
+  }
   nlohmann::json exit{{"kind", exit_kind}};
   if (signal != 0) exit["signal"] = signal;
   else exit["code"] = exit_code;
@@ -92,6 +123,9 @@ nlohmann::json RunResult::ToJson() const {
             {"stdout_bytes", stdout_bytes},
             {"stderr_bytes", stderr_bytes},
             {"truncated", truncated}}},
+          {"artifacts", artifacts_doc},
+          {"artifacts_total", artifacts_total},
+          {"artifacts_truncated", artifacts_truncated},
           {"layers", layers},
           {"setup_error", setup_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(setup_error)}};
 }

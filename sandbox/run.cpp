@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -22,6 +23,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -122,6 +125,16 @@ bool RecvMsg(int sock, ChildMsg* msg, int* fd) {
   return true;
 }
 
+struct HeldNamespaces {
+  std::vector<int> fds;
+  HeldNamespaces() = default;
+  HeldNamespaces(const HeldNamespaces&) = delete;
+  HeldNamespaces& operator=(const HeldNamespaces&) = delete;
+  ~HeldNamespaces() {
+    for (int fd : fds) ::close(fd);
+  }
+};
+
 struct Stream {
   Fd fd;
   std::string* data = nullptr;
@@ -142,6 +155,11 @@ Result<RunResult> Run(const Spec& spec) {
         "sandbox: the network proxy profile is not available in this build; run without --allow-net/--profile net");
   }
   if (spec.timeout_s <= 0) return Status::InvalidArgument("sandbox: timeout must be positive");
+  if (!spec.artifacts_dir.empty() &&
+      (spec.artifacts_dir[0] == '/' || ("/" + spec.artifacts_dir + "/").find("/../") != std::string::npos)) {
+    return Status::InvalidArgument("sandbox: artifacts folder '" + spec.artifacts_dir +
+                                   "' must be a relative path inside the workspace without '..'");
+  }
 
   // ---- PREPARED: everything that can fail or allocate happens before clone ----
   auto [host_uid, host_gid] = HostIdentity();
@@ -214,31 +232,63 @@ Result<RunResult> Run(const Spec& spec) {
   plan.argv = argv.data();
   plan.envp = envp.data();
   plan.fail_at_step = FailStepForTest();
+  if (cgroup) {
+    const auto& fds = cgroup->SelfAttachFds();
+    for (size_t i = 0; i < fds.size() && i < 2; ++i) plan.cgroup_fds[i] = fds[i];
+    plan.wait_for_attach = fds.empty();
+  }
+
+  // A network namespace made ahead of time (spare_netns.cpp): this thread enters it for the clone only.
+  auto held = std::make_shared<HeldNamespaces>();
+  Fd own_netns;
+  int spare_netns = spec.profile == "default" ? TakeSpareNetns() : -1;
+  if (spare_netns >= 0) {
+    held->fds.push_back(spare_netns);
+    own_netns.fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (own_netns.fd < 0 || ::setns(spare_netns, CLONE_NEWNET) != 0) spare_netns = -1;
+  }
 
   // ---- CLONED ----
   auto t0 = std::chrono::steady_clock::now();
   int pidfd_raw = -1;
-  const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-                              CLONE_NEWUTS | CLONE_PIDFD | SIGCHLD;
+  const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | (spare_netns >= 0 ? 0 : CLONE_NEWNET) |
+                              CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD | SIGCHLD;
   long cpid = ::syscall(SYS_clone, flags, nullptr, &pidfd_raw, nullptr, nullptr);
-  if (cpid < 0) {
-    return Status::Unavailable(std::string("sandbox: cannot create the namespaces (clone: ") + std::strerror(errno) +
-                               "); run `warden doctor` to see which layer is missing");
-  }
+  int clone_errno = errno;
   if (cpid == 0) ChildMain(plan);
+  if (spare_netns >= 0 && ::setns(own_netns.fd, CLONE_NEWNET) != 0) {
+    // FAIL-CLOSED: this thread would stay in the task's empty namespace; nothing sensible can continue.
+    std::fprintf(stderr, "warden sandbox: cannot return to the supervisor's network namespace: %s\n",
+                 std::strerror(errno));
+    std::abort();
+  }
+  if (cpid < 0) {
+    return Status::Unavailable(std::string("sandbox: cannot create the namespaces (clone: ") +
+                               std::strerror(clone_errno) + "); run `warden doctor` to see which layer is missing");
+  }
   const pid_t pid = static_cast<pid_t>(cpid);
   Fd pidfd(pidfd_raw);
+  // Hold the task's mount and network namespaces: when the init exits it then drops only a reference, and the
+  // teardown (unmounting the whole view waits for an RCU grace period) runs on the cleanup thread once we let go.
+  for (const char* ns : {"mnt", "net"}) {
+    if (spare_netns >= 0 && std::string(ns) == "net") continue;  // already held
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) held->fds.push_back(fd);
+  }
   sync_child.Reset();
   in_r.Reset();
   out_w.Reset();
   err_w.Reset();
+  if (cgroup) cgroup->CloseSelfAttachFds();
 
   RunResult r;
   r.layers = {{"userns", true},      {"mntns", true},   {"pidns", true},        {"netns", true},
               {"ipcns", true},       {"utsns", true},   {"cgroupns", true},     {"no_new_privs", true},
               {"caps", "none"},      {"landlock_abi", landlock.abi},
               {"cgroup", cgroup ? cgroup->Backend() : "none"}, {"seccomp", "allowlist+notify"},
-              {"init", "pid1"}};
+              {"netns_made", spare_netns >= 0 ? "ahead" : "at_clone"},
+              {"init", "pid1"},      {"workspace", spec.workspace_readonly ? "ro" : "rw"}};
   bool killed = false;
   std::string kill_reason;
   auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -264,9 +314,12 @@ Result<RunResult> Run(const Spec& spec) {
   }
   // send(MSG_NOSIGNAL): a child that already failed must not SIGPIPE the supervisor.
   if (release.ok() && ::send(sync_parent.fd, "g", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
-  // The cgroup attach overlaps the child's setup; the child waits for the second byte before the program starts.
-  if (release.ok() && cgroup) release = cgroup->AddProcess(pid);
-  if (release.ok() && ::send(sync_parent.fd, "r", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
+  // Where the child cannot join its cgroup itself (v2), the attach overlaps its setup and a second byte lets the
+  // program start.
+  if (release.ok() && plan.wait_for_attach) {
+    release = cgroup->AddProcess(pid);
+    if (release.ok() && ::send(sync_parent.fd, "r", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
+  }
   if (!release.ok()) {
     kill_tree("setup_error");
     ::waitpid(pid, nullptr, 0);
@@ -486,6 +539,26 @@ Result<RunResult> Run(const Spec& spec) {
     r.exit_kind = "exited";
   }
   if (oom && r.exit_kind != "oom") hit(mem, mem.mechanisms[0]);
+  // Normally every process of the task is gone by now (the init's exit reaped them); the walk never leaves the
+  // workspace either way (artifacts.cpp).
+  CollectArtifacts(spec, workspace, &r);
+  // The result is known: the cgroup's removal, the namespaces' teardown and a temporary workspace's removal
+  // happen on the cleanup thread.
+  std::shared_ptr<TaskCgroup> done_cgroup(std::move(cgroup));
+  std::string remove_ws;
+  if (ws_guard.remove) {
+    remove_ws = ws_guard.path;
+    ws_guard.remove = false;
+  }
+  const bool make_spare = spec.profile == "default";
+  DeferCleanup([done_cgroup, held, remove_ws, make_spare]() mutable {
+    if (make_spare) MakeSpareNetns();  // first: the next run may be waiting to clone
+    TaskCgroup::MakeSpare();
+    done_cgroup.reset();
+    held.reset();
+    std::error_code ec;
+    if (!remove_ws.empty()) fs::remove_all(remove_ws, ec);
+  });
   return r;
 }
 

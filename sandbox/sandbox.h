@@ -42,6 +42,8 @@ struct Spec {
   std::string workspace;                 // host folder bound read-write at /workspace (the working directory);
                                          // empty = a fresh private folder removed after the run. When the caller
                                          // is root it is chown'ed to the task's unprivileged host uid.
+  bool workspace_readonly = false;       // bind the workspace read-only: writes under /workspace fail with EROFS
+                                         // (a skill with permissions.workspace = "read"); no extra cost
   std::string profile = "default";       // "default" (no network) or "net" (egress only via the proxy to
                                          // allowed_hosts)
   double timeout_s = 30;                 // wall clock; the whole process tree is killed at expiry
@@ -61,6 +63,21 @@ struct Spec {
   std::vector<std::string> ro_paths;       // extra host paths bound read-only at the same path (a skill folder)
   std::map<std::string, std::string> env;  // extra environment; PATH, HOME, LANG, TMPDIR are always set
   std::string stdin_data;                  // bytes written to the program's stdin (then EOF)
+  std::string artifacts_dir = "outputs";   // workspace folder whose files are listed in the result after the
+                                           // run (path, size, SHA-256); "" = off. Symlinks are listed, never
+                                           // followed. Costs one failed open when the folder does not exist.
+  uint64_t max_artifacts = 256;            // at most this many entries are listed (artifacts_truncated past it)
+  uint64_t max_artifact_hash_bytes = 256ull << 20;  // bytes hashed in all; files past the budget are listed
+                                                    // without a hash (artifacts_truncated)
+};
+
+// A file the program left under Spec::artifacts_dir (sandbox.md probe 35).
+struct Artifact {
+  std::string path;     // relative to the artifacts folder, '/'-separated
+  std::string type;     // "file", "symlink" (target in `link`, not followed) or "other" (fifo, socket, device)
+  uint64_t bytes = 0;   // size (files)
+  std::string sha256;   // lowercase hex; empty when the hash budget ran out
+  std::string link;     // symlink target as written
 };
 
 // One thing the sandbox stopped or noticed. kind: "seccomp" (a denied syscall), "net" (a proxy decision).
@@ -108,6 +125,9 @@ struct RunResult {
   std::vector<std::string> limits_hit;
   nlohmann::json layers;              // which layers were on: {"userns": true, ..., "landlock_abi": 7, "cgroup": "v1"}
   std::string setup_error;            // which setup step failed and why (exit_kind == "setup_error")
+  std::vector<Artifact> artifacts;    // files under Spec::artifacts_dir after the run, sorted by path
+  uint64_t artifacts_total = 0;       // entries seen (including those past max_artifacts)
+  bool artifacts_truncated = false;   // max_artifacts or max_artifact_hash_bytes was reached
 
   // True when the sandbox killed or blocked something (violation, limit kill, abi kill, setup error).
   bool IsViolation() const;

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,12 +24,12 @@ enum Step : int32_t {
   kStepSync = 1, kStepIdentity, kStepCgroupNs, kStepMountPrivate, kStepRootTmpfs, kStepSkeleton, kStepBind,
   kStepDev, kStepTmp, kStepProc, kStepPivot, kStepRemountRoot, kStepHostname, kStepSetsid, kStepRlimits,
   kStepFds, kStepCaps, kStepNoNewPrivs, kStepLandlock, kStepSeccomp, kStepListener, kStepFork, kStepExec,
-  kStepChdir,
+  kStepChdir, kStepCgroupAttach,
 };
 const char* StepName(int32_t step);
 
 // Fixed-size records on the sync socket from the child (and its in-sandbox init) to the supervisor.
-enum MsgType : int32_t { kMsgSetupError = 1, kMsgListener = 2, kMsgExitStatus = 3, kMsgStarted = 4 };
+enum MsgType : int32_t { kMsgSetupError = 1, kMsgListener = 2, kMsgExitStatus = 3 };
 struct ChildMsg {
   int32_t type = 0;
   int32_t step = 0;    // kMsgSetupError
@@ -41,16 +42,34 @@ constexpr uid_t kSandboxUid = 1000;
 constexpr gid_t kSandboxGid = 1000;
 
 // ---- mounts.cpp -------------------------------------------------------------------------------------------
+// An fd that closes itself; move-only (a detached mount tree must have exactly one owner in this process).
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd();
+  OwnedFd(OwnedFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  OwnedFd& operator=(OwnedFd&& o) noexcept;
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
 struct BindPlan {
-  std::string source;           // canonical host path, checked by the supervisor; the child reopens it with
-                                // RESOLVE_NO_SYMLINKS and binds through /proc/self/fd/N (a mount fd opened in the
-                                // supervisor's mount namespace cannot be bound in the child's copy)
-  std::string target;           // staging path, e.g. "/tmp/usr"
+  std::string source;  // canonical host path, checked by the supervisor (for messages)
+  std::string target;  // staging path, e.g. "/tmp/usr"
+  // A detached copy of the source's mount tree (open_tree OPEN_TREE_CLONE|AT_RECURSIVE), made by the supervisor
+  // before clone with its final flags already set (mount_setattr: read-only unless writable, nosuid, nodev except
+  // for device nodes). The child only moves it into place (move_mount), so the source is resolved with the
+  // supervisor's rights (a workspace under a 0700 home works) and nothing can be swapped in after the check.
+  OwnedFd tree;
   bool is_dir = true;
   bool writable = false;
-  unsigned long keep_flags = 0;  // MS_NOEXEC etc. that the source mount has (a user ns must keep them)
 };
-constexpr size_t kMaxBinds = 64;  // the child keeps the source fds in a fixed array (no allocation after clone)
+constexpr size_t kMaxBinds = 64;  // bounds the per-spawn mount work (--ro paths)
 struct FilePlan {
   std::string path;     // staging path
   std::string content;  // regular file content
@@ -136,7 +155,15 @@ class TaskCgroup {
   ~TaskCgroup();
   TaskCgroup(const TaskCgroup&) = delete;
   TaskCgroup& operator=(const TaskCgroup&) = delete;
+  // The supervisor moves `pid` in (cgroup.procs). Used only when SelfAttachFds() is empty: a threadgroup move
+  // waits for an RCU grace period (~10-20 ms after an idle spell on these machines).
   Status AddProcess(pid_t pid);
+  // v1: the `tasks` files of the task groups, opened by the supervisor before clone. The child writes "0" into
+  // each to move itself: a thread moving itself skips the global threadgroup lock (no grace period), and the
+  // kernel checks the opener's credentials, so the child needs no privilege over the host cgroupfs.
+  const std::vector<int>& SelfAttachFds() const { return attach_fds_; }
+  // Closes the supervisor's copies of SelfAttachFds() (after clone).
+  void CloseSelfAttachFds();
   bool OomKilled() const;
   bool PidsLimitHit() const;
   uint64_t PeakMemoryBytes() const;
@@ -145,12 +172,37 @@ class TaskCgroup {
   std::vector<Limit> Mechanisms(const Spec& spec) const;
   // "v2", "v1" or "none" (cached per process).
   static std::string Available();
+  // v1: makes an empty group pair for the next Create (on the cleanup thread); Create takes it when there is one.
+  static void MakeSpare();
 
  private:
+  static std::unique_ptr<TaskCgroup> TakeSpare();
   const char* backend_ = "none";
   std::vector<std::string> dirs_;  // created cgroup folders (removed in the destructor)
   std::string memory_dir_, pids_dir_;
+  std::vector<int> attach_fds_;
 };
+
+// ---- artifacts.cpp ----------------------------------------------------------------------------------------
+// Lists (and hashes) what is under `workspace`/spec.artifacts_dir into `r`. Runs after every process of the task
+// has exited; every open is relative to a directory fd with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so a symlink or
+// a swapped folder can never make it read outside the workspace.
+void CollectArtifacts(const Spec& spec, const std::string& workspace, RunResult* r);
+
+// ---- spare_netns.cpp --------------------------------------------------------------------------------------
+// A fresh network namespace made ahead of time for the next default-profile task (root only). Take returns its fd
+// (the caller owns it) or -1 when none is ready; Make runs on the cleanup thread after each run.
+bool SpareNetnsUsable();
+int TakeSpareNetns();
+void MakeSpareNetns();
+// Benchmarks: false measures every spawn cold (namespace made at clone) and drops the spare.
+void SetSpareNetnsForBench(bool on);
+
+// ---- cleanup.cpp ------------------------------------------------------------------------------------------
+// Runs `job` later on the cleanup thread, in order (cgroup removal, namespace release, temporary workspace).
+void DeferCleanup(std::function<void()> job);
+// Tests: waits until every queued cleanup has run.
+void DrainCleanupForTest();
 
 // ---- spawn.cpp --------------------------------------------------------------------------------------------
 struct ChildPlan {
@@ -160,6 +212,8 @@ struct ChildPlan {
   const std::vector<RlimitPlan>* rlimits = nullptr;
   const LandlockPlan* landlock = nullptr;
   const SeccompPrograms* seccomp = nullptr;
+  int cgroup_fds[2] = {-1, -1};  // v1 `tasks` files the child writes "0" into first (TaskCgroup::SelfAttachFds)
+  bool wait_for_attach = false;   // the supervisor attaches us (v2): wait for its second byte before the program
   const char* exec_path = nullptr;
   char* const* argv = nullptr;
   char* const* envp = nullptr;

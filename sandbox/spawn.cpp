@@ -8,6 +8,7 @@
 // dumpable, and exits as soon as the program exits, which makes the kernel kill every process left in the
 // namespace (orphans, daemons).
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -75,17 +76,33 @@ int SetUpFds(const ChildPlan& p) {
   return 0;
 }
 
+// The program's first instructions, on g_exec_stack in the init's memory (CLONE_VM): execve, or report and exit.
+// Raw system calls and no sanitizer instrumentation: a sanitizer runtime would map memory for this unknown stack,
+// which the task's RLIMIT_AS refuses.
+__attribute__((no_sanitize("address", "undefined"))) int ExecProgram(void* arg) {
+  const ChildPlan* p = static_cast<const ChildPlan*>(arg);
+  ::syscall(SYS_execve, p->exec_path, p->argv, p->envp);
+  ChildMsg m;
+  m.type = kMsgSetupError;
+  m.step = kStepExec;
+  m.err = errno;
+  ::syscall(SYS_sendto, kSyncFd, &m, sizeof(m), MSG_NOSIGNAL, nullptr, 0);
+  ::syscall(SYS_exit_group, 127);
+  return 127;
+}
+
+// The stack of that short-lived clone. Static: the init runs under the task's RLIMIT_AS, which a copy of a large
+// supervisor already exceeds, so it cannot map anything (glibc's vfork/posix_spawn, or a sanitizer's vfork
+// interceptor, would); every init is its own process, so each has its own copy.
+alignas(64) char g_exec_stack[64 * 1024];
+
 // The in-sandbox init: start the program, reap everything, report the program's wait status, exit.
 [[noreturn]] void RunInit(const ChildPlan& p) {
-  pid_t child = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+  // vfork semantics: the program starts without a copy of the init's page tables (itself a copy of the
+  // supervisor's), and the init sleeps until the execve.
+  pid_t child = ::clone(ExecProgram, g_exec_stack + sizeof(g_exec_stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
+                        const_cast<ChildPlan*>(&p));
   if (child < 0) Fail(kSyncFd, kStepFork, errno);
-  if (child == 0) {
-    ::execve(p.exec_path, p.argv, p.envp);
-    Fail(kSyncFd, kStepExec, errno);
-  }
-  ChildMsg started;
-  started.type = kMsgStarted;
-  Send(kSyncFd, started);
   for (;;) {
     int status = 0;
     pid_t r = ::wait4(-1, &status, 0, nullptr);
@@ -112,6 +129,17 @@ void ChildMain(const ChildPlan& p) {
   const int sync = p.sync_fd;
   // Fault injection (tests): the named step fails as if the kernel had refused it.
   auto injected = [&p](int32_t step) { return p.fail_at_step == step; };
+  // 0. Into the task cgroup before anything else, so every process of the task is counted and limited. The
+  //    supervisor opened the `tasks` files; a thread moving itself takes no global lock (sandbox.md C.5).
+  for (int fd : p.cgroup_fds) {
+    if (fd < 0) continue;
+    if (::write(fd, "0", 1) != 1) Fail(sync, kStepCgroupAttach, errno ? errno : EIO);
+    ::close(fd);
+  }
+  // 6 (early). A new session: no controlling terminal, so TIOCSTI has no terminal to push into. It comes this
+  //    early because with autogroup scheduling setsid moves us into a new task group and gives up the CPU; here
+  //    that overlaps the supervisor writing our id maps instead of delaying the setup.
+  if (::setsid() < 0) Fail(sync, kStepSetsid, errno);
   // 1. Wait until the supervisor has written the id maps.
   char go = 0;
   if (::read(sync, &go, 1) != 1) Fail(sync, kStepSync, errno ? errno : EPIPE);
@@ -128,8 +156,6 @@ void ChildMain(const ChildPlan& p) {
   if (int e = ApplyMountsInChild(*p.mounts, &step); e != 0) Fail(sync, step, e);
   // 5. A hostname that says nothing about the host.
   if (::sethostname("sandbox", 7) != 0) Fail(sync, kStepHostname, errno);
-  // 6. A new session: no controlling terminal, so TIOCSTI has no terminal to push into.
-  if (::setsid() < 0) Fail(sync, kStepSetsid, errno);
   // 7. rlimits before anything the program can influence; they only ever go down.
   if (int e = ApplyRlimitsInChild(*p.rlimits); e != 0) Fail(sync, kStepRlimits, e);
   // 8. stdio are the supervisor's pipes; every other inherited fd is closed.
@@ -151,9 +177,9 @@ void ChildMain(const ChildPlan& p) {
     if (int e = SendListener(kSyncFd, listener); e != 0) Fail(kSyncFd, kStepListener, e);
     ::close(listener);
   }
-  // 12. Wait until the supervisor has placed us in the task cgroup (it does that while we set up, because a cgroup
-  //     v1 attach waits for an RCU grace period), then pid 1 becomes the init and the program its child.
-  if (::read(kSyncFd, &go, 1) != 1) Fail(kSyncFd, kStepSync, errno ? errno : EPIPE);
+  // 12. Where the supervisor attaches us (v2), wait until it has (it does that while we set up); then pid 1
+  //     becomes the init and the program its child.
+  if (p.wait_for_attach && ::read(kSyncFd, &go, 1) != 1) Fail(kSyncFd, kStepSync, errno ? errno : EPIPE);
   RunInit(p);
 }
 
@@ -183,6 +209,7 @@ const char* StepName(int32_t step) {
     case kStepFork: return "fork the program";
     case kStepExec: return "execve";
     case kStepChdir: return "chdir /workspace";
+    case kStepCgroupAttach: return "join the task cgroup";
     default: return "unknown step";
   }
 }

@@ -57,6 +57,9 @@ std::string Summary(const sandbox::RunResult& r) {
       t << " " << (v.syscall.empty() ? v.host : v.syscall) << "->" << v.action;
     }
   }
+  if (r.artifacts_total > 0) {
+    t << ", " << r.artifacts_total << " artifact(s) in outputs/" << (r.artifacts_truncated ? " (list capped)" : "");
+  }
   if (!r.setup_error.empty()) t << ": " << r.setup_error;
   return t.str();
 }
@@ -74,6 +77,8 @@ void RegisterSandboxRun(CLI::App& group, CliContext& ctx) {
   auto f = std::make_shared<Flags>();
   cmd->add_option("--workspace", f->spec.workspace,
                   "Folder bound read-write at /workspace (default: a fresh one, removed afterwards)");
+  cmd->add_flag("--workspace-ro", f->spec.workspace_readonly,
+                "Mount the workspace read-only (writes under /workspace fail with EROFS)");
   cmd->add_option("--profile", f->spec.profile, "Sandbox profile: default (no network) or net")->capture_default_str();
   cmd->add_option("--timeout", f->spec.timeout_s, "Wall-clock limit in seconds (whole process tree killed)")
       ->capture_default_str();

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "tests/support/test_support.h"
 
 namespace warden {
@@ -29,6 +31,20 @@ TEST_CASE("sandbox run --json forwards stdin and prints only the result", "[sand
   CHECK(j["exit"]["kind"] == "exited");
   CHECK(j["output"]["stdout"]["text"] == "42\n");
   CHECK(j["layers"]["pidns"] == true);
+}
+
+TEST_CASE("sandbox run --workspace-ro mounts the workspace read-only and reports the failed write", "[sandbox][cli]") {
+  testing::TempDir ws;
+  auto r = RunWarden({"--json", "sandbox", "run", "--workspace", ws.path().string(), "--workspace-ro", "--", "sh",
+                      "-c", "echo x > /workspace/out.txt"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code != 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["layers"]["workspace"] == "ro");
+  CHECK(j["output"]["stderr"]["text"].get<std::string>().find("Read-only file system") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(ws.path() / "out.txt"));
+  auto help = RunWarden({"sandbox", "run", "--help"});
+  CHECK(help.out.find("--workspace-ro") != std::string::npos);
 }
 
 TEST_CASE("sandbox run exits 5 when the sandbox kills the program", "[sandbox][cli]") {

@@ -65,4 +65,20 @@ TEST_CASE("skills run: bad arguments are refused before anything is decided", "[
   CHECK((q.exit_code != 0 || json::parse(q.out).empty()));  // no database yet, or an empty one
 }
 
+TEST_CASE("skills run: a skill with permissions.workspace = read gets a read-only workspace", "[cli][agent]") {
+  Home h;
+  std::ofstream(h.ws + "/notes.txt") << "alpha\nbeta\n";
+  auto r = RunWarden({"--home", h.home, "skills", "run", "file-grep", "--args", R"({"pattern": "beta"})",
+                      "--workspace", h.ws});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("notes.txt") != std::string::npos);
+  auto q = RunWarden({"--home", h.home, "--json", "audit", "query", "--format", "json"});
+  REQUIRE(q.exit_code == 0);
+  auto rows = json::parse(q.out);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[1]["kind"] == "sandbox.run");
+  CHECK(rows[1]["body"]["layers"]["workspace"] == "ro");
+}
+
 }  // namespace

@@ -1,0 +1,73 @@
+// Work that may finish after a run's result is known (sandbox.md C.1, "cleanup"; issue 7 spawn cost): removing
+// the task cgroup once the dying namespace has left it, dropping the supervisor's hold on the task's namespaces
+// (their teardown — unmounting the whole view, freeing the network namespace — then runs here instead of inside
+// the init's exit, where the supervisor would wait for it) and removing a temporary workspace. One worker thread,
+// started on first use, drains a queue in order; at process exit the queue's destructor lets it finish what is
+// queued (so no task cgroup outlives the process that made it). DrainCleanupForTest waits until it is empty.
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "sandbox/sandbox_internal.h"
+
+namespace warden::sandbox::detail {
+namespace {
+
+struct Queue {
+  std::mutex mu;
+  std::condition_variable cv, idle;
+  std::deque<std::function<void()>> jobs;
+  bool busy = false;
+  bool stop = false;
+  std::thread worker;
+  ~Queue() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    if (worker.joinable()) worker.join();
+  }
+};
+
+Queue& TheQueue() {
+  static Queue q;
+  return q;
+}
+
+void Worker(Queue* q) {
+  std::unique_lock<std::mutex> lock(q->mu);
+  for (;;) {
+    q->cv.wait(lock, [q] { return !q->jobs.empty() || q->stop; });
+    if (q->jobs.empty()) return;  // stopping, nothing left
+    auto job = std::move(q->jobs.front());
+    q->jobs.pop_front();
+    q->busy = true;
+    lock.unlock();
+    job();
+    job = nullptr;  // what it captured is released here, outside the lock
+    lock.lock();
+    q->busy = false;
+    if (q->jobs.empty()) q->idle.notify_all();
+  }
+}
+
+}  // namespace
+
+void DeferCleanup(std::function<void()> job) {
+  Queue& q = TheQueue();
+  std::lock_guard<std::mutex> lock(q.mu);
+  if (!q.worker.joinable()) q.worker = std::thread(Worker, &q);
+  q.jobs.push_back(std::move(job));
+  q.cv.notify_one();
+}
+
+void DrainCleanupForTest() {
+  Queue& q = TheQueue();
+  std::unique_lock<std::mutex> lock(q.mu);
+  q.idle.wait(lock, [&q] { return q.jobs.empty() && !q.busy; });
+}
+
+}  // namespace warden::sandbox::detail
