@@ -64,7 +64,17 @@ nlohmann::json RunResult::ToJson() const {
       j["args"] = args;
     }
     if (!x.path.empty()) j["path"] = x.path;
-    if (!x.host.empty()) j["host"] = x.host;
+    if (x.kind == "net") {
+      // sandbox.md C.8: {"layer": "net-proxy", "host": "example.org", "port": 443, "action": "allow|deny"}
+      j["layer"] = "net-proxy";
+      size_t colon = x.host.rfind(':');
+      std::string host = x.host.substr(0, colon);
+      if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+      j["host"] = host;
+      j["port"] = colon == std::string::npos ? 0 : std::stoi(x.host.substr(colon + 1));
+    } else if (!x.host.empty()) {
+      j["host"] = x.host;
+    }
     v.push_back(j);
   }
   nlohmann::json limits_doc = nlohmann::json::array();
