@@ -160,7 +160,8 @@ bool SplitAuthority(const std::string& authority, uint16_t default_port, std::st
   if (p.empty()) {
     *port = default_port;
   } else {
-    if (p.size() > 5 || !std::all_of(p.begin(), p.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+    if (p.size() > 5 || !std::all_of(p.begin(), p.end(), digit)) {
       return false;
     }
     unsigned long v = std::stoul(p);
@@ -417,7 +418,9 @@ void NetProxy::Serve(int client) {
   } else if (tunnel) {
     sent = SendAll(client, "HTTP/1.1 200 Connection established\r\n\r\n");
   } else {
-    sent = SendAll(upstream, ForwardHead(method + " " + (upstream_host_.empty() ? path : target) + " " + version, head));
+    // Direct: origin-form to the server. Upstream proxy: the absolute URI, as a proxy expects it.
+    const std::string& uri = upstream_host_.empty() ? path : target;
+    sent = SendAll(upstream, ForwardHead(method + " " + uri + " " + version, head));
   }
   if (sent && !rest.empty()) sent = SendAll(upstream, rest);
   if (sent) Relay(client, upstream, stop);
