@@ -110,10 +110,12 @@ TEST_CASE("net addresses: loopback, private, link-local and mapped forms are non
   std::string why;
   CHECK_FALSE(List({"metadata.example:80"}).AddressAllowed(reinterpret_cast<sockaddr*>(&meta), 80, &why));
   CHECK_THAT(why, Catch::Contains("169.254.169.254") && Catch::Contains("non-public"));
-  CHECK(List({"metadata.example:80", "169.254.169.254:80"}).AddressAllowed(reinterpret_cast<sockaddr*>(&meta), 80, &why));
+  auto* meta_addr = reinterpret_cast<sockaddr*>(&meta);
+  CHECK(List({"metadata.example:80", "169.254.169.254:80"}).AddressAllowed(meta_addr, 80, &why));
   auto pub = Addr("93.184.216.34");
-  CHECK(List({"example.com:80"}).AddressAllowed(reinterpret_cast<sockaddr*>(&pub), 80, &why));
-  CHECK_FALSE(List({"example.com:80"}, {"93.184.216.34:*"}).AddressAllowed(reinterpret_cast<sockaddr*>(&pub), 80, &why));
+  auto* pub_addr = reinterpret_cast<sockaddr*>(&pub);
+  CHECK(List({"example.com:80"}).AddressAllowed(pub_addr, 80, &why));
+  CHECK_FALSE(List({"example.com:80"}, {"93.184.216.34:*"}).AddressAllowed(pub_addr, 80, &why));
 }
 
 // ---- the proxy in-process: a host loopback listener stands in for the one made inside the netns ----
@@ -213,7 +215,8 @@ TEST_CASE("net proxy: an upstream proxy gets the allowed requests, absolute URI 
   spec.allowed_hosts = {"example.com:80", "example.com:443"};
   spec.upstream_proxy = site_proxy.address();
   InProcessProxy p(spec);
-  CHECK_THAT(p.Ask("GET http://example.com/x HTTP/1.1\r\nHost: example.com\r\n\r\n"), Catch::StartsWith("HTTP/1.1 200 OK"));
+  CHECK_THAT(p.Ask("GET http://example.com/x HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+             Catch::StartsWith("HTTP/1.1 200 OK"));
   CHECK_THAT(p.Ask("CONNECT example.com:443 HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
              Catch::StartsWith("HTTP/1.1 200 Connection established"));
   CHECK_THAT(p.Ask("CONNECT example.org:443 HTTP/1.1\r\n\r\n"), Catch::StartsWith("HTTP/1.1 403"));

@@ -86,8 +86,9 @@ void RegisterSandboxRun(CLI::App& group, CliContext& ctx) {
   // allow_extra_args(false): one value per flag, repeatable, so a following `--` still ends the flags.
   cmd->add_option("--allow-net", f->spec.allowed_hosts,
                   "HOST:PORT the program may reach through the proxy (HTTP CONNECT / absolute http:// URLs; "
-                  "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point to it inside; every request is a net record in the result); *.SUFFIX:PORT for names below SUFFIX, IP literals "
-                  "only when listed, PORT may be *; repeatable; implies --profile net")
+                  "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point to it inside; every request is a net record in the "
+                  "result); *.SUFFIX:PORT for names below SUFFIX, IP literals only when listed, PORT may be *; "
+                  "repeatable; implies --profile net")
       ->allow_extra_args(false);
   cmd->add_option("--deny-net", f->spec.denied_hosts, "HOST:PORT refused even when --allow-net matches; repeatable")
       ->allow_extra_args(false);
