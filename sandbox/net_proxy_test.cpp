@@ -382,3 +382,31 @@ TEST_CASE("probe 51 (profile net): only the sandbox's own proxy variables reach 
 
 }  // namespace
 }  // namespace warden::sandbox
+
+namespace warden::sandbox {
+namespace {
+
+TEST_CASE("net proxy: an open tunnel does not outlive the run; the timeout still ends it", "[sandbox][net]") {
+  FakeUpstream upstream;
+  Spec s;
+  s.profile = "net";
+  s.allowed_hosts = {upstream.address()};
+  s.timeout_s = 1;
+  s.argv = {"python3", "-c",
+            "import socket,time\n"
+            "c=socket.create_connection(('127.0.0.1',3128))\n"
+            "c.sendall(b'CONNECT " + upstream.address() + " HTTP/1.1\\r\\n\\r\\n')\n"
+            "print(c.recv(100).split(b'\\r\\n')[0].decode(), flush=True)\n"
+            "time.sleep(30)\n"};
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = testing::MustRun(s);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(r.exit_kind == "timeout");
+  CHECK(r.stdout_data == "HTTP/1.1 200 Connection established\n");
+  CHECK(ms < 4000);  // the tunnel was cut when the namespace died, not left to the upstream's idle timeout
+  REQUIRE(r.violations.size() == 1);
+  CHECK(r.violations[0].action == "allow");
+}
+
+}  // namespace
+}  // namespace warden::sandbox
