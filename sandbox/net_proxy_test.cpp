@@ -132,7 +132,7 @@ struct InProcessProxy {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd, 8) == 0);
+    REQUIRE(::listen(fd, 64) == 0);
     socklen_t len = sizeof a;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     port = ntohs(a.sin_port);
@@ -406,6 +406,53 @@ TEST_CASE("net proxy: an open tunnel does not outlive the run; the timeout still
   CHECK(ms < 4000);  // the tunnel was cut when the namespace died, not left to the upstream's idle timeout
   REQUIRE(r.violations.size() == 1);
   CHECK(r.violations[0].action == "allow");
+}
+
+}  // namespace
+}  // namespace warden::sandbox
+
+namespace warden::sandbox {
+namespace {
+
+int ConnectTo(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return fd;
+}
+
+TEST_CASE("net proxy: malformed heads get 400, and connections past the cap get 503", "[sandbox][net]") {
+  Spec spec;
+  spec.profile = "net";
+  spec.allowed_hosts = {"[::1]:9"};
+  InProcessProxy p(spec);
+  CHECK_THAT(p.Ask("CONNECT example.com HTTP/1.1\r\n\r\n"), Catch::Contains("CONNECT needs HOST:PORT"));
+  CHECK_THAT(p.Ask("CONNECT example.com:0 HTTP/1.1\r\n\r\n"), Catch::StartsWith("HTTP/1.1 400"));
+  CHECK_THAT(p.Ask("CONNECT [::1 HTTP/1.1\r\n\r\n"), Catch::StartsWith("HTTP/1.1 400"));
+  CHECK_THAT(p.Ask("garbage\r\n\r\n"), Catch::Contains("malformed request line"));
+  CHECK_THAT(p.Ask("GET http://" + std::string(20000, 'a') + "/ HTTP/1.1\r\n"), Catch::Contains("16 KiB"));
+  // [::1]:9 is listed as an address, so it is admitted; nothing listens there, so the answer is 502.
+  CHECK_THAT(p.Ask("CONNECT [::1]:9 HTTP/1.1\r\n\r\n"), Catch::StartsWith("HTTP/1.1 502"));
+
+  std::vector<int> idle;
+  for (size_t i = 0; i < detail::NetProxy::kMaxConnections; ++i) idle.push_back(ConnectTo(p.port));
+  // The acceptor counts a connection when it accepts it; give it a moment to take all of them.
+  for (int i = 0; i < 100; ++i) {
+    std::string busy = p.Ask("CONNECT denied.example:1 HTTP/1.1\r\n\r\n");  // 403 at once unless over the cap
+    if (busy.rfind("HTTP/1.1 503", 0) == 0) break;
+    ::usleep(20000);
+  }
+  CHECK_THAT(p.Ask("CONNECT denied.example:1 HTTP/1.1\r\n\r\n"), Catch::Contains("more than 32 connections"));
+  for (int fd : idle) ::close(fd);
+  uint64_t total = 0;
+  auto records = p.proxy->Stop(&total);
+  REQUIRE(records.size() >= 1);
+  CHECK(records[0].host == "[::1]:9");
+  CHECK(records[0].action == "allow");
+  CHECK_THAT(records[0].detail, Catch::Contains("connect failed"));
 }
 
 }  // namespace
