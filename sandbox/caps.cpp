@@ -18,8 +18,8 @@ int BecomeSandboxUserInChild() {
   // capabilities" rule does not apply; KEEPCAPS makes that explicit rather than incidental.
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return errno;
   // Raw syscalls, not glibc's setresgid/setresuid: in a multi-threaded supervisor (the network proxy, an agent
-  // loop) glibc's wrappers signal every thread it believes exists and wait for them, and after clone none of them
-  // exists in the child, so the child hung forever (seen as a timeout with no output, about 1 run in 10).
+  // loop) glibc's wrappers signal every thread it believes exists and wait for them, including one being created
+  // at the moment of clone; none of them exists in the child, so it hung forever (caps_test.cpp).
   if (::syscall(SYS_setresgid, kSandboxGid, kSandboxGid, kSandboxGid) != 0) return errno;
   if (::syscall(SYS_setresuid, kSandboxUid, kSandboxUid, kSandboxUid) != 0) return errno;
   return 0;
