@@ -172,8 +172,48 @@ bool SplitAuthority(const std::string& authority, uint16_t default_port, std::st
   return *port != 0 && !h.empty();
 }
 
-// The request head with hop-by-hop and proxy headers removed and "Connection: close" added (one request per
-// connection keeps the decision per request: a second request on a kept-alive connection could name another host).
+}  // namespace
+
+bool ParseProxyRequest(const std::string& head, ProxyRequest* out, std::string* error) {
+  const std::string line = head.substr(0, head.find("\r\n"));
+  size_t s1 = line.find(' '), s2 = line.rfind(' ');
+  if (s1 == std::string::npos || s2 == s1) {
+    *error = "malformed request line";
+    return false;
+  }
+  ProxyRequest r;
+  r.method = line.substr(0, s1);
+  r.target = line.substr(s1 + 1, s2 - s1 - 1);
+  r.version = line.substr(s2 + 1);
+  r.tunnel = r.method == "CONNECT";
+  if (r.tunnel) {
+    if (!SplitAuthority(r.target, 0, &r.host, &r.port)) {
+      *error = "CONNECT needs HOST:PORT, got \"" + r.target + "\"";
+      return false;
+    }
+  } else if (StartsWithNoCase(r.target, "http://")) {
+    std::string after = r.target.substr(7);
+    size_t end = after.find_first_of("/?#");
+    std::string authority = after.substr(0, end);
+    r.path = end == std::string::npos ? "/" : after.substr(end);
+    if (r.path[0] != '/') r.path = "/" + r.path;
+    if (authority.find('@') != std::string::npos) {
+      *error = "credentials in the URL are refused";
+      return false;
+    }
+    if (!SplitAuthority(authority, 80, &r.host, &r.port)) {
+      *error = "cannot read the host of \"" + r.target + "\"";
+      return false;
+    }
+  } else {
+    *error = "this is the sandbox's egress proxy: send CONNECT HOST:PORT (https) or an absolute http:// URL, got \"" +
+             line + "\"";
+    return false;
+  }
+  *out = std::move(r);
+  return true;
+}
+
 std::string ForwardHead(const std::string& request_line, const std::string& head) {
   std::string out = request_line + "\r\n";
   size_t pos = head.find("\r\n") + 2;
@@ -191,8 +231,6 @@ std::string ForwardHead(const std::string& request_line, const std::string& head
   }
   return out + "Connection: close\r\n\r\n";
 }
-
-}  // namespace
 
 std::vector<std::string> NetProxy::Environment() {
   const std::string url = "http://127.0.0.1:" + std::to_string(kProxyPort);
@@ -298,42 +336,16 @@ void NetProxy::Serve(int client) {
     Reply(client, 400, "Bad Request", "no complete request head within 10 s and 16 KiB");
     return;
   }
-  std::string line = head.substr(0, head.find("\r\n"));
-  size_t s1 = line.find(' '), s2 = line.rfind(' ');
-  if (s1 == std::string::npos || s2 == s1) {
-    Reply(client, 400, "Bad Request", "malformed request line");
+  ProxyRequest req;
+  std::string error;
+  if (!ParseProxyRequest(head, &req, &error)) {
+    Reply(client, 400, "Bad Request", error);
     return;
   }
-  const std::string method = line.substr(0, s1), target = line.substr(s1 + 1, s2 - s1 - 1),
-                    version = line.substr(s2 + 1);
-  const bool tunnel = method == "CONNECT";
-  std::string raw_host, path;
-  uint16_t port = 0;
-  if (tunnel) {
-    if (!SplitAuthority(target, 0, &raw_host, &port)) {
-      Reply(client, 400, "Bad Request", "CONNECT needs HOST:PORT, got \"" + target + "\"");
-      return;
-    }
-  } else if (StartsWithNoCase(target, "http://")) {
-    std::string after = target.substr(7);
-    size_t end = after.find_first_of("/?#");
-    std::string authority = after.substr(0, end);
-    path = end == std::string::npos ? "/" : after.substr(end);
-    if (path[0] != '/') path = "/" + path;
-    if (authority.find('@') != std::string::npos) {
-      Reply(client, 400, "Bad Request", "credentials in the URL are refused");
-      return;
-    }
-    if (!SplitAuthority(authority, 80, &raw_host, &port)) {
-      Reply(client, 400, "Bad Request", "cannot read the host of \"" + target + "\"");
-      return;
-    }
-  } else {
-    Reply(client, 400, "Bad Request",
-          "this is the sandbox's egress proxy: send CONNECT HOST:PORT (https) or an absolute http:// URL, got \"" +
-              line + "\"");
-    return;
-  }
+  const bool tunnel = req.tunnel;
+  const std::string& method = req.method;
+  const std::string& raw_host = req.host;
+  const uint16_t port = req.port;
   const std::string host = NormaliseHost(raw_host);
   const std::string shown = host.empty() ? raw_host : host;
   NetVerdict verdict = allowlist_.Check(host, port);
@@ -419,8 +431,8 @@ void NetProxy::Serve(int client) {
     sent = SendAll(client, "HTTP/1.1 200 Connection established\r\n\r\n");
   } else {
     // Direct: origin-form to the server. Upstream proxy: the absolute URI, as a proxy expects it.
-    const std::string& uri = upstream_host_.empty() ? path : target;
-    sent = SendAll(upstream, ForwardHead(method + " " + uri + " " + version, head));
+    const std::string& uri = upstream_host_.empty() ? req.path : req.target;
+    sent = SendAll(upstream, ForwardHead(method + " " + uri + " " + req.version, head));
   }
   if (sent && !rest.empty()) sent = SendAll(upstream, rest);
   if (sent) Relay(client, upstream, stop);

@@ -81,6 +81,22 @@ std::string IpLiteral(const std::string& host);
 bool IsNonPublicAddress(const sockaddr* addr);
 
 // ---- net_proxy.cpp ----------------------------------------------------------------------------------------
+// One request head as the proxy reads it (the bytes come from the sandboxed program: untrusted, fuzzed by
+// tests/fuzz/net_proxy_fuzz.cpp).
+struct ProxyRequest {
+  bool tunnel = false;  // CONNECT host:port
+  std::string method, target, version;
+  std::string host;     // as written in the request (brackets of an IPv6 literal kept)
+  uint16_t port = 0;
+  std::string path;     // absolute-URI requests: the origin-form path ("/" when the URI has none)
+};
+// Parses `head` (the request line and headers up to and including the last "\r\n" before the blank line). False
+// with *error set to the one-line reason for a 400 otherwise.
+bool ParseProxyRequest(const std::string& head, ProxyRequest* out, std::string* error);
+// The head to send on: `request_line`, the headers of `head` without Proxy-*, Connection and Keep-Alive, then
+// "Connection: close" (one request per connection keeps the decision per request).
+std::string ForwardHead(const std::string& request_line, const std::string& head);
+
 // The supervisor-side proxy of one run. Thread-safe: Start and Stop are called by the run loop; each accepted
 // connection is served by its own thread (at most kMaxConnections at once); records are appended under a mutex.
 class NetProxy {
