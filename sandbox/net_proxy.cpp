@@ -47,6 +47,22 @@ void Reply(int fd, int code, const char* reason, const std::string& body) {
 }
 
 // Waits for `fd` to be ready for `events` or the stop pipe; false on stop, timeout or error.
+bool WaitFor(int fd, short events, int stop_fd, int timeout_ms);
+
+// An error answer the client can read: closing a socket whose input was not read makes the kernel send a reset that
+// may destroy the answer in flight, so half-close, then read and drop what the client still sends (bounded).
+void Refuse(int fd, int stop_fd, int code, const char* reason, const std::string& body) {
+  Reply(fd, code, reason, body);
+  ::shutdown(fd, SHUT_WR);
+  char buf[4096];
+  size_t dropped = 0;
+  while (dropped < (64u << 10) && WaitFor(fd, POLLIN, stop_fd, 500)) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    dropped += static_cast<size_t>(n);
+  }
+}
+
 bool WaitFor(int fd, short events, int stop_fd, int timeout_ms) {
   pollfd p[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
   for (;;) {
@@ -300,15 +316,21 @@ void NetProxy::AcceptLoop() {
       return;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    if (active_ >= kMaxConnections) {
-      Reply(client, 503, "Service Unavailable",
-            "more than " + std::to_string(kMaxConnections) + " connections at once; close some and retry");
+    // Past the cap a connection only gets its 503 (on its own thread, so the answer survives the close); past twice
+    // the cap it is closed at once.
+    if (active_ >= 2 * kMaxConnections) {
       ::close(client);
       continue;
     }
+    const bool over = active_ >= kMaxConnections;
     ++active_;
-    std::thread([this, client] {
-      Serve(client);
+    std::thread([this, client, over] {
+      if (over) {
+        Refuse(client, stop_pipe_[0], 503, "Service Unavailable",
+               "more than " + std::to_string(kMaxConnections) + " connections at once; close some and retry");
+      } else {
+        Serve(client);
+      }
       ::close(client);
       std::lock_guard<std::mutex> done(mu_);
       --active_;
@@ -333,13 +355,13 @@ void NetProxy::Serve(int client) {
   const int stop = stop_pipe_[0];
   std::string head, rest;
   if (!ReadHead(client, stop, &head, &rest)) {
-    Reply(client, 400, "Bad Request", "no complete request head within 10 s and 16 KiB");
+    Refuse(client, stop, 400, "Bad Request", "no complete request head within 10 s and 16 KiB");
     return;
   }
   ProxyRequest req;
   std::string error;
   if (!ParseProxyRequest(head, &req, &error)) {
-    Reply(client, 400, "Bad Request", error);
+    Refuse(client, stop, 400, "Bad Request", error);
     return;
   }
   const bool tunnel = req.tunnel;
@@ -351,7 +373,7 @@ void NetProxy::Serve(int client) {
   NetVerdict verdict = allowlist_.Check(host, port);
   if (!verdict.allow) {
     Record(shown, port, false, verdict.reason);
-    Reply(client, 403, "Forbidden",
+    Refuse(client, stop, 403, "Forbidden",
           verdict.reason + "; the task's policy must allow net.connect to it (warden sandbox run --allow-net " +
               shown + ":" + std::to_string(port) + ")");
     return;
@@ -377,7 +399,7 @@ void NetProxy::Serve(int client) {
     via = "via upstream proxy " + upstream_host_ + ":" + std::to_string(upstream_port_);
     if (upstream < 0) {
       Record(shown, port, true, verdict.reason + "; " + via + " unreachable: " + err);
-      Reply(client, 502, "Bad Gateway", "the upstream proxy " + upstream_host_ + " is unreachable: " + err);
+      Refuse(client, stop, 502, "Bad Gateway", "the upstream proxy " + upstream_host_ + " is unreachable: " + err);
       return;
     }
   } else {
@@ -389,7 +411,7 @@ void NetProxy::Serve(int client) {
     std::unique_ptr<addrinfo, AddrInfoDeleter> list(raw);
     if (rc != 0) {
       Record(shown, port, true, verdict.reason + "; DNS: " + ::gai_strerror(rc));
-      Reply(client, 502, "Bad Gateway", "cannot resolve " + host + ": " + ::gai_strerror(rc));
+      Refuse(client, stop, 502, "Bad Gateway", "cannot resolve " + host + ": " + ::gai_strerror(rc));
       return;
     }
     std::string refused, err;
@@ -411,12 +433,12 @@ void NetProxy::Serve(int client) {
     }
     if (upstream < 0 && err.empty()) {
       Record(shown, port, false, host + ":" + std::to_string(port) + " is listed, but " + refused);
-      Reply(client, 403, "Forbidden", host + " is listed, but " + refused);
+      Refuse(client, stop, 403, "Forbidden", host + " is listed, but " + refused);
       return;
     }
     if (upstream < 0) {
       Record(shown, port, true, verdict.reason + "; connect failed: " + err);
-      Reply(client, 502, "Bad Gateway", "cannot connect to " + host + ":" + std::to_string(port) + ": " + err);
+      Refuse(client, stop, 502, "Bad Gateway", "cannot connect to " + host + ":" + std::to_string(port) + ": " + err);
       return;
     }
   }

@@ -98,7 +98,8 @@ bool ParseProxyRequest(const std::string& head, ProxyRequest* out, std::string* 
 std::string ForwardHead(const std::string& request_line, const std::string& head);
 
 // The supervisor-side proxy of one run. Thread-safe: Start and Stop are called by the run loop; each accepted
-// connection is served by its own thread (at most kMaxConnections at once); records are appended under a mutex.
+// connection is served by its own thread (at most kMaxConnections at once; up to as many more only get a 503);
+// records are appended under a mutex.
 class NetProxy {
  public:
   static constexpr size_t kMaxConnections = 32;
