@@ -76,7 +76,11 @@ sandbox::Spec SpecFor(const skills::Skill& skill, const SkillCallRequest& reques
   spec.workspace = request.workspace.string();
   spec.workspace_readonly = skill.permissions.workspace == "read";
   spec.profile = skill.permissions.hosts.empty() ? "default" : "net";
+  // Profile "net" only when the policy allowed net.connect to every declared host (CallSkill runs nothing
+  // otherwise); the sandbox proxy then admits exactly these host:port pairs and records each request, and those
+  // records reach the audit log inside the sandbox.run body.
   spec.allowed_hosts = skill.permissions.hosts;
+  if (spec.profile == "net") spec.upstream_proxy = request.upstream_proxy;
   spec.timeout_s = static_cast<double>(skill.limits.timeout_s);
   spec.cpu_time_s = static_cast<double>(skill.limits.timeout_s);
   spec.memory_bytes = static_cast<uint64_t>(skill.limits.memory_mb) << 20;

@@ -27,6 +27,9 @@ struct SkillCallRequest {
   std::string tenant = "local";
   std::string principal = "local/user/cli";      // who asked: tenant/kind/name
   std::string task_id;                           // empty: a fresh "t-<time>" id
+  std::string upstream_proxy;                    // network skills: "host:port" of the site's HTTP egress proxy
+                                                 // that the sandbox proxy sends allowed requests to; empty =
+                                                 // the sandbox proxy resolves and dials itself
 };
 
 struct SkillCallOutcome {

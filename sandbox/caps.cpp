@@ -17,9 +17,9 @@ int BecomeSandboxUserInChild() {
   // Our uid at clone time is not mapped into the new namespace, so the kernel's "leaving uid 0 clears the
   // capabilities" rule does not apply; KEEPCAPS makes that explicit rather than incidental.
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return errno;
-  // Raw system calls, not glibc's wrappers: in a process that had other threads at clone time, glibc's set*id
-  // broadcasts the change to every thread it knows of and waits for them; those threads do not exist in this
-  // child, so the wrapper would wait forever.
+  // Raw syscalls, not glibc's setresgid/setresuid: in a multi-threaded supervisor (the network proxy, an agent
+  // loop) glibc's wrappers signal every thread it believes exists and wait for them, including one being created
+  // at the moment of clone; none of them exists in the child, so it hung forever (caps_test.cpp).
   if (::syscall(SYS_setresgid, kSandboxGid, kSandboxGid, kSandboxGid) != 0) return errno;
   if (::syscall(SYS_setresuid, kSandboxUid, kSandboxUid, kSandboxUid) != 0) return errno;
   return 0;

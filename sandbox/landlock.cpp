@@ -12,6 +12,7 @@
 
 #include <cerrno>
 
+#include "sandbox/net_proxy.h"
 #include "sandbox/sandbox_internal.h"
 
 namespace warden::sandbox::detail {
@@ -73,6 +74,8 @@ LandlockPlan PrepareLandlock(const Spec& spec) {
   p.rules.push_back({"/tmp", rw});
   p.rules.push_back({"/dev", (read | kFsWriteFile | kFsIoctlDev | kFsTruncate) & all});
   if (p.abi >= 4) p.handled_net = kNetBindTcp | kNetConnectTcp;
+  // Profile "net": TCP connect only to the proxy's port on loopback (net_proxy.h); bind stays denied.
+  if (p.abi >= 4 && spec.profile == "net") p.connect_ports.push_back(kProxyPort);
   if (p.abi >= 6) p.scoped = kScopeAbstractUnix | kScopeSignal;
   return p;
 }

@@ -201,15 +201,7 @@ TEST_CASE("probes 27-28: host Unix sockets, abstract or named, are out of reach"
   ::close(n);
 }
 
-TEST_CASE("probes 29-30: opt-in network through the proxy", "[sandbox][probe]") {
-  Spec s = ProbeSpec({"exit", "0"});
-  s.allowed_hosts = {"example.org:443"};
-  auto r = Run(s);
-  // The proxy profile is not built yet (issue 7 priority 6): asking for it must be refused, never silently open.
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == Status::Code::kUnavailable);
-  SUCCEED("probes 29-30 need the network proxy, which this build refuses explicitly");
-}
+// Probes 29-30 (opt-in network through the proxy) and the profile-net half of probe 51 live in net_proxy_test.cpp.
 
 TEST_CASE("probe 31: the system folders and the root are read-only", "[sandbox][probe]") {
   for (const char* p : {"/usr/warden-probe", "/warden-probe", "/etc/warden-probe", "/etc/passwd"}) {

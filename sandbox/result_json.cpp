@@ -85,7 +85,17 @@ nlohmann::json RunResult::ToJson() const {
       j["args"] = args;
     }
     if (!x.path.empty()) j["path"] = x.path;
-    if (!x.host.empty()) j["host"] = x.host;
+    if (x.kind == "net") {
+      // sandbox.md C.8: {"layer": "net-proxy", "host": "example.org", "port": 443, "action": "allow|deny"}
+      j["layer"] = "net-proxy";
+      size_t colon = x.host.rfind(':');
+      std::string host = x.host.substr(0, colon);
+      if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+      j["host"] = host;
+      j["port"] = colon == std::string::npos ? 0 : std::stoi(x.host.substr(colon + 1));
+    } else if (!x.host.empty()) {
+      j["host"] = x.host;
+    }
     v.push_back(j);
   }
   nlohmann::json limits_doc = nlohmann::json::array();
@@ -150,6 +160,11 @@ std::vector<FeatureProbe> ProbeLayers() {
                  abi > 0 ? "optional: ABI " + std::to_string(abi) + (abi >= 4 ? " (fs + TCP)" : " (fs)") +
                                (abi >= 6 ? " + scopes" : "")
                          : "optional: unavailable (mount view + seccomp still apply)"});
+  // Profile "net" needs nothing beyond the mandatory layers (the proxy listener is made in the netns); Landlock
+  // ABI >= 4 adds the kernel-side rule that TCP connect reaches the proxy port only.
+  out.push_back({"layer.net_proxy", true,
+                 std::string("optional: profile net, HTTP CONNECT proxy reached at 127.0.0.1:3128 in the netns") +
+                     (abi >= 4 ? "; Landlock limits TCP connect to it" : "; no Landlock TCP rule (namespace only)")});
   std::string cg = detail::TaskCgroup::Available();
   out.push_back({"layer.cgroup", cg != "none",
                  cg == "none" ? "optional: no writable cgroup v2 or v1 memory+pids (rlimits only)"

@@ -20,7 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -28,6 +30,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "sandbox/net_proxy.h"
 #include "sandbox/sandbox_internal.h"
 
 namespace warden::sandbox {
@@ -102,6 +105,12 @@ Result<std::string> ResolveProgram(const std::string& name, const std::vector<st
                           "); give its full path (it must be under /usr or an --ro folder)");
 }
 
+bool IsProxyVariable(const std::string& name) {
+  std::string n = name;
+  for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return n == "http_proxy" || n == "https_proxy" || n == "all_proxy" || n == "no_proxy";
+}
+
 void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 // Receives one ChildMsg, and an fd when one is attached.
@@ -145,15 +154,23 @@ struct Stream {
 
 }  // namespace
 
+Status CheckNetSpec(const Spec& spec) {
+  if (spec.profile != "net") {
+    if (!spec.allowed_hosts.empty() || !spec.denied_hosts.empty() || !spec.upstream_proxy.empty()) {
+      return Status::InvalidArgument("sandbox: allowed_hosts, denied_hosts and upstream_proxy need profile \"net\" "
+                                     "(got \"" + spec.profile + "\"); use --profile net or --allow-net");
+    }
+    return Status::Ok();
+  }
+  return NetProxy::Create(spec).status();
+}
+
 Result<RunResult> Run(const Spec& spec) {
   if (spec.argv.empty()) return Status::InvalidArgument("sandbox: no program given (Spec.argv is empty)");
   if (spec.profile != "default" && spec.profile != "net") {
     return Status::InvalidArgument("sandbox: unknown profile '" + spec.profile + "'; use default or net");
   }
-  if (spec.profile == "net" || !spec.allowed_hosts.empty()) {
-    return Status::Unavailable(
-        "sandbox: the network proxy profile is not available in this build; run without --allow-net/--profile net");
-  }
+  WARDEN_RETURN_IF_ERROR(CheckNetSpec(spec));
   if (spec.timeout_s <= 0) return Status::InvalidArgument("sandbox: timeout must be positive");
   if (!spec.artifacts_dir.empty() &&
       (spec.artifacts_dir[0] == '/' || ("/" + spec.artifacts_dir + "/").find("/../") != std::string::npos)) {
@@ -193,6 +210,11 @@ Result<RunResult> Run(const Spec& spec) {
   std::vector<RlimitPlan> rlimits = PrepareRlimits(spec);
   LandlockPlan landlock = PrepareLandlock(spec);
   WARDEN_ASSIGN_OR_RETURN(std::unique_ptr<TaskCgroup> cgroup, TaskCgroup::Create(spec));
+  // Profile "net": the proxy is ready before clone; it starts serving when the child sends its listener.
+  std::unique_ptr<NetProxy> proxy;
+  if (spec.profile == "net") {
+    WARDEN_ASSIGN_OR_RETURN(proxy, NetProxy::Create(spec));
+  }
 
   std::vector<std::string> env_strings = {std::string("PATH=") + kSandboxPath, "HOME=/workspace", "LANG=C.UTF-8",
                                           "TMPDIR=/tmp", "USER=sandbox"};
@@ -200,7 +222,12 @@ Result<RunResult> Run(const Spec& spec) {
     if (k.empty() || k.find('=') != std::string::npos) {
       return Status::InvalidArgument("sandbox: environment name '" + k + "' is empty or contains '='");
     }
+    // In profile "net" the proxy variables always name our proxy (net_proxy.h); the caller's are dropped.
+    if (proxy && IsProxyVariable(k)) continue;
     env_strings.push_back(k + "=" + v);
+  }
+  if (proxy) {
+    for (auto& e : NetProxy::Environment()) env_strings.push_back(std::move(e));
   }
   std::vector<char*> envp, argv;
   for (auto& s : env_strings) envp.push_back(s.data());
@@ -231,6 +258,7 @@ Result<RunResult> Run(const Spec& spec) {
   plan.exec_path = exec_path.c_str();
   plan.argv = argv.data();
   plan.envp = envp.data();
+  plan.net_proxy = proxy != nullptr;
   plan.fail_at_step = FailStepForTest();
   if (cgroup) {
     const auto& fds = cgroup->SelfAttachFds();
@@ -288,7 +316,8 @@ Result<RunResult> Run(const Spec& spec) {
               {"caps", "none"},      {"landlock_abi", landlock.abi},
               {"cgroup", cgroup ? cgroup->Backend() : "none"}, {"seccomp", "allowlist+notify"},
               {"netns_made", spare_netns >= 0 ? "ahead" : "at_clone"},
-              {"init", "pid1"},      {"workspace", spec.workspace_readonly ? "ro" : "rw"}};
+              {"init", "pid1"},      {"workspace", spec.workspace_readonly ? "ro" : "rw"},
+              {"net", proxy ? "proxy" : "none"}};
   bool killed = false;
   std::string kill_reason;
   auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -380,6 +409,7 @@ Result<RunResult> Run(const Spec& spec) {
       int fd = -1;
       if (RecvMsg(sync_parent.fd, &m, &fd)) {
         if (m.type == kMsgListener && fd >= 0) listener.fd = fd;
+        else if (m.type == kMsgProxyListener && fd >= 0 && proxy) proxy->Start(fd, t0);
         else if (fd >= 0) ::close(fd);
         if (m.type == kMsgSetupError && setup_error.empty()) {
           setup_error = std::string(StepName(m.step)) + ": " + std::strerror(m.err);
@@ -463,6 +493,18 @@ Result<RunResult> Run(const Spec& spec) {
     if (!HandleNotification(listener.fd, MsSince(t0), &v) || v.kind.empty()) break;
     ++r.violations_total;
     if (r.violations.size() < kKeptViolations) r.violations.push_back(std::move(v));
+  }
+
+  // Profile "net": every request the proxy saw joins the violations as a "net" record, in time order.
+  if (proxy) {
+    uint64_t net_total = 0;
+    std::vector<Violation> net = proxy->Stop(&net_total);
+    r.violations_total += net_total;
+    for (auto& v : net) {
+      if (r.violations.size() < kKeptViolations) r.violations.push_back(std::move(v));
+    }
+    std::stable_sort(r.violations.begin(), r.violations.end(),
+                     [](const Violation& a, const Violation& b) { return a.t_ms < b.t_ms; });
   }
 
   r.cpu_user_ms = usage.ru_utime.tv_sec * 1e3 + usage.ru_utime.tv_usec / 1e3;

@@ -120,7 +120,8 @@ TEST_CASE("layers report lists every mandatory layer", "[sandbox][run]") {
   std::map<std::string, bool> ok;
   for (const auto& l : layers) ok[l.name] = l.ok;
   for (const char* name : {"layer.userns", "layer.mntns", "layer.pidns", "layer.netns", "layer.seccomp",
-                           "layer.no_new_privs", "layer.landlock", "layer.cgroup", "layer.seccomp_programs"}) {
+                           "layer.no_new_privs", "layer.landlock", "layer.cgroup", "layer.seccomp_programs",
+                           "layer.net_proxy"}) {
     INFO(name);
     CHECK(ok.count(name) == 1);
   }

@@ -59,7 +59,15 @@ struct Spec {
   uint64_t stdout_cap_bytes = 1ull << 20;  // kept bytes of stdout; past it the task is killed (output_limit)
   uint64_t stderr_cap_bytes = 1ull << 20;  // same for stderr
   uint64_t max_violations = 256;           // policy_kill after this many seccomp violations (0 = on the first)
-  std::vector<std::string> allowed_hosts;  // "host:port" reachable through the proxy (profile "net" only)
+  std::vector<std::string> allowed_hosts;  // profile "net": "host:port" reachable through the supervisor's proxy;
+                                           // "*.example.com:443" (names strictly below), "10.0.0.1:80" or
+                                           // "[::1]:80" (IP literals must be listed as such), port "*" = any.
+                                           // Names that resolve to loopback/private/link-local addresses are
+                                           // refused unless that address is listed too. Empty = every request 403.
+  std::vector<std::string> denied_hosts;   // same syntax; wins over allowed_hosts
+  std::string upstream_proxy;              // profile "net": "host:port" of an HTTP proxy that allowed requests are
+                                           // sent to instead of dialling the host (a site's egress proxy); empty =
+                                           // the supervisor resolves and dials itself
   std::vector<std::string> ro_paths;       // extra host paths bound read-only at the same path (a skill folder)
   std::map<std::string, std::string> env;  // extra environment; PATH, HOME, LANG, TMPDIR are always set
   std::string stdin_data;                  // bytes written to the program's stdin (then EOF)
@@ -80,7 +88,8 @@ struct Artifact {
   std::string link;     // symlink target as written
 };
 
-// One thing the sandbox stopped or noticed. kind: "seccomp" (a denied syscall), "net" (a proxy decision).
+// One thing the sandbox stopped or noticed. kind: "seccomp" (a denied syscall), "net" (a proxy decision: every
+// request the proxy saw, allowed or denied; an allowed one is a record, not a violation of the policy).
 struct Violation {
   std::string kind;
   double t_ms = 0;                // since the program started
@@ -135,6 +144,10 @@ struct RunResult {
   // as base64 otherwise.
   nlohmann::json ToJson() const;
 };
+
+// Checks profile "net" settings (allowed_hosts, denied_hosts, upstream_proxy) without running anything; the error
+// names the entry and the expected form. Run() makes the same check.
+Status CheckNetSpec(const Spec& spec);
 
 // Runs spec.argv in the sandbox and waits for it. Errors (not results) only when the spec is unusable (empty
 // argv, a workspace or ro path that does not exist, an unknown profile) or a mandatory layer is missing; a program

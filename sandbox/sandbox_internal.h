@@ -24,12 +24,15 @@ enum Step : int32_t {
   kStepSync = 1, kStepIdentity, kStepCgroupNs, kStepMountPrivate, kStepRootTmpfs, kStepSkeleton, kStepBind,
   kStepDev, kStepTmp, kStepProc, kStepPivot, kStepRemountRoot, kStepHostname, kStepSetsid, kStepRlimits,
   kStepFds, kStepCaps, kStepNoNewPrivs, kStepLandlock, kStepSeccomp, kStepListener, kStepFork, kStepExec,
-  kStepChdir, kStepCgroupAttach,
+  kStepChdir, kStepCgroupAttach, kStepNet,
 };
 const char* StepName(int32_t step);
 
 // Fixed-size records on the sync socket from the child (and its in-sandbox init) to the supervisor.
-enum MsgType : int32_t { kMsgSetupError = 1, kMsgListener = 2, kMsgExitStatus = 3 };
+enum MsgType : int32_t {
+  kMsgSetupError = 1, kMsgListener = 2, kMsgExitStatus = 3,
+  kMsgProxyListener = 5,  // profile "net": the proxy's listening socket made inside the netns (net_bridge.cpp)
+};
 struct ChildMsg {
   int32_t type = 0;
   int32_t step = 0;    // kMsgSetupError
@@ -217,6 +220,7 @@ struct ChildPlan {
   const char* exec_path = nullptr;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
+  bool net_proxy = false;    // profile "net": make the proxy listener in the netns (net_bridge.cpp)
   int32_t fail_at_step = 0;  // fault injection for tests (SetFailStepForTest): that step fails with EPERM
 };
 // Tests only: make the next runs of this process fail at `step` inside the child, as if the kernel refused it

@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sandbox/net_proxy.h"
 #include "sandbox/sandbox_internal.h"
 
 namespace warden::sandbox::detail {
@@ -158,6 +159,11 @@ void ChildMain(const ChildPlan& p) {
   if (::sethostname("sandbox", 7) != 0) Fail(sync, kStepHostname, errno);
   // 7. rlimits before anything the program can influence; they only ever go down.
   if (int e = ApplyRlimitsInChild(*p.rlimits); e != 0) Fail(sync, kStepRlimits, e);
+  // 7b. Profile "net" only: loopback up and the proxy's listener made here, inside the netns, while the namespace
+  //     capabilities last; it goes to the supervisor before step 8 closes every other fd (net_bridge.cpp).
+  if (p.net_proxy) {
+    if (int e = SetUpProxyListenerInChild(sync); e != 0) Fail(sync, kStepNet, e);
+  }
   // 8. stdio are the supervisor's pipes; every other inherited fd is closed.
   if (int e = SetUpFds(p); e != 0) Fail(sync, kStepFds, e);
   // 9. No capabilities in any set, bounding set emptied; then no_new_privs and not dumpable.
@@ -210,6 +216,7 @@ const char* StepName(int32_t step) {
     case kStepExec: return "execve";
     case kStepChdir: return "chdir /workspace";
     case kStepCgroupAttach: return "join the task cgroup";
+    case kStepNet: return "network proxy listener (loopback in the netns)";
     default: return "unknown step";
   }
 }

@@ -29,6 +29,10 @@ for i,l in enumerate(open('$shared/fixtures/tokenizer/qwen3_cases.jsonl')):
     if 'text' in c: open('$dir/t%03d'%i,'wb').write(b'\x00'+c['text'].encode())" ;;
     template) cp "$shared/fixtures/chat/qwen3_6_chat_template.jinja" "$dir/" ;;
     policy_parse) cp policies/default/*.toml "$dir/" ;;
+    net_proxy) printf 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n' >"$dir/connect";
+               printf 'GET http://a.example.org:8080/x?y HTTP/1.1\r\nProxy-Connection: keep-alive\r\n' >"$dir/get";
+               printf 'CONNECT [2001:db8::1]:443 HTTP/1.1\r\n' >"$dir/v6";
+               printf '*.example.com:443\n10.0.0.1:*\n[::1]:80\n' >"$dir/patterns" ;;
     output_parser) python3 -c "
 import json
 for i,l in enumerate(open('$shared/fixtures/chat/parse_cases.jsonl')):
@@ -37,7 +41,7 @@ for i,l in enumerate(open('$shared/fixtures/chat/parse_cases.jsonl')):
 }
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(safetensors model_config tokenizer template output_parser policy_parse)
+[[ ${#targets[@]} -gt 0 ]] || targets=(safetensors model_config tokenizer template output_parser policy_parse net_proxy)
 printf '%-16s %12s %10s %s\n' target executions seconds result
 for t in "${targets[@]}"; do
   corpus="$out/$t/corpus"

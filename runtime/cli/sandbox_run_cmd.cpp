@@ -54,7 +54,7 @@ std::string Summary(const sandbox::RunResult& r) {
         t << " ...";
         break;
       }
-      t << " " << (v.syscall.empty() ? v.host : v.syscall) << "->" << v.action;
+      t << " " << (v.kind == "net" ? "net " + v.host : v.syscall) << "->" << v.action;
     }
   }
   if (r.artifacts_total > 0) {
@@ -79,15 +79,31 @@ void RegisterSandboxRun(CLI::App& group, CliContext& ctx) {
                   "Folder bound read-write at /workspace (default: a fresh one, removed afterwards)");
   cmd->add_flag("--workspace-ro", f->spec.workspace_readonly,
                 "Mount the workspace read-only (writes under /workspace fail with EROFS)");
-  cmd->add_option("--profile", f->spec.profile, "Sandbox profile: default (no network) or net")->capture_default_str();
+  cmd->add_option("--profile", f->spec.profile,
+                  "Sandbox profile: default (no network at all) or net (egress only through the supervisor's proxy "
+                  "to --allow-net hosts; --allow-net implies it)")
+      ->capture_default_str();
   cmd->add_option("--timeout", f->spec.timeout_s, "Wall-clock limit in seconds (whole process tree killed)")
       ->capture_default_str();
   cmd->add_option("--cpu-time", f->spec.cpu_time_s, "CPU-time limit in seconds")->capture_default_str();
   cmd->add_option("--memory", f->memory, "Memory limit, e.g. 256M or 1G (default 512M)");
   cmd->add_option("--pids", f->spec.pids, "Most processes and threads at once")->capture_default_str();
-  cmd->add_option("--allow-net", f->spec.allowed_hosts, "HOST:PORT reachable through the proxy; repeatable");
-  cmd->add_option("--ro", f->spec.ro_paths, "Host path made visible read-only at the same path; repeatable");
-  cmd->add_option("--env", f->env, "NAME=VALUE added to the program's environment; repeatable");
+  // allow_extra_args(false): one value per flag, repeatable, so a following `--` still ends the flags.
+  cmd->add_option("--allow-net", f->spec.allowed_hosts,
+                  "HOST:PORT the program may reach through the proxy (HTTP CONNECT / absolute http:// URLs; "
+                  "HTTP_PROXY, HTTPS_PROXY and ALL_PROXY point to it inside; every request is a net record in the "
+                  "result); *.SUFFIX:PORT for names below SUFFIX, IP literals only when listed, PORT may be *; "
+                  "repeatable; implies --profile net")
+      ->allow_extra_args(false);
+  cmd->add_option("--deny-net", f->spec.denied_hosts, "HOST:PORT refused even when --allow-net matches; repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--upstream-proxy", f->spec.upstream_proxy,
+                  "HOST:PORT of an HTTP proxy that allowed requests go through (a site's egress proxy) instead of "
+                  "direct connections");
+  cmd->add_option("--ro", f->spec.ro_paths, "Host path made visible read-only at the same path; repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--env", f->env, "NAME=VALUE added to the program's environment; repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("command", f->spec.argv, "Program and arguments (after --)")->required();
   cmd->callback([&ctx, f] {
     sandbox::Spec spec = f->spec;
@@ -103,7 +119,13 @@ void RegisterSandboxRun(CLI::App& group, CliContext& ctx) {
       }
       spec.env[e.substr(0, eq)] = e.substr(eq + 1);
     }
-    if (!spec.allowed_hosts.empty() && spec.profile == "default") spec.profile = "net";
+    if ((!spec.allowed_hosts.empty() || !spec.denied_hosts.empty() || !spec.upstream_proxy.empty()) &&
+        spec.profile == "default") {
+      spec.profile = "net";
+    }
+    if (Status net = sandbox::CheckNetSpec(spec); !net.ok()) {
+      return ctx.Fail(net, "see `warden sandbox run --help` for the HOST:PORT forms", kExitUsage);
+    }
     // The program's stdin is a pipe fed from ours; a terminal is never handed in (no TTY for skills).
     if (!::isatty(0)) {
       spec.stdin_data.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());

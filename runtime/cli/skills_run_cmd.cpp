@@ -29,6 +29,7 @@ struct RunFlags {
   AuditDbFlags audit;
   std::string principal = "local/user/cli";
   std::string task;
+  std::string upstream_proxy;
 };
 
 Result<nlohmann::json> ReadArgs(const RunFlags& f) {
@@ -63,10 +64,19 @@ void RegisterSkillsRun(CLI::App& group, CliContext& ctx) {
   AddKeyFlag(cmd, f->audit);
   cmd->add_option("--principal", f->principal, "Who asks, as tenant/kind/name")->capture_default_str();
   cmd->add_option("--task", f->task, "Task id to record (default: a fresh one)");
+  cmd->add_option("--upstream-proxy", f->upstream_proxy,
+                  "Network skills: HOST:PORT of the HTTP proxy the sandbox's proxy sends allowed requests to (a "
+                  "site's egress proxy); default: direct connections");
   AddCatalogFlag(cmd, f->catalog);
   cmd->callback([&ctx, f] {
     auto args = ReadArgs(*f);
     if (!args.ok()) return ctx.Fail(args.status(), "", kExitUsage);
+    if (!f->upstream_proxy.empty()) {
+      sandbox::Spec probe;
+      probe.profile = "net";
+      probe.upstream_proxy = f->upstream_proxy;
+      if (Status s = sandbox::CheckNetSpec(probe); !s.ok()) return ctx.Fail(s, "", kExitUsage);
+    }
     const auto& config = ctx.config();
     if (!config.ok()) return ctx.Fail(config.status(), "fix the config file");
     auto catalog = OpenCatalog(ctx, f->catalog);
@@ -98,6 +108,7 @@ void RegisterSkillsRun(CLI::App& group, CliContext& ctx) {
     auto slash = f->principal.find('/');
     request.tenant = slash == std::string::npos ? f->principal : f->principal.substr(0, slash);
     request.task_id = f->task;
+    request.upstream_proxy = f->upstream_proxy;
     policy::Limiter limiter;
     auto outcome = CallSkill(request, SkillCallContext{**catalog, **policies, &limiter, **log});
     if (!outcome.ok()) return ctx.Fail(outcome.status());

@@ -22,14 +22,14 @@ std::filesystem::path SkillLibDir();
 // Every skill folder of the catalog (folders holding a SKILL.md), sorted by name.
 std::vector<std::filesystem::path> SkillDirs();
 
-// Runs the skill in `skill_dir` as the executor will: the entrypoint from its skill.json (argv[0] looked up on a
-// fixed system PATH, `scripts/...` resolved against the skill folder), the current directory = `workspace`, the
-// arguments on stdin, a scrubbed environment (PATH, HOME = workspace, LANG, TMPDIR, WARDEN_SKILL_DIR,
-// WARDEN_SKILL_LIB = the catalog's .lib folder, as the executor mounts it beside the skill) plus
-// `extra_env` ("NAME=value"), as the sandbox sets e.g. HTTP_PROXY.
+// Runs the skill in `skill_dir` in the sandbox as `warden skills run` does: the entrypoint from its skill.json
+// (`scripts/...` resolved against the skill folder), the workspace at /workspace, the arguments on stdin, the skill
+// folder and the catalog's .lib read-only (WARDEN_SKILL_DIR, WARDEN_SKILL_LIB), the manifest's limits. A skill that
+// declares hosts runs in profile "net" with exactly those hosts; `upstream_proxy` ("127.0.0.1:PORT", a test's
+// FakeUpstream) then receives the requests the sandbox's proxy allows, so no real network is touched.
 warden::testing::ProcessResult RunSkill(const std::filesystem::path& skill_dir, const std::string& args_json,
                                         const std::filesystem::path& workspace,
-                                        const std::vector<std::string>& extra_env = {});
+                                        const std::string& upstream_proxy = "");
 
 // A temporary workspace folder with helpers to put files in it and read them back.
 class Workspace {

@@ -1,15 +1,10 @@
 // Runs the math, date/time and network skills of the default catalog (issue 8): the calculator (its own parser,
-// never eval), unit conversion, statistics, time zones and date arithmetic, and http-fetch through a local
-// stand-in for the sandbox's HTTP proxy (no real network is touched).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+// never eval), unit conversion, statistics, time zones and date arithmetic, and http-fetch in the sandbox's network
+// profile against a loopback FakeUpstream (no real network is touched).
 #include <catch2/catch.hpp>
-#include <thread>
 
 #include "skills/catalog/catalog_test_support.h"
+#include "tests/doubles/fake_upstream.h"
 
 namespace warden::catalog_test {
 namespace {
@@ -127,69 +122,23 @@ TEST_CASE("date-diff and date-add do calendar arithmetic", "[catalog][datetime]"
   CHECK_THAT(add.Fails({{"value", "2024-01-01"}, {"months", 1.5}}, 2), Catch::Contains("whole number"));
 }
 
-// One-shot HTTP forward proxy on 127.0.0.1: stands in for the sandbox's egress proxy and records the request.
-class FakeProxy {
- public:
-  FakeProxy() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(fd_, 1) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~FakeProxy() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    if (thread_.joinable()) thread_.join();
-  }
-  int port() const { return port_; }
-  std::string request() {
-    if (thread_.joinable()) thread_.join();
-    return request_;
-  }
-
- private:
-  void Serve() {
-    const int c = ::accept(fd_, nullptr, nullptr);
-    if (c < 0) return;
-    char buf[4096];
-    while (request_.find("\r\n\r\n") == std::string::npos) {
-      const ssize_t n = ::read(c, buf, sizeof buf);
-      if (n <= 0) break;
-      request_.append(buf, static_cast<size_t>(n));
-    }
-    const std::string body = "{\"hello\": \"proxy\"}";
-    const std::string reply = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                              std::to_string(body.size()) + "\r\n\r\n" + body;
-    (void)!::write(c, reply.data(), reply.size());
-    ::close(c);
-  }
-  int fd_ = -1;
-  int port_ = 0;
-  std::string request_;
-  std::thread thread_;
-};
-
-TEST_CASE("http-fetch goes through the proxy and only to declared hosts", "[catalog][network]") {
+TEST_CASE("http-fetch goes through the sandbox's proxy and only to declared hosts", "[catalog][network]") {
+  // The skill runs in profile "net" with its declared hosts; the sandbox's proxy admits example.com:80 and hands
+  // the request to a loopback FakeUpstream playing the site's egress proxy, so no real network is touched.
   Workspace ws;
-  FakeProxy proxy;
-  const auto r = RunSkill(CatalogDir() / "http-fetch", R"({"url": "http://example.com/data?x=1", "headers": {"Accept": "application/json"}})",
-                          ws.path(), {"http_proxy=http://127.0.0.1:" + std::to_string(proxy.port())});
+  warden::testing::FakeUpstream upstream;
+  const auto r = RunSkill(CatalogDir() / "http-fetch",
+                          R"({"url": "http://example.com/data?x=1", "headers": {"Accept": "application/json"}})",
+                          ws.path(), upstream.address());
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const auto out = json::parse(r.out);
   CHECK(out["status"] == 200);
-  CHECK(out["text"] == "{\"hello\": \"proxy\"}");
+  CHECK(out["text"] == "{\"fake_upstream\": \"GET\"}");
   CHECK(out["headers"]["content-type"] == "application/json");
-  const std::string request = proxy.request();
-  CHECK_THAT(request, Catch::StartsWith("GET http://example.com/data?x=1 HTTP/1.1\r\n"));
-  CHECK_THAT(request, Catch::Contains("Accept: application/json"));
+  REQUIRE(upstream.requests().size() == 1);
+  CHECK(upstream.requests()[0] == "GET http://example.com/data?x=1 HTTP/1.1");
+  CHECK_THAT(upstream.last_head(), Catch::Contains("Accept: application/json"));
 
   SkillCall call{"http-fetch", ws};
   CHECK_THAT(call.Fails({{"url", "http://evil.example.net/"}}, 3), Catch::Contains("not among this skill's declared hosts"));
