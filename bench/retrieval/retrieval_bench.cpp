@@ -4,7 +4,7 @@
 // scorer's numbers; query latency p50/p99; index build time (in memory and from imported skill folders); and latency
 // at 10k and 100k skills made of renamed copies of the catalog.
 //
-//   warden_retrieval_bench [--data DIR] [--grid] [--quick]
+//   warden_retrieval_bench [--data DIR] [--grid] [--quick] [--latency]   (--latency: only the 10k-skill latency row)
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -202,13 +202,14 @@ void ScaleRow(const std::vector<Skill>& base, const std::vector<Query>& queries,
 
 int main(int argc, char** argv) {
   fs::path data = WARDEN_RETRIEVAL_DATA;
-  bool grid = false, quick = false;
+  bool grid = false, quick = false, latency_only = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
     else if (!std::strcmp(argv[i], "--grid")) grid = true;
     else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--latency")) latency_only = true;
     else {
-      std::fprintf(stderr, "usage: %s [--data DIR] [--grid] [--quick]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--data DIR] [--grid] [--quick] [--latency]\n", argv[0]);
       return 2;
     }
   }
@@ -216,6 +217,11 @@ int main(int argc, char** argv) {
   const auto seal = LoadCatalog(data / "seal-tools" / "catalog.jsonl");
   const auto dev = LoadQueries(data / "seal-tools" / "dev_queries.jsonl");
 
+  if (latency_only) {
+    std::printf("%-10s %10s %10s %10s %10s %10s %10s\n", "skills", "build", "p50", "p90", "p99", "cpu p50", "cpu p99");
+    ScaleRow(seal, dev, 10000);
+    return 0;
+  }
   if (grid) {
     // Dev split halves (even / odd query ids): a setting is only worth keeping if it helps on both.
     std::vector<Query> a, b;
