@@ -1,6 +1,7 @@
 // The live skill catalog (issue 8 "Index and selection"): scans the skills folders in precedence order, validates
 // each entry alone, applies only what changed to the index, and publishes skills and index together, so a search
 // sees either the catalog before a change or after it. The watcher (watcher.cpp) calls Refresh on changes.
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -46,6 +47,7 @@ struct Catalog::Impl {
     auto next = std::make_shared<State>();
     std::shared_ptr<const State> prev = state.load();
     std::set<fs::path> seen;
+    size_t newly_rejected = 0;
     for (const fs::path& folder : options.folders) {
       std::set<std::string> names_here;
       for (const detail::FolderEntry& entry : detail::ScanFolder(folder)) {
@@ -56,7 +58,10 @@ struct Catalog::Impl {
           c.signature = entry.signature;
           c.ok = ValidateSkill(entry.path, &c.skill, &c.rejection);
           if (c.ok) c.skill.source_folder = folder;
-          if (!c.ok) Emit(CatalogEvent{CatalogEvent::Kind::kRejected, "", entry.path, c.rejection});
+          if (!c.ok) {
+            Emit(CatalogEvent{CatalogEvent::Kind::kRejected, "", entry.path, c.rejection, {}});
+            ++newly_rejected;
+          }
         }
         if (!c.ok) {
           next->rejections.push_back(c.rejection);
@@ -67,11 +72,19 @@ struct Catalog::Impl {
                       "another skill in " + folder.string() + " is already named \"" + c.skill.name +
                           "\" (NAME/ and NAME.skill.json both exist); remove one"};
           next->rejections.push_back(r);
+          // Recomputed on every refresh: reported when it first appears.
+          const bool known = prev && std::any_of(prev->rejections.begin(), prev->rejections.end(), [&](const auto& p) {
+                               return p.file == r.file && p.message == r.message;
+                             });
+          if (!known) {
+            Emit(CatalogEvent{CatalogEvent::Kind::kRejected, c.skill.name, entry.path, r, {}});
+            ++newly_rejected;
+          }
           continue;
         }
         auto existing = next->skills.find(c.skill.name);
         if (existing != next->skills.end()) {
-          Emit(CatalogEvent{CatalogEvent::Kind::kShadowed, c.skill.name, existing->second.manifest, {}});
+          Emit(CatalogEvent{CatalogEvent::Kind::kShadowed, c.skill.name, existing->second.manifest, {}, {}});
         }
         next->skills[c.skill.name] = c.skill;
         next->signatures[c.skill.name] = folder.string() + "|" + entry.path.string() + "|" + entry.signature;
@@ -91,13 +104,13 @@ struct Catalog::Impl {
       const Skill& s = next->skills.at(name);
       upserts.push_back(detail::MakeIndexDoc(s, options.ranking.split_identifiers));
       events.push_back(CatalogEvent{existed ? CatalogEvent::Kind::kUpdated : CatalogEvent::Kind::kAdded, name,
-                                    s.manifest, {}});
+                                    s.manifest, {}, {}});
     }
     if (prev) {
       for (const auto& [name, sig] : prev->signatures) {
         if (next->signatures.count(name)) continue;
         removals.push_back(name);
-        events.push_back(CatalogEvent{CatalogEvent::Kind::kRemoved, name, prev->skills.at(name).manifest, {}});
+        events.push_back(CatalogEvent{CatalogEvent::Kind::kRemoved, name, prev->skills.at(name).manifest, {}, {}});
       }
     }
     next->generation = prev ? prev->generation : 0;
@@ -107,8 +120,23 @@ struct Catalog::Impl {
       WARDEN_RETURN_IF_ERROR(index->Publish());
       ++next->generation;
     }
+    ReloadSummary summary;
+    summary.generation = next->generation;
+    summary.rejected = newly_rejected;
+    summary.skills = next->skills.size();
+    summary.rejected_total = next->rejections.size();
+    for (const auto& e : events) {
+      ++(e.kind == CatalogEvent::Kind::kAdded     ? summary.added
+         : e.kind == CatalogEvent::Kind::kUpdated ? summary.updated
+                                                  : summary.removed);
+      summary.changed.push_back(e.name);
+    }
+    const bool first_load = !prev;
     state.store(std::shared_ptr<const State>(std::move(next)));
     for (const auto& e : events) Emit(e);
+    if (first_load || !events.empty() || newly_rejected > 0) {
+      Emit(CatalogEvent{CatalogEvent::Kind::kReloaded, "", {}, {}, std::move(summary)});
+    }
     return Status::Ok();
   }
 };
@@ -137,7 +165,9 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(CatalogOptions options) {
     raw->watcher = detail::StartWatcher(raw->options.folders, raw->options.poll_interval_ms, [raw] {
       std::lock_guard<std::mutex> lock(raw->write_mu);
       Status st = raw->RefreshLocked();
-      if (!st.ok()) raw->Emit(CatalogEvent{CatalogEvent::Kind::kRejected, "", {}, Rejection{{}, 0, "", st.message()}});
+      if (!st.ok()) {
+        raw->Emit(CatalogEvent{CatalogEvent::Kind::kRejected, "", {}, Rejection{{}, 0, "", st.message()}, {}});
+      }
     });
   }
   return catalog;
@@ -228,9 +258,19 @@ json Selection::ToJson() const {
 }
 
 json CatalogEvent::ToJson() const {
-  static const char* kKinds[] = {"added", "updated", "removed", "rejected", "shadowed"};
+  static const char* kKinds[] = {"added", "updated", "removed", "rejected", "shadowed", "reloaded"};
   json j{{"event", kKinds[static_cast<int>(kind)]}, {"name", name}, {"path", path.string()}};
   if (kind == Kind::kRejected) j["rejection"] = rejection.ToJson();
+  if (kind == Kind::kReloaded) {
+    j["generation"] = reload.generation;
+    j["added"] = reload.added;
+    j["updated"] = reload.updated;
+    j["removed"] = reload.removed;
+    j["rejected"] = reload.rejected;
+    j["skills"] = reload.skills;
+    j["rejected_total"] = reload.rejected_total;
+    j["changed"] = reload.changed;
+  }
   return j;
 }
 
