@@ -109,17 +109,18 @@ class TokenListStream : public Lucene::TokenStream {
   Lucene::TermAttributePtr term_;
 };
 
-// Where one term's postings start in a segment (Lucene's TermInfo, by value); df == 0: the term is absent.
+// Where one term's postings start in a segment; df == 0: the term is absent. The TermInfo is a copy the term
+// enumerator made; its members are never touched here (liblucene++ does not export TermInfo, so neither its
+// constructor nor its typeinfo, which UBSan's vptr check needs, can be linked).
 struct Postings {
   int32_t df = 0;
-  int32_t skip_offset = 0;
-  int64_t freq_pointer = 0, prox_pointer = 0;
+  Lucene::TermInfoPtr info;
 };
 
 // A segment's BM25F dictionary: each word's postings per field and its "any" entry (df). Derived once from the
 // segment's Lucene term dictionary (segments are write-once, so it is shared by every snapshot that still has the
 // segment) because Lucene++'s own lookup costs 1-3 us per word (binary search in the term index, then a scan that
-// allocates a Term per entry) and a query looks up every word in every segment. Memory: about 150 bytes per word.
+// allocates a Term per entry) and a query looks up every word in every segment. Memory: about 250 bytes per word.
 struct Dictionary {
   struct Entry {
     Postings field[kFieldCount];
@@ -141,8 +142,7 @@ Result<std::shared_ptr<const Dictionary>> ReadDictionary(const Lucene::IndexRead
     Dictionary::Entry& e = dict->words[std::string(text.begin(), text.end() - 2)];
     Postings* p = tag == kAnyTag ? &e.any : tag >= L'0' && tag < L'0' + kFieldCount ? &e.field[tag - L'0'] : nullptr;
     if (p == nullptr) continue;
-    const Lucene::TermInfoPtr ti = ste->termInfo();
-    *p = Postings{ti->docFreq, ti->skipOffset, ti->freqPointer, ti->proxPointer};
+    *p = Postings{te->docFreq(), ste->termInfo()};
   }
   te->close();
   return std::shared_ptr<const Dictionary>(std::move(dict));
@@ -195,7 +195,6 @@ struct TermPlan {
 struct Cursors {
   std::vector<Lucene::SegmentTermDocsPtr> td;  // [segment]
   Lucene::TermPtr field_term;                  // names the field for SegmentTermDocs::seek(TermInfo, Term)
-  Lucene::TermInfoPtr info;
   Lucene::Collection<int32_t> docs = Lucene::Collection<int32_t>::newInstance(kReadBlock);
   Lucene::Collection<int32_t> freqs = Lucene::Collection<int32_t>::newInstance(kReadBlock);
 
@@ -205,18 +204,6 @@ struct Cursors {
       td[s] = boost::dynamic_pointer_cast<Lucene::SegmentTermDocs>(snap.segments[s].reader->termDocs());
       if (!td[s]) throw Lucene::IllegalStateException(L"a skill index segment without SegmentTermDocs");
     }
-    // liblucene++ does not export TermInfo's constructor; a term enumerator hands out copies. One per thread: Seek
-    // copies its values out at once.
-    thread_local Lucene::TermInfoPtr per_thread;
-    if (!per_thread && !snap.segments.empty()) {
-      Lucene::TermEnumPtr te = snap.segments[0].reader->terms();
-      if (auto ste = boost::dynamic_pointer_cast<Lucene::SegmentTermEnum>(te)) per_thread = ste->termInfo();
-      te->close();
-    }
-    if (!per_thread && !snap.segments.empty()) {
-      throw Lucene::IllegalStateException(L"a skill index segment without SegmentTermEnum");
-    }
-    info = per_thread;
   }
   ~Cursors() {
     try {
@@ -229,12 +216,7 @@ struct Cursors {
   }
   // Positions segment s's cursor at the start of a term's postings.
   const Lucene::SegmentTermDocsPtr& Seek(size_t s, const Postings& p) {
-    // TermInfo::set is not exported by liblucene++; the fields are public.
-    info->docFreq = p.df;
-    info->freqPointer = p.freq_pointer;
-    info->proxPointer = p.prox_pointer;
-    info->skipOffset = p.skip_offset;
-    td[s]->seek(info, field_term);
+    td[s]->seek(p.info, field_term);
     return td[s];
   }
 };
