@@ -165,6 +165,11 @@ struct Snapshot {
   std::vector<Segment> segments;
   std::unordered_map<const Lucene::IndexReader*, int> segment_of;
   double n = 0;  // live documents
+  // Per word: its live documents in the segments with deletions, counted by the first search that needs it (the
+  // count walks the word's postings; a snapshot's deletions never change, so the count stays right). Only searches
+  // take this lock, for a lookup or an insert; indexing never does.
+  mutable std::mutex live_df_mu;
+  mutable std::unordered_map<std::string, size_t> live_df;
   Snapshot() = default;
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
@@ -222,9 +227,9 @@ struct Cursors {
 };
 
 // Resolves the query's words in each segment's dictionary. df counts live documents that contain the word in a
-// weighted field (the reference's df): a segment without deletions answers with the "any" term's docFreq; one with
-// deletions counts its live postings (TermDocs skips deleted documents). Words no live document contains get
-// mult 0 (they add nothing).
+// weighted field (the reference's df): a segment without deletions answers with the "any" term's docFreq; the
+// segments with deletions count their live postings (TermDocs skips deleted documents) once per word and snapshot
+// (Snapshot::live_df). Words no live document contains get mult 0 (they add nothing).
 std::vector<TermPlan> PlanTerms(const Snapshot& snap, const RankingOptions& o, const std::vector<QueryTerm>& terms,
                                 Cursors& cur) {
   std::vector<TermPlan> plans(terms.size());
@@ -232,6 +237,7 @@ std::vector<TermPlan> PlanTerms(const Snapshot& snap, const RankingOptions& o, c
     TermPlan& plan = plans[t];
     plan.postings.resize(snap.segments.size());
     size_t df = 0;
+    bool in_deleted_segment = false;
     for (size_t s = 0; s < snap.segments.size(); ++s) {
       const Segment& seg = snap.segments[s];
       auto it = seg.dict->words.find(terms[t].text);
@@ -239,12 +245,31 @@ std::vector<TermPlan> PlanTerms(const Snapshot& snap, const RankingOptions& o, c
       for (int f = 0; f < kFieldCount; ++f) {
         if (it->second.field[f].df > 0 && o.field_weight[f] > 0) plan.postings[s][f] = &it->second.field[f];
       }
-      if (!seg.has_deletions) {
+      if (seg.has_deletions) {
+        in_deleted_segment = true;
+      } else {
         df += static_cast<size_t>(it->second.any.df);
-        continue;
       }
-      const Lucene::SegmentTermDocsPtr& td = cur.Seek(s, it->second.any);
-      for (int32_t n; (n = td->read(cur.docs, cur.freqs)) > 0;) df += static_cast<size_t>(n);
+    }
+    if (in_deleted_segment) {
+      std::unique_lock<std::mutex> lock(snap.live_df_mu);
+      auto cached = snap.live_df.find(terms[t].text);
+      if (cached != snap.live_df.end()) {
+        df += cached->second;
+      } else {
+        lock.unlock();
+        size_t live = 0;
+        for (size_t s = 0; s < snap.segments.size(); ++s) {
+          if (!snap.segments[s].has_deletions) continue;
+          auto it = snap.segments[s].dict->words.find(terms[t].text);
+          if (it == snap.segments[s].dict->words.end() || it->second.any.df == 0) continue;
+          const Lucene::SegmentTermDocsPtr& td = cur.Seek(s, it->second.any);
+          for (int32_t n; (n = td->read(cur.docs, cur.freqs)) > 0;) live += static_cast<size_t>(n);
+        }
+        df += live;
+        lock.lock();
+        snap.live_df.emplace(terms[t].text, live);
+      }
     }
     if (df == 0) continue;
     const double idf = std::log(1.0 + (snap.n - df + 0.5) / (df + 0.5));
