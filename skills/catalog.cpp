@@ -1,6 +1,7 @@
 // The live skill catalog (issue 8 "Index and selection"): scans the skills folders in precedence order, validates
 // each entry alone, applies only what changed to the index, and publishes skills and index together, so a search
 // sees either the catalog before a change or after it. The watcher (watcher.cpp) calls Refresh on changes.
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -16,13 +17,14 @@ namespace {
 struct CachedEntry {
   std::string signature;
   bool ok = false;
-  Skill skill;
+  std::shared_ptr<Skill> skill = std::make_shared<Skill>();  // shared with the published states: a refresh copies
+                                                             // pointers, not manifests (4,000 copies cost ~100 ms)
   Rejection rejection;
 };
 
 // What searches, List and Find read: immutable once published.
 struct State {
-  std::map<std::string, Skill> skills;
+  std::map<std::string, std::shared_ptr<const Skill>> skills;
   std::map<std::string, std::string> signatures;  // name -> "folder|path|signature" of the winning entry
   std::vector<Rejection> rejections;
   uint64_t generation = 0;
@@ -46,6 +48,7 @@ struct Catalog::Impl {
     auto next = std::make_shared<State>();
     std::shared_ptr<const State> prev = state.load();
     std::set<fs::path> seen;
+    size_t newly_rejected = 0;
     for (const fs::path& folder : options.folders) {
       std::set<std::string> names_here;
       for (const detail::FolderEntry& entry : detail::ScanFolder(folder)) {
@@ -54,27 +57,38 @@ struct Catalog::Impl {
         if (c.signature != entry.signature || c.signature.empty()) {
           c = CachedEntry{};
           c.signature = entry.signature;
-          c.ok = ValidateSkill(entry.path, &c.skill, &c.rejection);
-          if (c.ok) c.skill.source_folder = folder;
-          if (!c.ok) Emit(CatalogEvent{CatalogEvent::Kind::kRejected, "", entry.path, c.rejection});
+          c.ok = ValidateSkill(entry.path, c.skill.get(), &c.rejection);
+          if (c.ok) c.skill->source_folder = folder;
+          if (!c.ok) {
+            Emit(CatalogEvent{CatalogEvent::Kind::kRejected, "", entry.path, c.rejection, {}});
+            ++newly_rejected;
+          }
         }
         if (!c.ok) {
           next->rejections.push_back(c.rejection);
           continue;
         }
-        if (!names_here.insert(c.skill.name).second) {
+        if (!names_here.insert(c.skill->name).second) {
           Rejection r{entry.path, 0, "name",
-                      "another skill in " + folder.string() + " is already named \"" + c.skill.name +
+                      "another skill in " + folder.string() + " is already named \"" + c.skill->name +
                           "\" (NAME/ and NAME.skill.json both exist); remove one"};
           next->rejections.push_back(r);
+          // Recomputed on every refresh: reported when it first appears.
+          const bool known = prev && std::any_of(prev->rejections.begin(), prev->rejections.end(), [&](const auto& p) {
+                               return p.file == r.file && p.message == r.message;
+                             });
+          if (!known) {
+            Emit(CatalogEvent{CatalogEvent::Kind::kRejected, c.skill->name, entry.path, r, {}});
+            ++newly_rejected;
+          }
           continue;
         }
-        auto existing = next->skills.find(c.skill.name);
+        auto existing = next->skills.find(c.skill->name);
         if (existing != next->skills.end()) {
-          Emit(CatalogEvent{CatalogEvent::Kind::kShadowed, c.skill.name, existing->second.manifest, {}});
+          Emit(CatalogEvent{CatalogEvent::Kind::kShadowed, c.skill->name, existing->second->manifest, {}, {}});
         }
-        next->skills[c.skill.name] = c.skill;
-        next->signatures[c.skill.name] = folder.string() + "|" + entry.path.string() + "|" + entry.signature;
+        next->skills[c.skill->name] = c.skill;
+        next->signatures[c.skill->name] = folder.string() + "|" + entry.path.string() + "|" + entry.signature;
       }
     }
     for (auto it = cache.begin(); it != cache.end();) {
@@ -88,16 +102,16 @@ struct Catalog::Impl {
       auto old = prev ? prev->signatures.find(name) : decltype(next->signatures.cend()){};
       const bool existed = prev && old != prev->signatures.end();
       if (existed && old->second == sig) continue;
-      const Skill& s = next->skills.at(name);
+      const Skill& s = *next->skills.at(name);
       upserts.push_back(detail::MakeIndexDoc(s, options.ranking.split_identifiers));
       events.push_back(CatalogEvent{existed ? CatalogEvent::Kind::kUpdated : CatalogEvent::Kind::kAdded, name,
-                                    s.manifest, {}});
+                                    s.manifest, {}, {}});
     }
     if (prev) {
       for (const auto& [name, sig] : prev->signatures) {
         if (next->signatures.count(name)) continue;
         removals.push_back(name);
-        events.push_back(CatalogEvent{CatalogEvent::Kind::kRemoved, name, prev->skills.at(name).manifest, {}});
+        events.push_back(CatalogEvent{CatalogEvent::Kind::kRemoved, name, prev->skills.at(name)->manifest, {}, {}});
       }
     }
     next->generation = prev ? prev->generation : 0;
@@ -107,8 +121,23 @@ struct Catalog::Impl {
       WARDEN_RETURN_IF_ERROR(index->Publish());
       ++next->generation;
     }
+    ReloadSummary summary;
+    summary.generation = next->generation;
+    summary.rejected = newly_rejected;
+    summary.skills = next->skills.size();
+    summary.rejected_total = next->rejections.size();
+    for (const auto& e : events) {
+      ++(e.kind == CatalogEvent::Kind::kAdded     ? summary.added
+         : e.kind == CatalogEvent::Kind::kUpdated ? summary.updated
+                                                  : summary.removed);
+      summary.changed.push_back(e.name);
+    }
+    const bool first_load = !prev;
     state.store(std::shared_ptr<const State>(std::move(next)));
     for (const auto& e : events) Emit(e);
+    if (first_load || !events.empty() || newly_rejected > 0) {
+      Emit(CatalogEvent{CatalogEvent::Kind::kReloaded, "", {}, {}, std::move(summary)});
+    }
     return Status::Ok();
   }
 };
@@ -137,7 +166,9 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(CatalogOptions options) {
     raw->watcher = detail::StartWatcher(raw->options.folders, raw->options.poll_interval_ms, [raw] {
       std::lock_guard<std::mutex> lock(raw->write_mu);
       Status st = raw->RefreshLocked();
-      if (!st.ok()) raw->Emit(CatalogEvent{CatalogEvent::Kind::kRejected, "", {}, Rejection{{}, 0, "", st.message()}});
+      if (!st.ok()) {
+        raw->Emit(CatalogEvent{CatalogEvent::Kind::kRejected, "", {}, Rejection{{}, 0, "", st.message()}, {}});
+      }
     });
   }
   return catalog;
@@ -154,7 +185,7 @@ Result<std::unique_ptr<Catalog>> Catalog::FromSkills(std::vector<Skill> skills, 
     if (st->skills.count(s.name)) return Status::InvalidArgument("duplicate skill name \"" + s.name + "\"");
     docs.push_back(detail::MakeIndexDoc(s, ranking.split_identifiers));
     st->signatures[s.name] = "memory";
-    st->skills.emplace(s.name, std::move(s));
+    st->skills.emplace(s.name, std::make_shared<const Skill>(std::move(s)));
   }
   WARDEN_RETURN_IF_ERROR(impl->index->Upsert(docs));
   WARDEN_RETURN_IF_ERROR(impl->index->Publish());
@@ -177,7 +208,7 @@ std::vector<Skill> Catalog::List() const {
   auto st = impl_->state.load();
   std::vector<Skill> out;
   out.reserve(st->skills.size());
-  for (const auto& [name, s] : st->skills) out.push_back(s);
+  for (const auto& [name, s] : st->skills) out.push_back(*s);
   return out;
 }
 
@@ -188,7 +219,7 @@ Result<Skill> Catalog::Find(const std::string& name) const {
     return Status::NotFound("no skill named \"" + name + "\" in the catalog (" + std::to_string(st->skills.size()) +
                             " skills); `warden skills list` shows them");
   }
-  return it->second;
+  return *it->second;
 }
 
 std::vector<Rejection> Catalog::Rejections() const { return impl_->state.load()->rejections; }
@@ -228,9 +259,19 @@ json Selection::ToJson() const {
 }
 
 json CatalogEvent::ToJson() const {
-  static const char* kKinds[] = {"added", "updated", "removed", "rejected", "shadowed"};
+  static const char* kKinds[] = {"added", "updated", "removed", "rejected", "shadowed", "reloaded"};
   json j{{"event", kKinds[static_cast<int>(kind)]}, {"name", name}, {"path", path.string()}};
   if (kind == Kind::kRejected) j["rejection"] = rejection.ToJson();
+  if (kind == Kind::kReloaded) {
+    j["generation"] = reload.generation;
+    j["added"] = reload.added;
+    j["updated"] = reload.updated;
+    j["removed"] = reload.removed;
+    j["rejected"] = reload.rejected;
+    j["skills"] = reload.skills;
+    j["rejected_total"] = reload.rejected_total;
+    j["changed"] = reload.changed;
+  }
   return j;
 }
 

@@ -90,9 +90,65 @@ TEST_CASE("A bad manifest is rejected alone and reported", "[skills][catalog]") 
   CHECK((*c)->Rejections()[0].field == "description");
   CHECK(rec.Count(CatalogEvent::Kind::kRejected) == 1);
   CHECK(rec.Count(CatalogEvent::Kind::kAdded) == 1);
+  CHECK(rec.Count(CatalogEvent::Kind::kReloaded) == 1);
+  CHECK(rec.events.back().reload.rejected == 1);
   auto j = (*c)->ToJson();
   CHECK(j["rejected"][0]["field"] == "description");
   CHECK(rec.events[0].ToJson()["event"] == "rejected");
+}
+
+TEST_CASE("Each applied refresh sends one reload summary after its per-skill events", "[skills][catalog]") {
+  TempDir dir;
+  testutil::WriteSkillMd(dir.path(), "alpha-tool", "Alpha tool");
+  testutil::WriteSkillMd(dir.path(), "beta-tool", "Beta tool");
+  Recorder rec;
+  CatalogOptions o;
+  o.folders = {dir.path()};
+  o.listener = rec.Listener();
+  auto c = Catalog::Open(o);
+  REQUIRE(c.ok());
+  auto last_reload = [&] {
+    std::lock_guard<std::mutex> lock(rec.mu);
+    REQUIRE(!rec.events.empty());
+    REQUIRE(rec.events.back().kind == CatalogEvent::Kind::kReloaded);
+    return rec.events.back().reload;
+  };
+  ReloadSummary first = last_reload();
+  CHECK(first.added == 2);
+  CHECK(first.skills == 2);
+  CHECK(first.generation == (*c)->generation());
+  CHECK(rec.Count(CatalogEvent::Kind::kReloaded) == 1);
+
+  // Nothing changed: nothing is sent.
+  REQUIRE((*c)->Refresh().ok());
+  CHECK(rec.Count(CatalogEvent::Kind::kReloaded) == 1);
+
+  testutil::WriteSkillMd(dir.path(), "gamma-tool", "Gamma tool");
+  fs::remove_all(dir.path() / "alpha-tool");
+  // A second manifest named like an existing skill in the same folder is rejected, once.
+  nlohmann::json dup = {{"name", "beta-tool"}, {"description", "Another beta"}, {"version", "1.0.0"},
+                        {"entrypoint", {"/bin/cat"}}};
+  REQUIRE(WriteFileAtomic(dir.path() / "beta-tool.skill.json", dup.dump()).ok());
+  REQUIRE((*c)->Refresh().ok());
+  ReloadSummary second = last_reload();
+  CHECK(second.added == 1);
+  CHECK(second.removed == 1);
+  CHECK(second.updated == 0);
+  CHECK(second.rejected == 1);
+  CHECK(second.rejected_total == 1);
+  CHECK(second.skills == 2);
+  CHECK(second.generation == first.generation + 1);
+  CHECK(second.generation == (*c)->generation());
+  CHECK(std::find(second.changed.begin(), second.changed.end(), "alpha-tool") != second.changed.end());
+  CHECK(rec.Count(CatalogEvent::Kind::kRejected) == 1);
+  auto j = rec.events.back().ToJson();
+  CHECK(j["event"] == "reloaded");
+  CHECK(j["added"] == 1);
+  CHECK(j["generation"] == second.generation);
+
+  REQUIRE((*c)->Refresh().ok());
+  CHECK(rec.Count(CatalogEvent::Kind::kRejected) == 1);
+  CHECK(rec.Count(CatalogEvent::Kind::kReloaded) == 2);
 }
 
 void LiveEdits(int poll_ms) {

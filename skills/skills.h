@@ -116,13 +116,26 @@ struct Selection {
   nlohmann::json ToJson() const;
 };
 
-// A change the catalog applied (or refused) while loading or watching; delivered to the listener.
+// What one applied load or refresh changed (CatalogEvent::kReloaded).
+struct ReloadSummary {
+  uint64_t generation = 0;  // the catalog generation now searchable (Selection::generation)
+  size_t added = 0, updated = 0, removed = 0;  // skills indexed, re-indexed, dropped by this refresh
+  size_t rejected = 0;      // manifests newly rejected by this refresh (each also sent as kRejected)
+  size_t skills = 0;        // skills in the catalog afterwards
+  size_t rejected_total = 0;  // rejected manifests in the catalog afterwards
+  std::vector<std::string> changed;  // names added, updated or removed (all of them; listeners may cut)
+};
+
+// A change the catalog applied (or refused) while loading or watching; delivered to the listener. Per refresh the
+// per-skill events come first, then one kReloaded with the totals, once the new state is searchable. A refresh
+// that changed nothing sends nothing.
 struct CatalogEvent {
-  enum class Kind { kAdded, kUpdated, kRemoved, kRejected, kShadowed };
+  enum class Kind { kAdded, kUpdated, kRemoved, kRejected, kShadowed, kReloaded };
   Kind kind;
   std::string name;             // skill name (may be empty for a rejection before the name was read)
   std::filesystem::path path;   // the manifest or folder
   Rejection rejection;          // for kRejected
+  ReloadSummary reload;         // for kReloaded
   nlohmann::json ToJson() const;
 };
 

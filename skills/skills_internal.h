@@ -58,7 +58,10 @@ class SearchIndex {
                                           bool explain) const = 0;
   virtual size_t DocCount() const = 0;
 };
-Result<std::unique_ptr<SearchIndex>> CreateLuceneIndex(const RankingOptions& options);
+// kPruned: exact top k with MaxScore pruning (the product path). kExhaustive: every posting of every term is
+// scored; the reference the pruned path is tested against (same hits, bit-identical scores).
+enum class TopK { kPruned, kExhaustive };
+Result<std::unique_ptr<SearchIndex>> CreateLuceneIndex(const RankingOptions& options, TopK mode = TopK::kPruned);
 
 // A skill entry in a folder: NAME/ (with SKILL.md) or NAME.skill.json, with a signature of its manifest files
 // (mtime, size, inode) so a rescan reloads only what changed.

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,12 +59,15 @@ inline Result<std::vector<std::filesystem::path>> ResolveSkillFolders(CliContext
   return out;
 }
 
-inline Result<std::unique_ptr<skills::Catalog>> OpenCatalog(CliContext& ctx, const SkillsCatalogFlags& f,
-                                                            skills::RankingOptions ranking = {}) {
+// listener: receives the catalog's events (runtime/catalog_audit.h records them in the audit log).
+inline Result<std::unique_ptr<skills::Catalog>> OpenCatalog(
+    CliContext& ctx, const SkillsCatalogFlags& f, skills::RankingOptions ranking = {},
+    std::function<void(const skills::CatalogEvent&)> listener = nullptr) {
   WARDEN_ASSIGN_OR_RETURN(auto folders, ResolveSkillFolders(ctx, f));
   skills::CatalogOptions options;
   options.folders = std::move(folders);
   options.ranking = ranking;
+  options.listener = std::move(listener);
   return skills::Catalog::Open(std::move(options));
 }
 

@@ -1,7 +1,8 @@
 // `warden skills run NAME --args JSON`: one skill call the way the agent loop makes it (runtime/skill_call.h): the
 // arguments are checked against the manifest, the policy gate decides, every decision is made durable in the audit
-// trail before anything runs, the program runs in the sandbox, and its result is audited. Prints the program's
-// output (then a one-line summary on stderr), or with --json the whole outcome.
+// trail before anything runs, the program runs in the sandbox, and its result is audited; manifests the catalog
+// rejected while loading are audited too (skill.rejected). Prints the program's output (then a one-line summary on
+// stderr), or with --json the whole outcome.
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -14,6 +15,7 @@
 #include "runtime/cli/commands.h"
 #include "runtime/cli/policy_flags.h"
 #include "runtime/cli/skills_flags.h"
+#include "runtime/catalog_audit.h"
 #include "runtime/skill_call.h"
 
 namespace warden::cli {
@@ -79,15 +81,6 @@ void RegisterSkillsRun(CLI::App& group, CliContext& ctx) {
     }
     const auto& config = ctx.config();
     if (!config.ok()) return ctx.Fail(config.status(), "fix the config file");
-    auto catalog = OpenCatalog(ctx, f->catalog);
-    if (!catalog.ok()) return ctx.Fail(catalog.status(), "pass --catalog DIR or fix paths.skills in the config");
-    WarnRejections(ctx, **catalog);
-
-    auto policies_dir = ResolvePolicyDir(ctx, f->policies);
-    if (!policies_dir.ok()) return ctx.Fail(policies_dir.status());
-    auto policies = policy::PolicySet::LoadDir(*policies_dir, PolicyLoadOptions(ctx, f->policies));
-    if (!policies.ok()) return ctx.Fail(policies.status(), "`warden init` installs the default policies");
-
     auto db = ResolveAuditDb(ctx, f->audit);
     if (!db.ok()) return ctx.Fail(db.status());
     auto key = ResolveAuditKey(ctx, f->audit);
@@ -109,6 +102,23 @@ void RegisterSkillsRun(CLI::App& group, CliContext& ctx) {
     request.tenant = slash == std::string::npos ? f->principal : f->principal.substr(0, slash);
     request.task_id = f->task;
     request.upstream_proxy = f->upstream_proxy;
+
+    // The audit log is open before the catalog loads, so the manifests this run saw rejected are recorded
+    // (skill.rejected); a reload row per run would say nothing new, so there is none.
+    CatalogAuditOptions catalog_audit;
+    catalog_audit.tenant = request.tenant;
+    catalog_audit.principal = request.principal;
+    catalog_audit.reloads = false;
+    CatalogAuditor auditor(**log, catalog_audit);
+    auto catalog = OpenCatalog(ctx, f->catalog, {}, auditor.Listener());
+    if (!catalog.ok()) return ctx.Fail(catalog.status(), "pass --catalog DIR or fix paths.skills in the config");
+    WarnRejections(ctx, **catalog);
+    if (!auditor.status().ok()) std::fprintf(stderr, "warden: %s\n", auditor.status().ToString().c_str());
+
+    auto policies_dir = ResolvePolicyDir(ctx, f->policies);
+    if (!policies_dir.ok()) return ctx.Fail(policies_dir.status());
+    auto policies = policy::PolicySet::LoadDir(*policies_dir, PolicyLoadOptions(ctx, f->policies));
+    if (!policies.ok()) return ctx.Fail(policies.status(), "`warden init` installs the default policies");
     policy::Limiter limiter;
     auto outcome = CallSkill(request, SkillCallContext{**catalog, **policies, &limiter, **log});
     if (!outcome.ok()) return ctx.Fail(outcome.status());

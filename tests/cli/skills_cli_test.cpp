@@ -1,5 +1,5 @@
 // End-to-end runs of `warden skills list|search|show|validate|import|reindex` (issue 8, CLI): --catalog
-// precedence, --json shapes, --explain, --queries JSON lines, exit codes for rejects and usage errors.
+// precedence, --json shapes, --explain, --queries JSON lines, exit codes for rejects and usage errors, reindex --audit.
 #include <catch2/catch.hpp>
 #include <sstream>
 
@@ -142,6 +142,31 @@ TEST_CASE("skills import turns JSON lines into searchable skills and reindex rep
   REQUIRE(r.exit_code == 0);
   CHECK(nlohmann::json::parse(r.out)["skills"] == 4);
   CHECK(c.Run({"import", "--into", into.string()}).exit_code == 2);
+}
+
+TEST_CASE("skills reindex --audit records the reload and each rejected manifest", "[skills][cli]") {
+  CliCatalog c;
+  testutil::WriteSkillMd(c.dir.path(), "bad-skill", "x", "license: [not, a, string]\n");
+  const fs::path db = c.home.path() / "audit.db";
+  auto r = c.Run({"reindex", "--json", "--audit", "--db", db.string(), "--catalog", c.dir.path().string()});
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["skills"] == 3);
+  CHECK(j["audit_seqs"].size() == 2);
+  auto q = RunWarden({"audit", "query", "--db", db.string(), "--format", "json"}, "", c.env);
+  REQUIRE(q.exit_code == 0);
+  auto rows = nlohmann::json::parse(q.out);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["kind"] == "skill.rejected");
+  CHECK(rows[0]["body"]["field"] == "license");
+  CHECK(rows[1]["kind"] == "catalog.reload");
+  CHECK(rows[1]["body"]["added"] == 3);
+  CHECK(rows[1]["body"]["rejected"] == 1);
+  CHECK(rows[1]["body"]["generation"] == 1);
+  // Without --audit nothing is written.
+  REQUIRE(c.Run({"reindex", "--json", "--db", db.string(), "--catalog", c.dir.path().string()}).exit_code == 0);
+  q = RunWarden({"audit", "query", "--db", db.string(), "--format", "json"}, "", c.env);
+  CHECK(nlohmann::json::parse(q.out).size() == 2);
 }
 
 }  // namespace

@@ -53,6 +53,25 @@ TEST_CASE("skills run: a denied network skill exits 3 and --json explains it", "
   CHECK(doc["decisions"][0]["request"]["skill"]["permissions"]["scope"] == "network");
 }
 
+TEST_CASE("skills run: a manifest the catalog rejected is audited before the call's decisions", "[cli][agent]") {
+  Home h;
+  const auto bad = std::filesystem::path(h.home) / "skills" / "broken-skill";
+  std::filesystem::create_directories(bad);
+  std::ofstream(bad / "SKILL.md") << "---\nname: other-name\ndescription: x\n---\n";
+  auto r = RunWarden({"--home", h.home, "--json", "skills", "run", "http-fetch", "--args",
+                      R"({"url": "https://example.com/"})", "--workspace", h.ws});
+  CHECK(r.exit_code == 3);
+  auto q = RunWarden({"--home", h.home, "--json", "audit", "query", "--format", "json"});
+  REQUIRE(q.exit_code == 0);
+  auto rows = json::parse(q.out);
+  REQUIRE(rows.size() >= 2);
+  CHECK(rows[0]["kind"] == "skill.rejected");
+  CHECK(rows[0]["body"]["field"] == "name");
+  CHECK(rows[0]["principal_id"] == "local/user/cli");
+  CHECK(rows[1]["kind"] == "policy.decision");
+  for (size_t i = 1; i < rows.size(); ++i) CHECK(rows[i]["kind"] != "catalog.reload");
+}
+
 TEST_CASE("skills run: bad arguments are refused before anything is decided", "[cli][agent]") {
   Home h;
   auto not_json = RunWarden({"--home", h.home, "skills", "run", "csv-to-json", "--args", "{oops", "--workspace", h.ws});
