@@ -122,6 +122,27 @@ std::optional<int64_t> Amount(const detail::Limit& l, const nlohmann::json& requ
   return v.get<int64_t>();
 }
 
+// Per-thread scratch of Evaluate: its strings and vectors keep their capacity from call to call, so a decision
+// allocates little beyond its own result (the normalised request, the rule references).
+struct EvalScratch {
+  detail::Request q;
+  std::vector<const Rule*> matched[3];  // by Effect
+};
+
+// Notes and errors are {"rule", ...} objects; ordering them by their fields (not by serialising them) keeps the
+// order independent of file and rule order at little cost.
+bool JsonFieldsLess(const nlohmann::json& a, const nlohmann::json& b) {
+  for (const char* k : {"rule", "path", "note", "error"}) {
+    const auto ia = a.find(k), ib = b.find(k);
+    const bool ha = ia != a.end(), hb = ib != b.end();
+    if (ha != hb) return hb;
+    if (!ha) continue;
+    if (*ia < *ib) return true;
+    if (*ib < *ia) return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) const {
@@ -133,7 +154,8 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
     d.eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
     return std::move(d);
   };
-  detail::Request q;
+  thread_local EvalScratch scratch;
+  detail::Request& q = scratch.q;
   if (auto err = detail::Normalize(request, im.options, &q); !err.empty()) {
     d.effect = Effect::kDeny;
     d.invalid_request = err;
@@ -153,9 +175,10 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
     }
   }
 
-  // Candidates: rules indexed under the request's action (and first path segment or tool).
+  // Candidates: the rules indexed under the request's action and its path, host, IP or name (see ActionBucket).
   const auto& bucket = im.index[static_cast<size_t>(q.action)];
-  std::vector<const Rule*> matched[3];  // by Effect
+  auto& matched = scratch.matched;
+  for (auto& m : matched) m.clear();
   auto consider = [&](const std::vector<const Rule*>& list) {
     for (const Rule* r : list) {
       if (r->tenant != "*" && r->tenant != q.tenant) continue;
@@ -175,44 +198,51 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
       }
     }
   };
+  auto lookup = [&](const detail::RuleMap& map, std::string_view key) {
+    if (map.empty()) return;
+    if (auto it = map.find(key); it != map.end()) consider(it->second);
+  };
   consider(bucket.always);
   if (q.has_path && !q.segs.empty()) {
-    auto lookup = [&](const auto& map, const std::vector<std::string_view>& segs) {
-      if (map.empty()) return;
-      std::string key(segs[0]);
-      if (auto it = map.find(key); it != map.end()) consider(it->second);
+    // The paths are normal ("/a/b/..."), so the first two segments are one view "a/b".
+    auto first2 = [](const std::vector<std::string_view>& segs) {
+      return std::string_view(segs[0].data(), static_cast<size_t>(segs[1].data() + segs[1].size() - segs[0].data()));
     };
-    auto lookup2 = [&](const auto& map, const std::vector<std::string_view>& segs) {
-      if (map.empty() || segs.size() < 2) return;
-      std::string key(segs[0]);
-      key.append("/").append(segs[1]);
-      if (auto it = map.find(key); it != map.end()) consider(it->second);
+    lookup(bucket.by_first, q.segs[0]);
+    lookup(bucket.by_first_ci, q.segs_lower[0]);
+    if (q.segs.size() >= 2) {
+      lookup(bucket.by_first2, first2(q.segs));
+      lookup(bucket.by_first2_ci, first2(q.segs_lower));
+    }
+    auto ext = [](std::string_view last) {
+      const auto dot = last.rfind('.');
+      return dot == std::string_view::npos ? std::optional<std::string_view>() : last.substr(dot + 1);
     };
-    lookup(bucket.by_first, q.segs);
-    lookup2(bucket.by_first2, q.segs);
-    lookup(bucket.by_first_ci, q.segs_lower);
-    lookup2(bucket.by_first2_ci, q.segs_lower);
+    if (auto e = ext(q.segs.back())) lookup(bucket.by_ext, *e);
+    if (auto e = ext(q.segs_lower.back())) lookup(bucket.by_ext_ci, *e);
   }
-  if (!q.host.empty() && !bucket.by_domain.empty()) {
-    if (auto it = bucket.by_domain.find(std::string(detail::DomainKey(q.host))); it != bucket.by_domain.end()) {
+  if (!q.host.empty()) lookup(bucket.by_domain, detail::DomainKey(q.host));
+  if (q.ip && !bucket.by_ip_first.empty()) {
+    if (auto it = bucket.by_ip_first.find(static_cast<uint32_t>(q.ip->family) << 8 | q.ip->bytes[0]);
+        it != bucket.by_ip_first.end()) {
       consider(it->second);
     }
   }
-  const std::string& name = q.action == detail::kToolCall ? q.tool
-                            : q.action == detail::kModelGenerate ? q.model
+  const std::string& name = q.action == detail::kModelGenerate                                        ? q.model
                             : (q.action == detail::kSkillSelect || q.action == detail::kSkillExec) ? q.skill
                                                                                                   : q.tool;
-  if (!name.empty() && !bucket.by_name.empty()) {
-    if (auto it = bucket.by_name.find(name); it != bucket.by_name.end()) consider(it->second);
+  if (!name.empty()) {
+    lookup(bucket.by_name, name);
+    for (size_t n : bucket.name_prefix_lengths) {
+      if (n > name.size()) break;
+      lookup(bucket.by_name_prefix, std::string_view(name).substr(0, n));
+    }
   }
   auto by_id = [](const Rule* a, const Rule* b) { return a->id < b->id; };
   for (auto& m : matched) std::sort(m.begin(), m.end(), by_id);
-  auto sort_json = [](std::vector<nlohmann::json>& v) {
-    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.dump() < b.dump(); });
-  };
   std::sort(d.shadow.begin(), d.shadow.end(), [](const auto& a, const auto& b) { return a["rule"] < b["rule"]; });
-  sort_json(d.errors);
-  sort_json(d.notes);
+  std::sort(d.errors.begin(), d.errors.end(), JsonFieldsLess);
+  std::sort(d.notes.begin(), d.notes.end(), JsonFieldsLess);
   d.request = std::move(q.json);
   const auto& deny = matched[static_cast<int>(Effect::kDeny)];
   const auto& ask = matched[static_cast<int>(Effect::kAsk)];
