@@ -147,6 +147,14 @@ bool JsonFieldsLess(const nlohmann::json& a, const nlohmann::json& b) {
 
 Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) const {
   const auto t0 = std::chrono::steady_clock::now();
+  Decision d = Evaluate(nlohmann::json(request), limiter);
+  if (!d.invalid_request.empty()) d.request = request;  // as given, not half normalised
+  d.eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  return d;
+}
+
+Decision PolicySet::Evaluate(nlohmann::json&& request, Limiter* limiter) const {
+  const auto t0 = std::chrono::steady_clock::now();
   const auto& im = *impl_;
   Decision d;
   d.policy_set = im.hash;
@@ -156,10 +164,10 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
   };
   thread_local EvalScratch scratch;
   detail::Request& q = scratch.q;
-  if (auto err = detail::Normalize(request, im.options, &q); !err.empty()) {
+  if (auto err = detail::Normalize(std::move(request), im.options, &q); !err.empty()) {
     d.effect = Effect::kDeny;
     d.invalid_request = err;
-    d.request = request;
+    d.request = std::move(q.json);
     return finish();
   }
   if (q.has_path) {

@@ -331,10 +331,8 @@ const nlohmann::json* Lookup(const nlohmann::json& root, const std::vector<PathS
       if (!cur->is_array() || s.index >= cur->size()) return nullptr;
       cur = &(*cur)[s.index];
     } else {
-      if (!cur->is_object()) return nullptr;
-      auto it = cur->find(s.key);
-      if (it == cur->end()) return nullptr;
-      cur = &*it;
+      cur = Member(*cur, s.key);
+      if (cur == nullptr) return nullptr;
     }
   }
   return cur;

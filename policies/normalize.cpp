@@ -109,9 +109,9 @@ bool AsciiHost(std::string_view h, std::string* out) {
 // on success, else the complaint. A null field counts as absent and is removed.
 std::string NormalizeId(nlohmann::json& obj, const char* key, const char* what, bool required, std::string* out) {
   out->clear();
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) {
-    if (it != obj.end()) obj.erase(it);
+  nlohmann::json* it = Member(obj, key);
+  if (it == nullptr || it->is_null()) {
+    if (it != nullptr) obj.erase(key);
     return required ? std::string(what) + " is missing" : "";
   }
   if (!it->is_string()) return std::string(what) + " must be a string";
@@ -258,11 +258,10 @@ std::string NormalizeHost(std::string_view host, std::string* error) {
   return out;
 }
 
-std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Request* r) {
-  if (!in.is_object()) return "request must be a JSON object";
-  // One deep copy: it becomes the decision's normalised request. Fields are rewritten only where normalisation
-  // changed them, so an already-normal request costs no further allocation.
-  r->json = in;
+std::string Normalize(nlohmann::json&& in, const LoadOptions& options, Request* r) {
+  // Fields are rewritten only where normalisation changed them, so an already-normal request costs no allocation.
+  r->json = std::move(in);
+  if (!r->json.is_object()) return "request must be a JSON object";
   r->action = -1;
   r->tenant.clear();
   r->principal.clear();
@@ -292,8 +291,8 @@ std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Requ
   r->action = *ai;
 
   {
-    auto p = j.find("principal");
-    if (p == j.end() || !p->is_string()) return "principal is missing (expected \"tenant/kind/name\")";
+    nlohmann::json* p = Member(j, "principal");
+    if (p == nullptr || !p->is_string()) return "principal is missing (expected \"tenant/kind/name\")";
     const std::string& raw = p->get_ref<const std::string&>();
     r->principal.assign(raw);
     AsciiLowerInPlace(&r->principal);
@@ -317,13 +316,13 @@ std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Requ
     return "tenant \"" + r->tenant + "\" differs from the principal's tenant \"" + std::string(first) + "\"";
   }
 
-  if (auto task = j.find("task"); task != j.end()) {
+  if (nlohmann::json* task = Member(j, "task"); task != nullptr) {
     if (!task->is_object()) return "task must be an object";
-    if (auto id = task->find("id"); id != task->end()) {
+    if (const nlohmann::json* id = Member(*task, "id"); id != nullptr) {
       if (!id->is_string()) return "task.id must be a string";
       r->task_id.assign(id->get_ref<const std::string&>());
     }
-    if (auto c = task->find("cwd"); c != task->end()) {
+    if (nlohmann::json* c = Member(*task, "cwd"); c != nullptr) {
       if (!c->is_string()) return "task.cwd must be a string";
       const std::string& raw = c->get_ref<const std::string&>();
       if (raw.empty() || raw[0] != '/' || raw.find('\0') != std::string::npos) return "task.cwd must be absolute";
@@ -331,10 +330,10 @@ std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Requ
       if (r->cwd != raw) *c = r->cwd;
     }
   }
-  if (auto skill = j.find("skill"); skill != j.end() && !skill->is_null()) {
+  if (nlohmann::json* skill = Member(j, "skill"); skill != nullptr && !skill->is_null()) {
     if (!skill->is_object()) return "skill must be an object";
     if (auto e = NormalizeId(*skill, "name", "skill.name", false, &r->skill); !e.empty()) return e;
-    if (auto tags = skill->find("tags"); tags != skill->end()) {
+    if (nlohmann::json* tags = Member(*skill, "tags"); tags != nullptr) {
       if (!tags->is_array()) return "skill.tags must be an array";
       for (auto& t : *tags) {
         if (!t.is_string()) return "skill tag " + t.dump() + " is not an ASCII identifier";
@@ -348,12 +347,12 @@ std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Requ
   }
 
   nlohmann::json* res = nullptr;
-  if (auto it = j.find("resource"); it != j.end()) {
+  if (nlohmann::json* it = Member(j, "resource"); it != nullptr) {
     if (!it->is_object()) return "resource must be an object";
-    res = &*it;
+    res = it;
   }
   auto need_res = [&](const char* key) -> std::string {
-    if (res == nullptr || res->find(key) == res->end()) {
+    if (res == nullptr || Member(*res, key) == nullptr) {
       return "resource." + std::string(key) + " is required for " + std::string(kActions[static_cast<size_t>(r->action)]);
     }
     return "";
@@ -362,7 +361,7 @@ std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Requ
     case kFsRead:
     case kFsWrite: {
       if (auto e = need_res("path"); !e.empty()) return e;
-      auto pv = res->find("path");
+      nlohmann::json* pv = Member(*res, "path");
       if (!pv->is_string()) return "resource.path must be a string";
       const std::string& raw = pv->get_ref<const std::string&>();
       if (raw.find('\0') != std::string::npos) return "resource.path contains a NUL byte";
@@ -390,18 +389,18 @@ std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Requ
     }
     case kNetConnect: {
       if (res == nullptr) return "resource.host or resource.ip is required for net.connect";
-      if (auto port = res->find("port"); port != res->end()) {
+      if (const nlohmann::json* port = Member(*res, "port"); port != nullptr) {
         if (!port->is_number_integer() || port->get<int64_t>() < 1 || port->get<int64_t>() > 65535) {
           return "resource.port must be an integer 1..65535";
         }
         r->port = static_cast<int>(port->get<int64_t>());
       }
-      if (auto ip = res->find("ip"); ip != res->end()) {
+      if (const nlohmann::json* ip = Member(*res, "ip"); ip != nullptr) {
         if (!ip->is_string() || !(r->ip = ParseIp(ip->get_ref<const std::string&>()))) {
           return "resource.ip is not an IP address";
         }
       }
-      if (auto host = res->find("host"); host != res->end()) {
+      if (nlohmann::json* host = Member(*res, "host"); host != nullptr) {
         if (!host->is_string()) return "resource.host must be a string";
         const std::string& h = host->get_ref<const std::string&>();
         if (auto lit = ParseIp(h)) {
@@ -436,7 +435,7 @@ std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Requ
     case kSkillExec: {
       std::string& name = r->scratch;
       name.clear();
-      if (res != nullptr && res->find("skill") != res->end()) {
+      if (res != nullptr && Member(*res, "skill") != nullptr) {
         if (auto e = NormalizeId(*res, "skill", "resource.skill", true, &name); !e.empty()) return e;
       }
       if (name.empty()) name = r->skill;

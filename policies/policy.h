@@ -159,6 +159,10 @@ class PolicySet {
   // Decides one request. Never fails: a malformed request is a deny with `invalid_request` set. With a limiter,
   // [[limit]] tables are checked and, when the decision is allow or ask, the request's usage is charged.
   Decision Evaluate(const nlohmann::json& request, Limiter* limiter = nullptr) const;
+  // The same, taking the request: it is normalised in place and moved into the decision's `request`, which saves
+  // the one deep copy the overload above makes (callers that build a request per action and keep nothing of it).
+  // An invalid request is then recorded as far as normalisation got (the overload above records it as given).
+  Decision Evaluate(nlohmann::json&& request, Limiter* limiter = nullptr) const;
 
   const std::string& hash() const;                       // "sha256:<hex>"
   std::chrono::system_clock::time_point loaded_at() const;

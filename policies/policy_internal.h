@@ -98,6 +98,17 @@ struct PathStep {
 };
 std::optional<std::vector<PathStep>> ParseJsonPath(std::string_view text, std::string* error);
 const nlohmann::json* Lookup(const nlohmann::json& root, const std::vector<PathStep>& path);
+// Member `key` of a JSON object; nullptr when absent or when `obj` is not an object. Searches the underlying map
+// directly: nlohmann's find() builds and compares checked iterators, which costs more than the search on this path.
+inline const nlohmann::json* Member(const nlohmann::json& obj, std::string_view key) {
+  if (!obj.is_object()) return nullptr;
+  const auto& map = obj.get_ref<const nlohmann::json::object_t&>();
+  const auto it = map.find(key);
+  return it == map.end() ? nullptr : &it->second;
+}
+inline nlohmann::json* Member(nlohmann::json& obj, std::string_view key) {
+  return const_cast<nlohmann::json*>(Member(static_cast<const nlohmann::json&>(obj), key));
+}
 
 enum class Op {
   kEquals, kNotEquals, kIn, kNotIn, kPrefix, kSuffix, kGlob, kRegex, kContains,
@@ -190,7 +201,11 @@ struct Request {
   std::vector<size_t> stack;
 };
 // Empty string on success, else why the request is invalid.
-std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Request* out);
+// `in` becomes out->json and is normalised in place.
+std::string Normalize(nlohmann::json&& in, const LoadOptions& options, Request* out);
+inline std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Request* out) {
+  return Normalize(nlohmann::json(in), options, out);
+}
 // Resolves `path` (absolute, lexically normalised) inside `root`: symlinks of the longest existing prefix are
 // followed as the sandbox would see them; the rest is appended. Error text on a loop or a bad component.
 std::string ResolveInRoot(const std::string& root, const std::string& path, std::string* out);
