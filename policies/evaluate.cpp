@@ -15,13 +15,42 @@ namespace {
 
 constexpr const char* kBuiltinRule = "builtin-protected-paths";
 
+}  // namespace
+
+namespace detail {
+
 bool AnyGlob(const std::vector<std::string>& globs, std::string_view name) {
   if (name.empty()) return false;
-  return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return detail::NameGlobMatch(g, name); });
+  return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return NameGlobMatch(g, name); });
 }
 
-bool ScopeMatches(const Rule& r, const detail::Request& q,
-                  const std::unordered_map<std::string, std::unordered_set<std::string>>& groups) {
+}  // namespace detail
+
+namespace {
+
+using detail::AnyGlob;
+
+// Writes why a scope key failed into `why`. Callers write `why != nullptr && Fail(...)` so that the hot path, which
+// passes nullptr, never builds the text.
+bool Fail(std::string* why, const std::string_view key, const std::string& detail_text) {
+  if (why != nullptr) *why = std::string(key) + ": " + detail_text;
+  return false;
+}
+
+std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+template <typename List, typename Text>
+std::string Listed(const List& list, Text text) {
+  std::string out;
+  for (const auto& x : list) out += (out.empty() ? "" : ", ") + Quoted(text(x));
+  return "[" + out + "]";
+}
+
+}  // namespace
+
+namespace detail {
+
+bool ScopeMatches(const Rule& r, const Request& q, const GroupMembers& groups, std::string* why) {
   if (r.has_principals) {
     bool ok = false;
     if (!r.principals.empty()) {
@@ -31,37 +60,58 @@ bool ScopeMatches(const Rule& r, const detail::Request& q,
       auto it = groups.find(r.groups[i]);
       ok = it != groups.end() && it->second.count(q.principal) != 0;
     }
-    if (!ok) return false;
+    if (!ok) {
+      if (why == nullptr) return false;
+      std::vector<std::string> all;
+      for (const auto& g : r.principals) all.push_back(g.text());
+      for (const auto& g : r.groups) all.push_back("group:" + g);
+      return why != nullptr && Fail(why, "principals", Quoted(q.principal) + " is not in " + Listed(all, [](const auto& x) { return x; }));
+    }
   }
-  if (!r.skills.empty() && !AnyGlob(r.skills, q.skill)) return false;
+  auto names = [&](const char* key, const std::vector<std::string>& globs, const std::string& name) {
+    if (globs.empty() || AnyGlob(globs, name)) return true;
+    return why != nullptr && Fail(why, key, (name.empty() ? std::string("the request has none") : Quoted(name) + " matches none of") +
+                              (name.empty() ? "" : " " + Listed(globs, [](const auto& x) { return x; })));
+  };
+  if (!names("skills", r.skills, q.skill)) return false;
   if (!r.skill_tags.empty() &&
       std::none_of(q.tags.begin(), q.tags.end(), [&](const std::string& t) { return AnyGlob(r.skill_tags, t); })) {
-    return false;
+    return why != nullptr && Fail(why, "skill_tags", "the skill's tags " + Listed(q.tags, [](const auto& x) { return x; }) +
+                                       " include none of " + Listed(r.skill_tags, [](const auto& x) { return x; }));
   }
-  if (!r.tools.empty() && !AnyGlob(r.tools, q.tool)) return false;
-  if (!r.models.empty() && !AnyGlob(r.models, q.model)) return false;
+  if (!names("tools", r.tools, q.tool)) return false;
+  if (!names("models", r.models, q.model)) return false;
   if (!r.paths.empty()) {
-    if (!q.has_path) return false;
+    if (!q.has_path) return why != nullptr && Fail(why, "paths", "the request has no path");
     if (std::none_of(r.paths.begin(), r.paths.end(),
                      [&](const auto& g) { return g.Match(g.case_insensitive() ? q.segs_lower : q.segs); })) {
-      return false;
+      return why != nullptr && Fail(why, "paths", Quoted(q.path) + " matches none of " +
+                                    Listed(r.paths, [](const auto& g) { return (g.case_insensitive() ? "(ci) " : "") + g.text(); }));
     }
   }
   if (!r.hosts.empty()) {
-    if (q.host.empty()) return false;
-    if (std::none_of(r.hosts.begin(), r.hosts.end(), [&](const auto& h) { return detail::HostMatch(h, q.host); })) {
-      return false;
+    if (q.host.empty()) return why != nullptr && Fail(why, "hosts", q.host_is_ip ? "an IP literal is not a host" : "the request has no host");
+    if (std::none_of(r.hosts.begin(), r.hosts.end(), [&](const auto& h) { return HostMatch(h, q.host); })) {
+      return why != nullptr && Fail(why, "hosts", Quoted(q.host) + " matches none of " +
+                                    Listed(r.hosts, [](const auto& h) { return (h.wildcard ? "*" : "") + h.suffix; }));
     }
   }
-  if (!r.ports.empty() && std::find(r.ports.begin(), r.ports.end(), q.port) == r.ports.end()) return false;
+  if (!r.ports.empty() && std::find(r.ports.begin(), r.ports.end(), q.port) == r.ports.end()) {
+    return why != nullptr && Fail(why, "ports", (q.port < 0 ? std::string("the request has no port") : "port " + std::to_string(q.port)) +
+                                  " is not in " + Listed(r.ports, [](int p) { return std::to_string(p); }));
+  }
   if (!r.cidrs.empty()) {
-    if (!q.ip) return false;
-    if (std::none_of(r.cidrs.begin(), r.cidrs.end(), [&](const auto& c) { return detail::CidrContains(c, *q.ip); })) {
-      return false;
+    if (!q.ip) return why != nullptr && Fail(why, "cidrs", "the request has no resolved ip");
+    if (std::none_of(r.cidrs.begin(), r.cidrs.end(), [&](const auto& c) { return CidrContains(c, *q.ip); })) {
+      return why != nullptr && Fail(why, "cidrs", "the request's ip is in none of the rule's " + std::to_string(r.cidrs.size()) + " CIDRs");
     }
   }
   return true;
 }
+
+}  // namespace detail
+
+namespace {
 
 // Conditions of a rule whose scope matched. Returns kTrue/kFalse, or kError with `error` set.
 CondResult ConditionsHold(const Rule& r, const detail::Request& q, Decision* d, std::string* error) {
@@ -190,7 +240,7 @@ Decision PolicySet::Evaluate(nlohmann::json&& request, Limiter* limiter) const {
   auto consider = [&](const std::vector<const Rule*>& list) {
     for (const Rule* r : list) {
       if (r->tenant != "*" && r->tenant != q.tenant) continue;
-      if (!ScopeMatches(*r, q, im.group_members)) continue;
+      if (!detail::ScopeMatches(*r, q, im.group_members)) continue;
       std::string error;
       const auto res = ConditionsHold(*r, q, &d, &error);
       bool hit = res == CondResult::kTrue;

@@ -124,6 +124,39 @@ TEST_CASE("P43: 1,000 permutations of files and rules give identical decisions",
   }
 }
 
+// The reviewer's trace must tell the same story as the decision: the enforce rules it marks matched are exactly the
+// determining and overridden ones, the shadow rules it marks matched are the decision's shadow list.
+TEST_CASE("Explain marks matched exactly the rules the decision names", "[policies][explain][PART]") {
+  std::mt19937 rng(5);
+  int traced = 0;
+  for (int set_no = 0; set_no < 6; ++set_no) {
+    const auto rules = RandomRules(rng, 40);
+    std::string text;
+    for (const auto& r : rules) text += r + "\n";
+    auto set = PolicySet::LoadFiles({{"set.toml", text}}, LoadOptions{"/", false, {}});
+    REQUIRE(set.ok());
+    for (int i = 0; i < 100; ++i) {
+      const json req = RandomRequest(rng);
+      const Decision d = (*set)->Evaluate(req);
+      const json ex = (*set)->Explain(req);
+      std::set<std::string> want, got, want_shadow, got_shadow;
+      for (const auto& r : d.determining) want.insert(r.rule);
+      want.insert(d.overridden.begin(), d.overridden.end());
+      for (const auto& s : d.shadow) want_shadow.insert(s["rule"].get<std::string>());
+      for (const auto& r : ex["rules"]) {
+        if (r["result"] != "matched") continue;
+        (r["mode"] == "shadow" ? got_shadow : got).insert(r["rule"].get<std::string>());
+      }
+      INFO(req.dump() << "\n" << ex.dump(1));
+      CHECK(got == want);
+      CHECK(got_shadow == want_shadow);
+      CHECK(ex["decision"]["decision"] == EffectName(d.effect));
+      traced += static_cast<int>(got.size());
+    }
+  }
+  CHECK(traced > 100);
+}
+
 // Every index list (first segments, extensions, domains, CIDR first bytes, names, shared name prefixes, always)
 // must find exactly the rules a linear scan finds: random sets built from shapes that land in each list, mixed with
 // shapes that do not, against requests that hit, miss and straddle them.

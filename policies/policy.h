@@ -164,6 +164,12 @@ class PolicySet {
   // An invalid request is then recorded as far as normalisation got (the overload above records it as given).
   Decision Evaluate(nlohmann::json&& request, Limiter* limiter = nullptr) const;
 
+  // A reviewer's trace (`warden policy eval --explain`): {"decision": ToJson(Evaluate(request)), "action",
+  // "rules": [...]}, one entry per rule of the request's action in id order: "result" matched | not_matched, "why"
+  // (the first scope key that failed and how, or which condition list decided), and "conditions" (each with its
+  // list, path, op, expected and actual value, result and note). Walks every rule: for the CLI, not for the gate.
+  nlohmann::json Explain(const nlohmann::json& request) const;
+
   const std::string& hash() const;                       // "sha256:<hex>"
   std::chrono::system_clock::time_point loaded_at() const;
   // {"hash","loaded_at","files":[{"name","sha256","rules"}],"rules":[{"id","file","line","effect","mode"}],

@@ -216,6 +216,12 @@ void LexicalNormalizeInto(std::string_view absolute, std::string* out, std::vect
 // IDNA-ish: lowercase, one trailing dot stripped, non-ASCII labels NFKC-casefolded and punycoded. Empty + error.
 std::string NormalizeHost(std::string_view host, std::string* error);
 
+using GroupMembers = std::unordered_map<std::string, std::unordered_set<std::string>>;  // group -> principals
+// Whether the rule's scope keys (principals, skills, tags, tools, models, paths, hosts, ports, CIDRs) all hold for
+// the request. `why`, when given, gets the first key that failed and how ("paths: \"/etc/x\" matches none of ...").
+bool ScopeMatches(const Rule& r, const Request& q, const GroupMembers& groups, std::string* why = nullptr);
+bool AnyGlob(const std::vector<std::string>& globs, std::string_view name);
+
 // Maps keyed by std::string that are looked up with a std::string_view (no temporary string per lookup).
 struct StringHash {
   using is_transparent = void;
@@ -261,7 +267,7 @@ struct PolicySet::Impl {
   std::vector<detail::ParsedFile> files;
   std::vector<const detail::Rule*> rules;  // all rules, sorted by id
   std::vector<const detail::Limit*> limits;
-  std::unordered_map<std::string, std::unordered_set<std::string>> group_members;  // closure: group -> principals
+  detail::GroupMembers group_members;  // closure: group -> principals
   std::array<detail::ActionBucket, detail::kActions.size()> index;
   std::string hash;
   std::chrono::system_clock::time_point loaded_at;
