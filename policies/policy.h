@@ -149,6 +149,9 @@ class PolicySet {
     std::vector<LoadError> errors;
     std::vector<TestResult> tests;
     std::vector<std::string> untested_rules;  // coverage: rules no inline test matched
+    // Problems that do not stop the load: conditions on a request field none of the rule's actions ever has (the
+    // condition is then always false, or always true for `exists = false`), and a set without rules.
+    std::vector<LoadError> warnings;
     std::shared_ptr<const PolicySet> set;
   };
   static CheckReport Check(const std::vector<std::pair<std::string, std::string>>& files,
@@ -193,6 +196,7 @@ struct ReloadEvent {
   std::vector<std::string> added, removed, changed;  // rule ids (loaded only)
   std::vector<LoadError> errors;   // load_failed only
   std::vector<TestResult> failed_tests;
+  std::vector<LoadError> warnings;  // of the candidate (CheckReport::warnings), loaded or not
   std::vector<std::pair<std::string, std::string>> file_hashes;  // {name, sha256 hex} of the candidate
 };
 nlohmann::json ToJson(const ReloadEvent& event);  // {"type": "policy.loaded"|"policy.load_failed", ...}

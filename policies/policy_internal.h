@@ -116,6 +116,8 @@ enum class Op {
 };
 struct Regex;  // PCRE2 program (regex.cpp)
 struct Condition {
+  std::string where;  // `rule "x" field when[0]`, for messages
+  int line = 0, column = 0;
   std::string path_text;
   std::vector<PathStep> path;
   Op op = Op::kEquals;
@@ -169,6 +171,11 @@ struct InlineTest {
   Effect expect = Effect::kDeny;
   std::optional<std::vector<std::string>> expect_rules;
 };
+
+// Why no request of `action` (an index into kActions) ever has a value at `path`, from the request model of
+// policy-audit.md A.8.2 (request_shape.cpp); empty when some request can. `args` and `usage`, the skill's
+// permissions and a task.submit's resource are open: any path below them may exist.
+std::string NeverPresent(int action, const std::vector<PathStep>& path);
 
 // One file's parsed content (parse.cpp). Errors are appended, never thrown.
 struct ParsedFile {

@@ -285,6 +285,33 @@ PolicySet::CheckReport PolicySet::Check(const std::vector<std::pair<std::string,
       }
     }
   }
+  // Conditions on a field no request of the rule's actions carries: they only ever see a missing value.
+  size_t rule_total = 0;
+  for (const auto& f : impl->files) {
+    rule_total += f.rules.size();
+    for (const auto& r : f.rules) {
+      for (const auto* list : {&r.when, &r.when_any, &r.unless}) {
+        for (const auto& c : *list) {
+          std::string why;
+          bool possible = false;
+          for (size_t a = 0; a < detail::kActions.size() && !possible; ++a) {
+            if ((r.actions & (1u << a)) == 0) continue;
+            std::string never = detail::NeverPresent(static_cast<int>(a), c.path);
+            possible = never.empty();
+            if (why.empty()) why = std::move(never);
+          }
+          if (possible || why.empty()) continue;
+          const bool exists_false = c.op == detail::Op::kExists && c.value.is_boolean() && !c.value.get<bool>();
+          report.warnings.push_back({f.name, c.line, c.column,
+                                     c.where + " path \"" + c.path_text + "\": " + why + ", so the condition is always " +
+                                         (exists_false ? "true" : "false") + " (check the path or the rule's actions)"});
+        }
+      }
+    }
+  }
+  if (rule_total == 0 && report.errors.empty()) {
+    report.warnings.push_back({"(policy set)", 0, 0, "no rules: every request is denied (default deny)"});
+  }
   if (!report.errors.empty()) return report;
 
   for (const auto& f : impl->files) {

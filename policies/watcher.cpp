@@ -98,6 +98,7 @@ struct PolicyWatcher::Impl {
     for (const auto& t : report.tests) {
       if (!t.passed) ev.failed_tests.push_back(t);
     }
+    ev.warnings = report.warnings;
     if (report.set) {
       ev.loaded = true;
       ev.hash = report.set->hash();
@@ -222,6 +223,13 @@ nlohmann::json ToJson(const ReloadEvent& e) {
                      {"previous", e.previous_hash},
                      {"candidate", e.candidate_hash},
                      {"files", files}};
+  if (!e.warnings.empty()) {
+    nlohmann::json warnings = nlohmann::json::array();
+    for (const auto& x : e.warnings) {
+      warnings.push_back({{"file", x.file}, {"line", x.line}, {"column", x.column}, {"message", x.message}});
+    }
+    doc["warnings"] = std::move(warnings);
+  }
   if (e.loaded) {
     doc["added"] = e.added;
     doc["removed"] = e.removed;

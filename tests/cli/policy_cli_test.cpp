@@ -91,6 +91,22 @@ TEST_CASE("policy eval --explain shows every rule of the action and why it did n
   for (const auto& r : doc["explain"]["rules"]) CHECK(r["result"] == "not_matched");
 }
 
+TEST_CASE("policy check reports conditions no request can meet as warnings and still passes", "[policies][cli][PART]") {
+  Home h;
+  testutil::WriteFiles(h.policies.path(), {{"50-warn.toml", "[[rule]]\nid = \"w\"\neffect = \"allow\"\n"
+                                                            "actions = [\"net.connect\"]\n"
+                                                            "when = [ { path = \"$.resource.path\", prefix = \"/x\" } ]\n"}});
+  auto text = RunWarden({"policy", "check", h.policies.path().string()}, "", h.env);
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("warning: 50-warn.toml:5:10: rule \"w\" field when[0] path \"$.resource.path\": net.connect "
+                      "requests have no $.resource.path") != std::string::npos);
+  auto js = RunWarden({"--json", "policy", "check", h.policies.path().string()}, "", h.env);
+  const auto doc = nlohmann::json::parse(js.out);
+  CHECK(doc["ok"] == true);
+  REQUIRE(doc["warnings"].size() == 1);
+  CHECK(doc["warnings"][0]["line"] == 5);
+}
+
 TEST_CASE("policy eval fails with exit 1 on a bad request or a bad folder", "[policies][cli]") {
   Home h;
   auto bad_json = RunWarden({"policy", "eval", "--request", "-", "--policies", h.policies.path().string()}, "{nope", h.env);
