@@ -65,19 +65,23 @@ bool ScopeMatches(const Rule& r, const Request& q, const GroupMembers& groups, s
       std::vector<std::string> all;
       for (const auto& g : r.principals) all.push_back(g.text());
       for (const auto& g : r.groups) all.push_back("group:" + g);
-      return why != nullptr && Fail(why, "principals", Quoted(q.principal) + " is not in " + Listed(all, [](const auto& x) { return x; }));
+      return why != nullptr && Fail(why, "principals",
+                                    Quoted(q.principal) + " is not in " + Listed(all, [](const auto& x) { return x; }));
     }
   }
   auto names = [&](const char* key, const std::vector<std::string>& globs, const std::string& name) {
     if (globs.empty() || AnyGlob(globs, name)) return true;
-    return why != nullptr && Fail(why, key, (name.empty() ? std::string("the request has none") : Quoted(name) + " matches none of") +
-                              (name.empty() ? "" : " " + Listed(globs, [](const auto& x) { return x; })));
+    return why != nullptr &&
+           Fail(why, key,
+                (name.empty() ? std::string("the request has none") : Quoted(name) + " matches none of") +
+                    (name.empty() ? "" : " " + Listed(globs, [](const auto& x) { return x; })));
   };
   if (!names("skills", r.skills, q.skill)) return false;
   if (!r.skill_tags.empty() &&
       std::none_of(q.tags.begin(), q.tags.end(), [&](const std::string& t) { return AnyGlob(r.skill_tags, t); })) {
-    return why != nullptr && Fail(why, "skill_tags", "the skill's tags " + Listed(q.tags, [](const auto& x) { return x; }) +
-                                       " include none of " + Listed(r.skill_tags, [](const auto& x) { return x; }));
+    return why != nullptr && Fail(why, "skill_tags",
+                                  "the skill's tags " + Listed(q.tags, [](const auto& x) { return x; }) +
+                                      " include none of " + Listed(r.skill_tags, [](const auto& x) { return x; }));
   }
   if (!names("tools", r.tools, q.tool)) return false;
   if (!names("models", r.models, q.model)) return false;
@@ -85,25 +89,36 @@ bool ScopeMatches(const Rule& r, const Request& q, const GroupMembers& groups, s
     if (!q.has_path) return why != nullptr && Fail(why, "paths", "the request has no path");
     if (std::none_of(r.paths.begin(), r.paths.end(),
                      [&](const auto& g) { return g.Match(g.case_insensitive() ? q.segs_lower : q.segs); })) {
-      return why != nullptr && Fail(why, "paths", Quoted(q.path) + " matches none of " +
-                                    Listed(r.paths, [](const auto& g) { return (g.case_insensitive() ? "(ci) " : "") + g.text(); }));
+      return why != nullptr &&
+             Fail(why, "paths", Quoted(q.path) + " matches none of " + Listed(r.paths, [](const auto& g) {
+                                  return (g.case_insensitive() ? "(ci) " : "") + g.text();
+                                }));
     }
   }
   if (!r.hosts.empty()) {
-    if (q.host.empty()) return why != nullptr && Fail(why, "hosts", q.host_is_ip ? "an IP literal is not a host" : "the request has no host");
+    if (q.host.empty()) {
+      return why != nullptr &&
+             Fail(why, "hosts", q.host_is_ip ? "an IP literal is not a host" : "the request has no host");
+    }
     if (std::none_of(r.hosts.begin(), r.hosts.end(), [&](const auto& h) { return HostMatch(h, q.host); })) {
-      return why != nullptr && Fail(why, "hosts", Quoted(q.host) + " matches none of " +
-                                    Listed(r.hosts, [](const auto& h) { return (h.wildcard ? "*" : "") + h.suffix; }));
+      return why != nullptr &&
+             Fail(why, "hosts", Quoted(q.host) + " matches none of " + Listed(r.hosts, [](const auto& h) {
+                                  return (h.wildcard ? "*" : "") + h.suffix;
+                                }));
     }
   }
   if (!r.ports.empty() && std::find(r.ports.begin(), r.ports.end(), q.port) == r.ports.end()) {
-    return why != nullptr && Fail(why, "ports", (q.port < 0 ? std::string("the request has no port") : "port " + std::to_string(q.port)) +
-                                  " is not in " + Listed(r.ports, [](int p) { return std::to_string(p); }));
+    return why != nullptr &&
+           Fail(why, "ports",
+                (q.port < 0 ? std::string("the request has no port") : "port " + std::to_string(q.port)) +
+                    " is not in " + Listed(r.ports, [](int p) { return std::to_string(p); }));
   }
   if (!r.cidrs.empty()) {
     if (!q.ip) return why != nullptr && Fail(why, "cidrs", "the request has no resolved ip");
     if (std::none_of(r.cidrs.begin(), r.cidrs.end(), [&](const auto& c) { return CidrContains(c, *q.ip); })) {
-      return why != nullptr && Fail(why, "cidrs", "the request's ip is in none of the rule's " + std::to_string(r.cidrs.size()) + " CIDRs");
+      return why != nullptr &&
+             Fail(why, "cidrs",
+                  "the request's ip is in none of the rule's " + std::to_string(r.cidrs.size()) + " CIDRs");
     }
   }
   return true;
@@ -286,9 +301,9 @@ Decision PolicySet::Evaluate(nlohmann::json&& request, Limiter* limiter) const {
       consider(it->second);
     }
   }
-  const std::string& name = q.action == detail::kModelGenerate                                        ? q.model
+  const std::string& name = q.action == detail::kModelGenerate                                     ? q.model
                             : (q.action == detail::kSkillSelect || q.action == detail::kSkillExec) ? q.skill
-                                                                                                  : q.tool;
+                                                                                                   : q.tool;
   if (!name.empty()) {
     lookup(bucket.by_name, name);
     for (size_t n : bucket.name_prefix_lengths) {

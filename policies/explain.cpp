@@ -17,23 +17,40 @@ namespace {
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kEquals: return "equals";
-    case Op::kNotEquals: return "not_equals";
-    case Op::kIn: return "in";
-    case Op::kNotIn: return "not_in";
-    case Op::kPrefix: return "prefix";
-    case Op::kSuffix: return "suffix";
-    case Op::kGlob: return "glob";
-    case Op::kRegex: return "regex";
-    case Op::kContains: return "contains";
-    case Op::kLt: return "lt";
-    case Op::kLte: return "lte";
-    case Op::kGt: return "gt";
-    case Op::kGte: return "gte";
-    case Op::kBetween: return "between";
-    case Op::kExists: return "exists";
-    case Op::kLenLte: return "len_lte";
-    case Op::kType: return "type";
+    case Op::kEquals:
+      return "equals";
+    case Op::kNotEquals:
+      return "not_equals";
+    case Op::kIn:
+      return "in";
+    case Op::kNotIn:
+      return "not_in";
+    case Op::kPrefix:
+      return "prefix";
+    case Op::kSuffix:
+      return "suffix";
+    case Op::kGlob:
+      return "glob";
+    case Op::kRegex:
+      return "regex";
+    case Op::kContains:
+      return "contains";
+    case Op::kLt:
+      return "lt";
+    case Op::kLte:
+      return "lte";
+    case Op::kGt:
+      return "gt";
+    case Op::kGte:
+      return "gte";
+    case Op::kBetween:
+      return "between";
+    case Op::kExists:
+      return "exists";
+    case Op::kLenLte:
+      return "len_lte";
+    case Op::kType:
+      return "type";
   }
   return "?";
 }

@@ -87,8 +87,8 @@ TEST_CASE("segment globs: the extension the last segment fixes", "[policies][mat
   CHECK(ext("**/*.PEM", true) == std::optional<std::string>("pem"));
   CHECK(ext("/a/**/x.tar.gz") == std::optional<std::string>("gz"));
   CHECK(ext("**/file.") == std::optional<std::string>(""));
-  CHECK_FALSE(ext("**/id_rsa*"));   // no dot
-  CHECK_FALSE(ext("**/.env.*"));    // a wildcard after the last dot: ".env.a.b" ends in "b"
+  CHECK_FALSE(ext("**/id_rsa*"));  // no dot
+  CHECK_FALSE(ext("**/.env.*"));   // a wildcard after the last dot: ".env.a.b" ends in "b"
   CHECK_FALSE(ext("**/*.p?m"));
   CHECK_FALSE(ext("/a/**"));
 }

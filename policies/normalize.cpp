@@ -353,7 +353,8 @@ std::string Normalize(nlohmann::json&& in, const LoadOptions& options, Request* 
   }
   auto need_res = [&](const char* key) -> std::string {
     if (res == nullptr || Member(*res, key) == nullptr) {
-      return "resource." + std::string(key) + " is required for " + std::string(kActions[static_cast<size_t>(r->action)]);
+      return "resource." + std::string(key) + " is required for " +
+             std::string(kActions[static_cast<size_t>(r->action)]);
     }
     return "";
   };
@@ -440,7 +441,8 @@ std::string Normalize(nlohmann::json&& in, const LoadOptions& options, Request* 
       }
       if (name.empty()) name = r->skill;
       if (name.empty()) {
-        return "resource.skill (or skill.name) is required for " + std::string(kActions[static_cast<size_t>(r->action)]);
+        return "resource.skill (or skill.name) is required for " +
+               std::string(kActions[static_cast<size_t>(r->action)]);
       }
       if (!r->skill.empty() && r->skill != name) return "resource.skill differs from skill.name";
       r->skill = name;

@@ -161,13 +161,13 @@ TEST_CASE("Explain marks matched exactly the rules the decision names", "[polici
 // must find exactly the rules a linear scan finds: random sets built from shapes that land in each list, mixed with
 // shapes that do not, against requests that hit, miss and straddle them.
 TEST_CASE("the rule index decides like the linear scan", "[policies][index][PART]") {
-  const char* paths[] = {"/w/**",       "/w/a/*.txt", "**/.env",     "**/*.pem",   "**/x.tar.gz", "/w/**/k.pem",
-                         "**/id_rsa*",  "**/*",       "/*/a/**",     "**/.env.*",  "/w/a/b",      "/etc/*.conf"};
+  const char* paths[] = {"/w/**",      "/w/a/*.txt", "**/.env", "**/*.pem",  "**/x.tar.gz", "/w/**/k.pem",
+                         "**/id_rsa*", "**/*",       "/*/a/**", "**/.env.*", "/w/a/b",      "/etc/*.conf"};
   const char* names[] = {"shell", "mcp.github.*", "mcp.*", "mcp.git*", "*", "s?ell", "payments.refund", "pay*"};
   const char* hosts[] = {"a.com", "*.a.com", "*.com", "b.a.com", "c.org"};
   const char* cidrs[] = {"10.0.0.0/8", "10.1.0.0/16", "0.0.0.0/0", "127.0.0.1/32", "fd00::/8", "8.0.0.0/7", "::/0"};
-  const char* req_paths[] = {"/w/a/x.txt", "/w/.env", "/w/A/K.PEM", "/w/k.pem", "/x/y.tar.gz", "/etc/a.conf",
-                             "/w/a/b", "/q/a/z", "/w/.env.local", "/home/id_rsa.pub", "/", "/w/gz"};
+  const char* req_paths[] = {"/w/a/x.txt", "/w/.env", "/w/A/K.PEM",    "/w/k.pem",         "/x/y.tar.gz", "/etc/a.conf",
+                             "/w/a/b",     "/q/a/z",  "/w/.env.local", "/home/id_rsa.pub", "/",           "/w/gz"};
   const char* req_names[] = {"shell", "mcp.github.pr", "mcp.gitlab", "mcp", "payments.refund", "pay", "sxell"};
   const char* req_hosts[] = {"a.com", "x.a.com", "b.a.com", "c.org", "z.com"};
   const char* req_ips[] = {"10.1.2.3", "10.2.0.1", "127.0.0.1", "9.1.1.1", "fd00::1", "8.8.8.8", "::2"};
@@ -184,11 +184,15 @@ TEST_CASE("the rule index decides like the linear scan", "[policies][index][PART
       };
       switch (rng() % 4) {
         case 0:
-          t << "actions = [\"fs.read\"]\n" << (rng() % 2 ? "paths" : "paths_ci") << " = [" << list(paths, 12, 1 + rng() % 2)
-            << "]\n";
+          t << "actions = [\"fs.read\"]\n"
+            << (rng() % 2 ? "paths" : "paths_ci") << " = [" << list(paths, 12, 1 + rng() % 2) << "]\n";
           break;
-        case 1: t << "actions = [\"tool.call\"]\ntools = [" << list(names, 8, 1 + rng() % 2) << "]\n"; break;
-        case 2: t << "actions = [\"skill.exec\", \"tool.call\"]\nskills = [" << list(names, 8, 1 + rng() % 2) << "]\n"; break;
+        case 1:
+          t << "actions = [\"tool.call\"]\ntools = [" << list(names, 8, 1 + rng() % 2) << "]\n";
+          break;
+        case 2:
+          t << "actions = [\"skill.exec\", \"tool.call\"]\nskills = [" << list(names, 8, 1 + rng() % 2) << "]\n";
+          break;
         default:
           t << "actions = [\"net.connect\"]\n";
           if (rng() % 2) t << "hosts = [" << list(hosts, 5, 1 + rng() % 2) << "]\n";
@@ -207,9 +211,16 @@ TEST_CASE("the rule index decides like the linear scan", "[policies][index][PART
     for (int i = 0; i < 200; ++i) {
       json req;
       switch (rng() % 4) {
-        case 0: req = testutil::Req("fs.read", {{"path", req_paths[rng() % 12]}}); break;
-        case 1: req = testutil::Req("tool.call", {{"tool", req_names[rng() % 7]}}, {{"skill", {{"name", req_names[rng() % 7]}}}}); break;
-        case 2: req = testutil::Req("skill.exec", {{"skill", req_names[rng() % 7]}}); break;
+        case 0:
+          req = testutil::Req("fs.read", {{"path", req_paths[rng() % 12]}});
+          break;
+        case 1:
+          req = testutil::Req("tool.call", {{"tool", req_names[rng() % 7]}},
+                              {{"skill", {{"name", req_names[rng() % 7]}}}});
+          break;
+        case 2:
+          req = testutil::Req("skill.exec", {{"skill", req_names[rng() % 7]}});
+          break;
         default: {
           json res{{"ip", req_ips[rng() % 7]}, {"port", 443}};
           if (rng() % 3) res["host"] = req_hosts[rng() % 5];

@@ -55,7 +55,7 @@ class SegmentGlob {
 
  private:
   struct Seg {
-    std::string text;   // "**" marks any depth
+    std::string text;      // "**" marks any depth
     bool literal = false;  // no `*` or `?`: compared byte for byte
   };
   std::vector<Seg> segs_;

@@ -303,8 +303,9 @@ PolicySet::CheckReport PolicySet::Check(const std::vector<std::pair<std::string,
           if (possible || why.empty()) continue;
           const bool exists_false = c.op == detail::Op::kExists && c.value.is_boolean() && !c.value.get<bool>();
           report.warnings.push_back({f.name, c.line, c.column,
-                                     c.where + " path \"" + c.path_text + "\": " + why + ", so the condition is always " +
-                                         (exists_false ? "true" : "false") + " (check the path or the rule's actions)"});
+                                     c.where + " path \"" + c.path_text + "\": " + why +
+                                         ", so the condition is always " + (exists_false ? "true" : "false") +
+                                         " (check the path or the rule's actions)"});
         }
       }
     }

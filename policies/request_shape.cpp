@@ -41,12 +41,15 @@ constexpr Field kSkillFields[] = {{"name", Shape::kScalar, kAll},
                                   {"tags", Shape::kStringArray, kAll},
                                   {"permissions", Shape::kOpen, kAll}};
 // resource holds one kind of thing per action; a task.submit's resource is the task itself (open).
-constexpr Field kResourceFields[] = {
-    {"path", Shape::kScalar, kFs},           {"requested_path", Shape::kScalar, kFs},
-    {"host", Shape::kScalar, Bit(kNetConnect)}, {"port", Shape::kScalar, Bit(kNetConnect)},
-    {"ip", Shape::kScalar, Bit(kNetConnect)},   {"requested_host", Shape::kScalar, Bit(kNetConnect)},
-    {"tool", Shape::kScalar, Bit(kToolCall)},   {"skill", Shape::kScalar, kSkill},
-    {"model", Shape::kScalar, Bit(kModelGenerate)}};
+constexpr Field kResourceFields[] = {{"path", Shape::kScalar, kFs},
+                                     {"requested_path", Shape::kScalar, kFs},
+                                     {"host", Shape::kScalar, Bit(kNetConnect)},
+                                     {"port", Shape::kScalar, Bit(kNetConnect)},
+                                     {"ip", Shape::kScalar, Bit(kNetConnect)},
+                                     {"requested_host", Shape::kScalar, Bit(kNetConnect)},
+                                     {"tool", Shape::kScalar, Bit(kToolCall)},
+                                     {"skill", Shape::kScalar, kSkill},
+                                     {"model", Shape::kScalar, Bit(kModelGenerate)}};
 
 template <size_t N>
 std::string Known(const Field (&fields)[N], int action) {
@@ -86,8 +89,10 @@ std::string NeverPresent(int action, const std::vector<PathStep>& path) {
       known = Known(kTop, action);
     } else {
       switch (shape) {
-        case Shape::kOpen: return "";
-        case Shape::kScalar: return at + " is a single value: it has no " + step;
+        case Shape::kOpen:
+          return "";
+        case Shape::kScalar:
+          return at + " is a single value: it has no " + step;
         case Shape::kStringArray:
           if (!s.is_index) return at + " is an array of strings: it has no " + step;
           shape = Shape::kScalar;

@@ -39,10 +39,11 @@ std::string DecisionText(const policy::Decision& d, const nlohmann::json& doc) {
     t << "note: rule " << n["rule"].get<std::string>() << ": " << n["path"].get<std::string>() << " "
       << (n["note"] == "missing" ? "is missing from the request" : "has another type than the rule expects") << "\n";
   }
-  for (const auto& e : d.errors) t << "error: rule " << e["rule"].get<std::string>() << ": " << e["error"].get<std::string>() << "\n";
+  for (const auto& e : d.errors)
+    t << "error: rule " << e["rule"].get<std::string>() << ": " << e["error"].get<std::string>() << "\n";
   for (const auto& l : doc["limits"]) {
-    t << "limit " << l["limit"].get<std::string>() << " (" << l["scope"].get<std::string>() << "): " << l["used"] << " + "
-      << l["request"] << " of " << l["max"] << (l["exceeded"].get<bool>() ? " EXCEEDED" : "") << "\n";
+    t << "limit " << l["limit"].get<std::string>() << " (" << l["scope"].get<std::string>() << "): " << l["used"]
+      << " + " << l["request"] << " of " << l["max"] << (l["exceeded"].get<bool>() ? " EXCEEDED" : "") << "\n";
   }
   t << "request: " << doc["request"].dump() << "\npolicy set " << d.policy_set << "\n";
   return t.str();
@@ -52,12 +53,14 @@ std::string DecisionText(const policy::Decision& d, const nlohmann::json& doc) {
 std::string TraceText(const nlohmann::json& ex) {
   std::ostringstream t;
   if (!ex.contains("action")) return "";
-  if (ex.contains("builtin")) t << "decided by the built-in guardrail " << ex["builtin"].get<std::string>() << "; rules:\n";
+  if (ex.contains("builtin"))
+    t << "decided by the built-in guardrail " << ex["builtin"].get<std::string>() << "; rules:\n";
   t << "rules for " << ex["action"].get<std::string>() << " (" << ex["rules"].size() << "):\n";
   for (const auto& r : ex["rules"]) {
     const bool hit = r["result"] == "matched";
-    t << "  " << (hit ? "MATCH " : "  -   ") << " " << r["effect"].get<std::string>() << "  " << r["rule"].get<std::string>()
-      << (r["mode"] == "shadow" ? " (shadow)" : "") << "  " << r["file"].get<std::string>() << ":" << r["line"];
+    t << "  " << (hit ? "MATCH " : "  -   ") << " " << r["effect"].get<std::string>() << "  "
+      << r["rule"].get<std::string>() << (r["mode"] == "shadow" ? " (shadow)" : "") << "  "
+      << r["file"].get<std::string>() << ":" << r["line"];
     if (r.contains("why")) t << "  " << r["why"].get<std::string>();
     t << "\n";
     for (const auto& c : r.value("conditions", nlohmann::json::array())) {
@@ -85,8 +88,8 @@ void RegisterPolicyEval(CLI::App& group, CliContext& ctx) {
   cmd->add_option("--request", f->request, "Request JSON file, or - for standard input")->required();
   cmd->add_option("--policies", f->dir.dir, "Policies folder (default: the config's policies folder)");
   cmd->add_flag("--explain", f->explain,
-                 "Also show every rule of the request's action: why it did not match (the scope key, or each "
-                 "condition with its expected and actual value)");
+                "Also show every rule of the request's action: why it did not match (the scope key, or each "
+                "condition with its expected and actual value)");
   AddSandboxRootFlag(cmd, f->dir);
   cmd->callback([&ctx, f] {
     std::string text;

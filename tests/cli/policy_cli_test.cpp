@@ -93,9 +93,10 @@ TEST_CASE("policy eval --explain shows every rule of the action and why it did n
 
 TEST_CASE("policy check reports conditions no request can meet as warnings and still passes", "[policies][cli][PART]") {
   Home h;
-  testutil::WriteFiles(h.policies.path(), {{"50-warn.toml", "[[rule]]\nid = \"w\"\neffect = \"allow\"\n"
-                                                            "actions = [\"net.connect\"]\n"
-                                                            "when = [ { path = \"$.resource.path\", prefix = \"/x\" } ]\n"}});
+  testutil::WriteFiles(h.policies.path(), {{"50-warn.toml",
+                                            "[[rule]]\nid = \"w\"\neffect = \"allow\"\n"
+                                            "actions = [\"net.connect\"]\n"
+                                            "when = [ { path = \"$.resource.path\", prefix = \"/x\" } ]\n"}});
   auto text = RunWarden({"policy", "check", h.policies.path().string()}, "", h.env);
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("warning: 50-warn.toml:5:10: rule \"w\" field when[0] path \"$.resource.path\": net.connect "
