@@ -227,6 +227,9 @@ class PolicyWatcher {
   // Reloads now (as a change would); returns the event also given to the listener.
   ReloadEvent ReloadNow();
   bool using_inotify() const;
+  // Non-empty while the folder holds content that failed to load, so the active set is older than the folder: the
+  // failed candidate's hash. What a health check reports as "stale policy" (policy-audit.md A.8.5).
+  std::string stale() const;
 
   struct Impl;
 

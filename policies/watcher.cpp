@@ -23,6 +23,7 @@ struct PolicyWatcher::Impl {
   Listener listener;
   mutable std::mutex mu;  // guards `current`
   std::shared_ptr<const PolicySet> current;
+  std::string stale;      // guarded by `mu`: the hash of folder content that failed to load, "" once one loads
   std::mutex reload_mu;   // one reload at a time
   std::string last_failed_hash;
   std::string fingerprint;
@@ -121,12 +122,17 @@ struct PolicyWatcher::Impl {
       {
         std::lock_guard<std::mutex> lock(mu);
         current = report.set;
+        stale.clear();
       }
       last_failed_hash.clear();
     } else {
       ev.loaded = false;
       ev.hash = ev.previous_hash;
       ev.errors = std::move(report.errors);
+      if (!initial) {
+        std::lock_guard<std::mutex> lock(mu);
+        stale = ev.candidate_hash;
+      }
       // The same broken content is reported once, not at every poll.
       if (!initial && ev.candidate_hash == last_failed_hash) return ev;
       last_failed_hash = ev.candidate_hash;
@@ -205,6 +211,11 @@ std::shared_ptr<const PolicySet> PolicyWatcher::current() const {
 
 ReloadEvent PolicyWatcher::ReloadNow() { return impl_->Reload(false); }
 bool PolicyWatcher::using_inotify() const { return impl_->inotify_fd >= 0; }
+
+std::string PolicyWatcher::stale() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->stale;
+}
 
 nlohmann::json ToJson(const ReloadEvent& e) {
   nlohmann::json errors = nlohmann::json::array();
