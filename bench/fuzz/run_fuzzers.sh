@@ -29,6 +29,11 @@ for i,l in enumerate(open('$shared/fixtures/tokenizer/qwen3_cases.jsonl')):
     if 'text' in c: open('$dir/t%03d'%i,'wb').write(b'\x00'+c['text'].encode())" ;;
     template) cp "$shared/fixtures/chat/qwen3_6_chat_template.jinja" "$dir/" ;;
     policy_parse) cp policies/default/*.toml "$dir/" ;;
+    policy_request) i=0; for r in '{"principal":"acme/agent/bot","action":"fs.read","resource":{"path":"/workspace/a/../.ENV"}}' \
+        '{"principal":"acme/agent/bot","action":"net.connect","resource":{"host":"API.GitHub.com.","port":443,"ip":"::ffff:127.0.0.1"}}' \
+        '{"principal":"acme/agent/bot","action":"tool.call","resource":{"tool":"mcp.github.pr"},"args":{"argv":["gitt"],"n":3}}' \
+        '{"principal":"acme/agent/bot","action":"skill.exec","skill":{"name":"git-x","tags":["VCS"]},"task":{"cwd":"/w/./x"}}'; do
+        printf '%s' "$r" >"$dir/r$i.json"; i=$((i + 1)); done ;;
     output_parser) python3 -c "
 import json
 for i,l in enumerate(open('$shared/fixtures/chat/parse_cases.jsonl')):
@@ -37,7 +42,7 @@ for i,l in enumerate(open('$shared/fixtures/chat/parse_cases.jsonl')):
 }
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(safetensors model_config tokenizer template output_parser policy_parse)
+[[ ${#targets[@]} -gt 0 ]] || targets=(safetensors model_config tokenizer template output_parser policy_parse policy_request)
 printf '%-16s %12s %10s %s\n' target executions seconds result
 for t in "${targets[@]}"; do
   corpus="$out/$t/corpus"
