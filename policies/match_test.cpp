@@ -132,7 +132,8 @@ TEST_CASE("JSON paths: names, indexes, quoted keys; no wildcards", "[policies][m
   CHECK_FALSE(ParseJsonPath("$..x", &err));
 }
 
-CondResult Eval(Op op, nlohmann::json value, const nlohmann::json& req, std::string* note = nullptr) {
+CondResult Eval(Op op, nlohmann::json value, const nlohmann::json& req, std::string* note = nullptr,
+                bool compiled = false) {
   Condition c;
   std::string err;
   c.path = *ParseJsonPath("$.v", &err);
@@ -140,9 +141,34 @@ CondResult Eval(Op op, nlohmann::json value, const nlohmann::json& req, std::str
   c.op = op;
   c.value = std::move(value);
   if (op == Op::kRegex) c.regex = CompileRegex(c.value.get<std::string>(), &err);
+  if (compiled) CompileValue(&c);
   std::string n;
   auto r = EvalCondition(c, req, note ? note : &n, &err);
   return r;
+}
+
+TEST_CASE("conditions: values compiled at load decide like the JSON values", "[policies][match][PART]") {
+  using nlohmann::json;
+  const json values[] = {"git", json::array({"git", "make"}), json::array({"git", 1}), 4, json::array({0, 10}),
+                         json::array({-5, 2.5})};
+  const json subjects[] = {"git", "gi", "make", 1, 4, 2.5, 11, json::array({"git"}), nullptr, true, "10"};
+  int checked = 0;
+  for (Op op : {Op::kEquals, Op::kNotEquals, Op::kIn, Op::kNotIn, Op::kBetween}) {
+    for (const auto& v : values) {
+      const bool list = op == Op::kIn || op == Op::kNotIn || op == Op::kBetween;
+      if (v.is_array() != list || (op == Op::kBetween && !v[0].is_number())) continue;
+      for (const auto& subject : subjects) {
+        const json req{{"v", subject}};
+        std::string plain_note, compiled_note;
+        const auto plain = Eval(op, v, req, &plain_note, false);
+        INFO(static_cast<int>(op) << " " << v.dump() << " on " << subject.dump());
+        CHECK(Eval(op, v, req, &compiled_note, true) == plain);
+        CHECK(compiled_note == plain_note);
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 60);
 }
 
 TEST_CASE("conditions: no coercion, missing never satisfies, exists=false does", "[policies][match]") {

@@ -224,6 +224,7 @@ class FileParser {
       }
       default: break;
     }
+    CompileValue(c);
     return true;
   }
 

@@ -123,7 +123,13 @@ struct Condition {
   Op op = Op::kEquals;
   nlohmann::json value;
   std::shared_ptr<const Regex> regex;
+  // Filled by CompileValue() at load so evaluation touches little cold memory in large sets: the values of
+  // `equals`/`not_equals`/`in`/`not_in` when all of them are strings, side by side; the `between` bounds inline.
+  bool all_strings = false;
+  std::vector<std::string> strings;
+  nlohmann::json lo, hi;
 };
+void CompileValue(Condition* c);
 enum class CondResult { kTrue, kFalse, kError };
 // `note` gets "missing" or "type_mismatch" when that is why the result is false; `error` the reason of kError.
 CondResult EvalCondition(const Condition& c, const nlohmann::json& request, std::string* note, std::string* error);
