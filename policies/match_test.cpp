@@ -117,7 +117,7 @@ TEST_CASE("CIDRs over IPv4 and IPv6, mapped addresses count as IPv4", "[policies
   CHECK_FALSE(ParseIp("api.github.com"));
 }
 
-TEST_CASE("JSON paths: names, indexes, quoted keys; no wildcards", "[policies][match]") {
+TEST_CASE("JSON paths: names, indexes, quoted keys, no wildcards", "[policies][match]") {
   std::string err;
   auto p = ParseJsonPath("$.args.argv[1]", &err);
   REQUIRE(p);

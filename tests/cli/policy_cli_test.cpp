@@ -163,7 +163,7 @@ expect = "allow"
   CHECK(r.out.find("1 passed, 1 failed") != std::string::npos);
 }
 
-TEST_CASE("init installs the default set; check, show and eval use the home's folder", "[policies][cli]") {
+TEST_CASE("init installs the default set, and check, show and eval use the home's folder", "[policies][cli]") {
   Home h;
   auto init = RunWarden({"init"}, "", h.env);
   REQUIRE(init.exit_code == 0);
