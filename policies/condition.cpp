@@ -4,6 +4,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -125,6 +126,35 @@ CondResult RegexFullMatch(const Regex& re, std::string_view subject, std::string
   return CondResult::kError;
 }
 
+void CompileValue(Condition* c) {
+  c->all_strings = false;
+  c->strings.clear();
+  switch (c->op) {
+    case Op::kEquals:
+    case Op::kNotEquals:
+      if (c->value.is_string()) {
+        c->all_strings = true;
+        c->strings.push_back(c->value.get<std::string>());
+      }
+      break;
+    case Op::kIn:
+    case Op::kNotIn:
+      if (c->value.is_array() && !c->value.empty() &&
+          std::all_of(c->value.begin(), c->value.end(), [](const nlohmann::json& e) { return e.is_string(); })) {
+        c->all_strings = true;
+        for (const auto& e : c->value) c->strings.push_back(e.get<std::string>());
+      }
+      break;
+    case Op::kBetween:
+      if (c->value.is_array() && c->value.size() == 2) {
+        c->lo = c->value[0];
+        c->hi = c->value[1];
+      }
+      break;
+    default: break;
+  }
+}
+
 CondResult EvalCondition(const Condition& c, const nlohmann::json& request, std::string* note, std::string* error) {
   const nlohmann::json* v = Lookup(request, c.path);
   if (c.op == Op::kExists) return (v != nullptr) == c.value.get<bool>() ? CondResult::kTrue : CondResult::kFalse;
@@ -133,6 +163,14 @@ CondResult EvalCondition(const Condition& c, const nlohmann::json& request, std:
     return CondResult::kFalse;
   }
   bool kinds = false;
+  if (c.all_strings) {
+    // Same answers as the general cases below (no coercion: a non-string subject is a type mismatch).
+    if (!v->is_string()) return Mismatch(note);
+    const auto& s = v->get_ref<const std::string&>();
+    const bool found = std::find(c.strings.begin(), c.strings.end(), s) != c.strings.end();
+    const bool positive = c.op == Op::kEquals || c.op == Op::kIn;
+    return found == positive ? CondResult::kTrue : CondResult::kFalse;
+  }
   switch (c.op) {
     case Op::kEquals:
     case Op::kNotEquals: {
@@ -193,7 +231,8 @@ CondResult EvalCondition(const Condition& c, const nlohmann::json& request, std:
       return ok ? CondResult::kTrue : CondResult::kFalse;
     }
     case Op::kBetween: {
-      auto lo = Compare(*v, c.value[0]), hi = Compare(*v, c.value[1]);
+      const bool inline_bounds = !c.lo.is_null();
+      auto lo = Compare(*v, inline_bounds ? c.lo : c.value[0]), hi = Compare(*v, inline_bounds ? c.hi : c.value[1]);
       if (!lo || !hi) return Mismatch(note);
       return *lo >= 0 && *hi <= 0 ? CondResult::kTrue : CondResult::kFalse;
     }

@@ -13,6 +13,7 @@ TEST_CASE("the default set loads and keeps agents in their workspace", "[policie
   auto report = PolicySet::Check(files, LoadOptions{"/", false, {}});
   for (const auto& e : report.errors) INFO(e.ToString());
   REQUIRE(report.set != nullptr);
+  for (const auto& w : report.warnings) FAIL_CHECK("unexpected warning: " << w.ToString());
   CHECK(report.tests.size() >= 5);
   const auto& set = report.set;
   const std::string agent = "local/agent/default";

@@ -15,13 +15,42 @@ namespace {
 
 constexpr const char* kBuiltinRule = "builtin-protected-paths";
 
+}  // namespace
+
+namespace detail {
+
 bool AnyGlob(const std::vector<std::string>& globs, std::string_view name) {
   if (name.empty()) return false;
-  return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return detail::NameGlobMatch(g, name); });
+  return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return NameGlobMatch(g, name); });
 }
 
-bool ScopeMatches(const Rule& r, const detail::Request& q,
-                  const std::unordered_map<std::string, std::unordered_set<std::string>>& groups) {
+}  // namespace detail
+
+namespace {
+
+using detail::AnyGlob;
+
+// Writes why a scope key failed into `why`. Callers write `why != nullptr && Fail(...)` so that the hot path, which
+// passes nullptr, never builds the text.
+bool Fail(std::string* why, const std::string_view key, const std::string& detail_text) {
+  if (why != nullptr) *why = std::string(key) + ": " + detail_text;
+  return false;
+}
+
+std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+template <typename List, typename Text>
+std::string Listed(const List& list, Text text) {
+  std::string out;
+  for (const auto& x : list) out += (out.empty() ? "" : ", ") + Quoted(text(x));
+  return "[" + out + "]";
+}
+
+}  // namespace
+
+namespace detail {
+
+bool ScopeMatches(const Rule& r, const Request& q, const GroupMembers& groups, std::string* why) {
   if (r.has_principals) {
     bool ok = false;
     if (!r.principals.empty()) {
@@ -31,37 +60,73 @@ bool ScopeMatches(const Rule& r, const detail::Request& q,
       auto it = groups.find(r.groups[i]);
       ok = it != groups.end() && it->second.count(q.principal) != 0;
     }
-    if (!ok) return false;
+    if (!ok) {
+      if (why == nullptr) return false;
+      std::vector<std::string> all;
+      for (const auto& g : r.principals) all.push_back(g.text());
+      for (const auto& g : r.groups) all.push_back("group:" + g);
+      return why != nullptr && Fail(why, "principals",
+                                    Quoted(q.principal) + " is not in " + Listed(all, [](const auto& x) { return x; }));
+    }
   }
-  if (!r.skills.empty() && !AnyGlob(r.skills, q.skill)) return false;
+  auto names = [&](const char* key, const std::vector<std::string>& globs, const std::string& name) {
+    if (globs.empty() || AnyGlob(globs, name)) return true;
+    return why != nullptr &&
+           Fail(why, key,
+                (name.empty() ? std::string("the request has none") : Quoted(name) + " matches none of") +
+                    (name.empty() ? "" : " " + Listed(globs, [](const auto& x) { return x; })));
+  };
+  if (!names("skills", r.skills, q.skill)) return false;
   if (!r.skill_tags.empty() &&
       std::none_of(q.tags.begin(), q.tags.end(), [&](const std::string& t) { return AnyGlob(r.skill_tags, t); })) {
-    return false;
+    return why != nullptr && Fail(why, "skill_tags",
+                                  "the skill's tags " + Listed(q.tags, [](const auto& x) { return x; }) +
+                                      " include none of " + Listed(r.skill_tags, [](const auto& x) { return x; }));
   }
-  if (!r.tools.empty() && !AnyGlob(r.tools, q.tool)) return false;
-  if (!r.models.empty() && !AnyGlob(r.models, q.model)) return false;
+  if (!names("tools", r.tools, q.tool)) return false;
+  if (!names("models", r.models, q.model)) return false;
   if (!r.paths.empty()) {
-    if (!q.has_path) return false;
+    if (!q.has_path) return why != nullptr && Fail(why, "paths", "the request has no path");
     if (std::none_of(r.paths.begin(), r.paths.end(),
                      [&](const auto& g) { return g.Match(g.case_insensitive() ? q.segs_lower : q.segs); })) {
-      return false;
+      return why != nullptr &&
+             Fail(why, "paths", Quoted(q.path) + " matches none of " + Listed(r.paths, [](const auto& g) {
+                                  return (g.case_insensitive() ? "(ci) " : "") + g.text();
+                                }));
     }
   }
   if (!r.hosts.empty()) {
-    if (q.host.empty()) return false;
-    if (std::none_of(r.hosts.begin(), r.hosts.end(), [&](const auto& h) { return detail::HostMatch(h, q.host); })) {
-      return false;
+    if (q.host.empty()) {
+      return why != nullptr &&
+             Fail(why, "hosts", q.host_is_ip ? "an IP literal is not a host" : "the request has no host");
+    }
+    if (std::none_of(r.hosts.begin(), r.hosts.end(), [&](const auto& h) { return HostMatch(h, q.host); })) {
+      return why != nullptr &&
+             Fail(why, "hosts", Quoted(q.host) + " matches none of " + Listed(r.hosts, [](const auto& h) {
+                                  return (h.wildcard ? "*" : "") + h.suffix;
+                                }));
     }
   }
-  if (!r.ports.empty() && std::find(r.ports.begin(), r.ports.end(), q.port) == r.ports.end()) return false;
+  if (!r.ports.empty() && std::find(r.ports.begin(), r.ports.end(), q.port) == r.ports.end()) {
+    return why != nullptr &&
+           Fail(why, "ports",
+                (q.port < 0 ? std::string("the request has no port") : "port " + std::to_string(q.port)) +
+                    " is not in " + Listed(r.ports, [](int p) { return std::to_string(p); }));
+  }
   if (!r.cidrs.empty()) {
-    if (!q.ip) return false;
-    if (std::none_of(r.cidrs.begin(), r.cidrs.end(), [&](const auto& c) { return detail::CidrContains(c, *q.ip); })) {
-      return false;
+    if (!q.ip) return why != nullptr && Fail(why, "cidrs", "the request has no resolved ip");
+    if (std::none_of(r.cidrs.begin(), r.cidrs.end(), [&](const auto& c) { return CidrContains(c, *q.ip); })) {
+      return why != nullptr &&
+             Fail(why, "cidrs",
+                  "the request's ip is in none of the rule's " + std::to_string(r.cidrs.size()) + " CIDRs");
     }
   }
   return true;
 }
+
+}  // namespace detail
+
+namespace {
 
 // Conditions of a rule whose scope matched. Returns kTrue/kFalse, or kError with `error` set.
 CondResult ConditionsHold(const Rule& r, const detail::Request& q, Decision* d, std::string* error) {
@@ -122,9 +187,38 @@ std::optional<int64_t> Amount(const detail::Limit& l, const nlohmann::json& requ
   return v.get<int64_t>();
 }
 
+// Per-thread scratch of Evaluate: its strings and vectors keep their capacity from call to call, so a decision
+// allocates little beyond its own result (the normalised request, the rule references).
+struct EvalScratch {
+  detail::Request q;
+  std::vector<const Rule*> matched[3];  // by Effect
+};
+
+// Notes and errors are {"rule", ...} objects; ordering them by their fields (not by serialising them) keeps the
+// order independent of file and rule order at little cost.
+bool JsonFieldsLess(const nlohmann::json& a, const nlohmann::json& b) {
+  for (const char* k : {"rule", "path", "note", "error"}) {
+    const auto ia = a.find(k), ib = b.find(k);
+    const bool ha = ia != a.end(), hb = ib != b.end();
+    if (ha != hb) return hb;
+    if (!ha) continue;
+    if (*ia < *ib) return true;
+    if (*ib < *ia) return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) const {
+  const auto t0 = std::chrono::steady_clock::now();
+  Decision d = Evaluate(nlohmann::json(request), limiter);
+  if (!d.invalid_request.empty()) d.request = request;  // as given, not half normalised
+  d.eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  return d;
+}
+
+Decision PolicySet::Evaluate(nlohmann::json&& request, Limiter* limiter) const {
   const auto t0 = std::chrono::steady_clock::now();
   const auto& im = *impl_;
   Decision d;
@@ -133,11 +227,12 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
     d.eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
     return std::move(d);
   };
-  detail::Request q;
-  if (auto err = detail::Normalize(request, im.options, &q); !err.empty()) {
+  thread_local EvalScratch scratch;
+  detail::Request& q = scratch.q;
+  if (auto err = detail::Normalize(std::move(request), im.options, &q); !err.empty()) {
     d.effect = Effect::kDeny;
     d.invalid_request = err;
-    d.request = request;
+    d.request = std::move(q.json);
     return finish();
   }
   if (q.has_path) {
@@ -153,13 +248,14 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
     }
   }
 
-  // Candidates: rules indexed under the request's action (and first path segment or tool).
+  // Candidates: the rules indexed under the request's action and its path, host, IP or name (see ActionBucket).
   const auto& bucket = im.index[static_cast<size_t>(q.action)];
-  std::vector<const Rule*> matched[3];  // by Effect
+  auto& matched = scratch.matched;
+  for (auto& m : matched) m.clear();
   auto consider = [&](const std::vector<const Rule*>& list) {
     for (const Rule* r : list) {
       if (r->tenant != "*" && r->tenant != q.tenant) continue;
-      if (!ScopeMatches(*r, q, im.group_members)) continue;
+      if (!detail::ScopeMatches(*r, q, im.group_members)) continue;
       std::string error;
       const auto res = ConditionsHold(*r, q, &d, &error);
       bool hit = res == CondResult::kTrue;
@@ -175,44 +271,51 @@ Decision PolicySet::Evaluate(const nlohmann::json& request, Limiter* limiter) co
       }
     }
   };
+  auto lookup = [&](const detail::RuleMap& map, std::string_view key) {
+    if (map.empty()) return;
+    if (auto it = map.find(key); it != map.end()) consider(it->second);
+  };
   consider(bucket.always);
   if (q.has_path && !q.segs.empty()) {
-    auto lookup = [&](const auto& map, const std::vector<std::string_view>& segs) {
-      if (map.empty()) return;
-      std::string key(segs[0]);
-      if (auto it = map.find(key); it != map.end()) consider(it->second);
+    // The paths are normal ("/a/b/..."), so the first two segments are one view "a/b".
+    auto first2 = [](const std::vector<std::string_view>& segs) {
+      return std::string_view(segs[0].data(), static_cast<size_t>(segs[1].data() + segs[1].size() - segs[0].data()));
     };
-    auto lookup2 = [&](const auto& map, const std::vector<std::string_view>& segs) {
-      if (map.empty() || segs.size() < 2) return;
-      std::string key(segs[0]);
-      key.append("/").append(segs[1]);
-      if (auto it = map.find(key); it != map.end()) consider(it->second);
+    lookup(bucket.by_first, q.segs[0]);
+    lookup(bucket.by_first_ci, q.segs_lower[0]);
+    if (q.segs.size() >= 2) {
+      lookup(bucket.by_first2, first2(q.segs));
+      lookup(bucket.by_first2_ci, first2(q.segs_lower));
+    }
+    auto ext = [](std::string_view last) {
+      const auto dot = last.rfind('.');
+      return dot == std::string_view::npos ? std::optional<std::string_view>() : last.substr(dot + 1);
     };
-    lookup(bucket.by_first, q.segs);
-    lookup2(bucket.by_first2, q.segs);
-    lookup(bucket.by_first_ci, q.segs_lower);
-    lookup2(bucket.by_first2_ci, q.segs_lower);
+    if (auto e = ext(q.segs.back())) lookup(bucket.by_ext, *e);
+    if (auto e = ext(q.segs_lower.back())) lookup(bucket.by_ext_ci, *e);
   }
-  if (!q.host.empty() && !bucket.by_domain.empty()) {
-    if (auto it = bucket.by_domain.find(std::string(detail::DomainKey(q.host))); it != bucket.by_domain.end()) {
+  if (!q.host.empty()) lookup(bucket.by_domain, detail::DomainKey(q.host));
+  if (q.ip && !bucket.by_ip_first.empty()) {
+    if (auto it = bucket.by_ip_first.find(static_cast<uint32_t>(q.ip->family) << 8 | q.ip->bytes[0]);
+        it != bucket.by_ip_first.end()) {
       consider(it->second);
     }
   }
-  const std::string& name = q.action == detail::kToolCall ? q.tool
-                            : q.action == detail::kModelGenerate ? q.model
+  const std::string& name = q.action == detail::kModelGenerate                                     ? q.model
                             : (q.action == detail::kSkillSelect || q.action == detail::kSkillExec) ? q.skill
-                                                                                                  : q.tool;
-  if (!name.empty() && !bucket.by_name.empty()) {
-    if (auto it = bucket.by_name.find(name); it != bucket.by_name.end()) consider(it->second);
+                                                                                                   : q.tool;
+  if (!name.empty()) {
+    lookup(bucket.by_name, name);
+    for (size_t n : bucket.name_prefix_lengths) {
+      if (n > name.size()) break;
+      lookup(bucket.by_name_prefix, std::string_view(name).substr(0, n));
+    }
   }
   auto by_id = [](const Rule* a, const Rule* b) { return a->id < b->id; };
   for (auto& m : matched) std::sort(m.begin(), m.end(), by_id);
-  auto sort_json = [](std::vector<nlohmann::json>& v) {
-    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.dump() < b.dump(); });
-  };
   std::sort(d.shadow.begin(), d.shadow.end(), [](const auto& a, const auto& b) { return a["rule"] < b["rule"]; });
-  sort_json(d.errors);
-  sort_json(d.notes);
+  std::sort(d.errors.begin(), d.errors.end(), JsonFieldsLess);
+  std::sort(d.notes.begin(), d.notes.end(), JsonFieldsLess);
   d.request = std::move(q.json);
   const auto& deny = matched[static_cast<int>(Effect::kDeny)];
   const auto& ask = matched[static_cast<int>(Effect::kAsk)];

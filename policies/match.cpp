@@ -2,6 +2,7 @@
 // principals, name globs, host patterns, CIDRs. All byte-wise: no Unicode folding, so look-alikes never match.
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "policies/policy_internal.h"
@@ -49,16 +50,21 @@ bool IsIdentifier(std::string_view s) {
   return true;
 }
 
-std::vector<std::string_view> SplitSegments(std::string_view s) {
-  std::vector<std::string_view> out;
+void SplitSegmentsInto(std::string_view s, std::vector<std::string_view>* out) {
+  out->clear();
   size_t i = 0;
   while (i < s.size()) {
     while (i < s.size() && s[i] == '/') ++i;
     size_t j = i;
     while (j < s.size() && s[j] != '/') ++j;
-    if (j > i) out.push_back(s.substr(i, j - i));
+    if (j > i) out->push_back(s.substr(i, j - i));
     i = j;
   }
+}
+
+std::vector<std::string_view> SplitSegments(std::string_view s) {
+  std::vector<std::string_view> out;
+  SplitSegmentsInto(s, &out);
   return out;
 }
 
@@ -85,13 +91,15 @@ bool WildMatch(std::string_view p, std::string_view s) {
   return pi == p.size();
 }
 
-bool SegMatch(const std::vector<std::string>& pat, size_t pi, const std::vector<std::string_view>& s, size_t si) {
+// Two or more `**` runs: backtracking over where each run ends (patterns of this shape are rare).
+bool SegmentGlobMatchGeneral(const std::vector<std::string_view>& pat, size_t pi,
+                             const std::vector<std::string_view>& s, size_t si) {
   while (pi < pat.size()) {
     if (pat[pi] == "**") {
       while (pi + 1 < pat.size() && pat[pi + 1] == "**") ++pi;
       if (pi + 1 == pat.size()) return true;
       for (size_t k = si; k <= s.size(); ++k) {
-        if (SegMatch(pat, pi + 1, s, k)) return true;
+        if (SegmentGlobMatchGeneral(pat, pi + 1, s, k)) return true;
       }
       return false;
     }
@@ -121,23 +129,80 @@ std::optional<SegmentGlob> SegmentGlob::Compile(std::string_view pattern, bool c
       *error = "\"**\" must be a whole segment (got \"" + std::string(seg) + "\")";
       return std::nullopt;
     }
-    g.segs_.push_back(ci ? AsciiLower(seg) : std::string(seg));
+    std::string text = ci ? AsciiLower(seg) : std::string(seg);
+    const bool literal = text.find_first_of("*?") == std::string::npos;
+    g.segs_.push_back({std::move(text), literal});
+  }
+  // Runs of `**` ("**/**" is one run): none, one, or more.
+  size_t first = g.segs_.size(), last = 0, runs = 0;
+  for (size_t i = 0; i < g.segs_.size(); ++i) {
+    if (g.segs_[i].text != "**") continue;
+    if (i == 0 || g.segs_[i - 1].text != "**") ++runs;
+    first = std::min(first, i);
+    last = i;
+  }
+  if (runs == 1) {
+    g.kind_ = 1;
+    g.head_ = first;
+    g.tail_ = g.segs_.size() - last - 1;
+  } else {
+    g.kind_ = runs == 0 ? 0 : 2;
   }
   return g;
 }
 
-bool SegmentGlob::Match(const std::vector<std::string_view>& segments) const {
-  return SegMatch(segs_, 0, segments, 0);
+bool SegmentGlob::Match(const std::vector<std::string_view>& s) const {
+  auto seg = [&](size_t pi, size_t si) {
+    const Seg& p = segs_[pi];
+    return p.literal ? std::string_view(p.text) == s[si] : WildMatch(p.text, s[si]);
+  };
+  switch (kind_) {
+    case 0:
+      if (s.size() != segs_.size()) return false;
+      for (size_t i = 0; i < s.size(); ++i) {
+        if (!seg(i, i)) return false;
+      }
+      return true;
+    case 1: {
+      // The tail first: for `**/x` patterns the last segment decides almost every call.
+      if (s.size() < head_ + tail_) return false;
+      const size_t pt = segs_.size() - tail_, st = s.size() - tail_;
+      for (size_t i = tail_; i-- > 0;) {
+        if (!seg(pt + i, st + i)) return false;
+      }
+      for (size_t i = 0; i < head_; ++i) {
+        if (!seg(i, i)) return false;
+      }
+      return true;
+    }
+    default: {
+      std::vector<std::string_view> pat;
+      pat.reserve(segs_.size());
+      for (const auto& p : segs_) pat.emplace_back(p.text);
+      return SegmentGlobMatchGeneral(pat, 0, s, 0);
+    }
+  }
 }
 
 std::optional<std::string> SegmentGlob::LiteralPrefix(size_t n) const {
   if (segs_.size() < n) return std::nullopt;
   std::string key;
   for (size_t i = 0; i < n; ++i) {
-    if (segs_[i].find_first_of("*?") != std::string::npos) return std::nullopt;
-    key += (i ? "/" : "") + segs_[i];
+    if (!segs_[i].literal) return std::nullopt;
+    key += (i ? "/" : "") + segs_[i].text;
   }
   return key;
+}
+
+std::optional<std::string> SegmentGlob::LastExtension() const {
+  if (segs_.empty() || segs_.back().text == "**") return std::nullopt;
+  const std::string& last = segs_.back().text;
+  const auto dot = last.rfind('.');
+  if (dot == std::string::npos) return std::nullopt;
+  std::string ext = last.substr(dot + 1);
+  // A wildcard after the last '.' could match further dots: the subject's extension would not be fixed.
+  if (ext.find_first_of("*?") != std::string::npos) return std::nullopt;
+  return ext;
 }
 
 std::string_view DomainKey(std::string_view host) {
@@ -157,14 +222,18 @@ bool HostMatch(const HostPattern& p, std::string_view host) {
 }
 
 std::optional<IpAddr> ParseIp(std::string_view text) {
-  std::string t(text);
-  if (t.size() > 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  // inet_pton wants a C string; the longest textual address (IPv6 with an IPv4 tail) is 45 bytes.
+  char t[64];
+  if (text.empty() || text.size() >= sizeof t || text.find('\0') != std::string_view::npos) return std::nullopt;
+  std::memcpy(t, text.data(), text.size());
+  t[text.size()] = '\0';
   IpAddr ip;
-  if (inet_pton(AF_INET, t.c_str(), ip.bytes.data()) == 1) {
+  if (inet_pton(AF_INET, t, ip.bytes.data()) == 1) {
     ip.family = 4;
     return ip;
   }
-  if (inet_pton(AF_INET6, t.c_str(), ip.bytes.data()) == 1) {
+  if (inet_pton(AF_INET6, t, ip.bytes.data()) == 1) {
     ip.family = 6;
     // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address: deny CIDRs must not be dodged by the mapping.
     static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -262,10 +331,8 @@ const nlohmann::json* Lookup(const nlohmann::json& root, const std::vector<PathS
       if (!cur->is_array() || s.index >= cur->size()) return nullptr;
       cur = &(*cur)[s.index];
     } else {
-      if (!cur->is_object()) return nullptr;
-      auto it = cur->find(s.key);
-      if (it == cur->end()) return nullptr;
-      cur = &*it;
+      cur = Member(*cur, s.key);
+      if (cur == nullptr) return nullptr;
     }
   }
   return cur;

@@ -82,43 +82,84 @@ std::string JoinSegs(const std::vector<std::string>& segs) {
   return out;
 }
 
-const nlohmann::json* Field(const nlohmann::json& obj, const char* key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
+void AsciiLowerInPlace(std::string* s) {
+  for (auto& c : *s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
 }
 
-// Lowercases an identifier field in place; empty on success, else the complaint.
+// The common host: ASCII, valid labels. Lowercased into `out` with one trailing dot dropped; false sends the host to
+// NormalizeHost (non-ASCII labels, or an error to explain).
+bool AsciiHost(std::string_view h, std::string* out) {
+  if (!h.empty() && h.back() == '.') h.remove_suffix(1);
+  if (h.empty() || h.size() > 253) return false;
+  out->assign(h);
+  AsciiLowerInPlace(out);
+  size_t i = 0;
+  while (i <= out->size()) {
+    size_t j = out->find('.', i);
+    if (j == std::string::npos) j = out->size();
+    if (!ValidLabel(std::string_view(*out).substr(i, j - i))) return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+// Lowercases the identifier field `key` of the object `obj` (rewritten only when that changed it) into `out`; empty
+// on success, else the complaint. A null field counts as absent and is removed.
 std::string NormalizeId(nlohmann::json& obj, const char* key, const char* what, bool required, std::string* out) {
-  auto* v = obj.is_object() ? &obj[key] : nullptr;
-  if (v == nullptr || v->is_null()) {
-    if (obj.is_object()) obj.erase(key);
+  out->clear();
+  nlohmann::json* it = Member(obj, key);
+  if (it == nullptr || it->is_null()) {
+    if (it != nullptr) obj.erase(key);
     return required ? std::string(what) + " is missing" : "";
   }
-  if (!v->is_string()) return std::string(what) + " must be a string";
-  std::string s = AsciiLower(v->get<std::string>());
-  if (!IsIdentifier(s)) {
-    return std::string(what) + " \"" + v->get<std::string>() +
-           "\" is not an identifier ([a-z0-9][a-z0-9._-]*, ASCII only, at most 128 characters)";
+  if (!it->is_string()) return std::string(what) + " must be a string";
+  const std::string& raw = it->get_ref<const std::string&>();
+  out->assign(raw);
+  AsciiLowerInPlace(out);
+  if (!IsIdentifier(*out)) {
+    const std::string complaint = std::string(what) + " \"" + raw +
+                                  "\" is not an identifier ([a-z0-9][a-z0-9._-]*, ASCII only, at most 128 characters)";
+    out->clear();
+    return complaint;
   }
-  *v = s;
-  if (out) *out = s;
+  if (*out != raw) *it = *out;
   return "";
 }
 
 }  // namespace
 
-std::string LexicalNormalize(std::string_view absolute) {
-  std::vector<std::string> out;
-  for (auto seg : SplitSegments(absolute)) {
-    if (seg == ".") continue;
+void LexicalNormalizeInto(std::string_view in, std::string* out, std::vector<size_t>* stack) {
+  out->clear();
+  stack->clear();
+  size_t i = 0;
+  while (i < in.size()) {
+    while (i < in.size() && in[i] == '/') ++i;
+    size_t j = i;
+    while (j < in.size() && in[j] != '/') ++j;
+    const auto seg = in.substr(i, j - i);
+    i = j;
+    if (seg.empty() || seg == ".") continue;
     if (seg == "..") {
-      if (!out.empty()) out.pop_back();
+      if (!stack->empty()) {
+        out->resize(stack->back());
+        stack->pop_back();
+      }
       continue;
     }
-    out.emplace_back(seg);
+    stack->push_back(out->size());
+    out->push_back('/');
+    out->append(seg);
   }
-  return JoinSegs(out);
+  if (out->empty()) out->push_back('/');
+}
+
+std::string LexicalNormalize(std::string_view absolute) {
+  std::string out;
+  std::vector<size_t> stack;
+  LexicalNormalizeInto(absolute, &out, &stack);
+  return out;
 }
 
 std::string ResolveInRoot(const std::string& root, const std::string& path, std::string* out) {
@@ -217,129 +258,166 @@ std::string NormalizeHost(std::string_view host, std::string* error) {
   return out;
 }
 
-std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Request* r) {
-  if (!in.is_object()) return "request must be a JSON object";
-  r->json = in;
+std::string Normalize(nlohmann::json&& in, const LoadOptions& options, Request* r) {
+  // Fields are rewritten only where normalisation changed them, so an already-normal request costs no allocation.
+  r->json = std::move(in);
+  if (!r->json.is_object()) return "request must be a JSON object";
+  r->action = -1;
+  r->tenant.clear();
+  r->principal.clear();
+  r->skill.clear();
+  r->tool.clear();
+  r->model.clear();
+  r->host.clear();
+  r->task_id.clear();
+  r->tags.clear();
+  r->principal_segs.clear();
+  r->path.clear();
+  r->path_lower.clear();
+  r->segs.clear();
+  r->segs_lower.clear();
+  r->has_path = false;
+  r->host_is_ip = false;
+  r->port = -1;
+  r->ip.reset();
+  r->cwd.clear();
   auto& j = r->json;
-  std::string action;
+
+  std::string& action = r->scratch;
   if (auto e = NormalizeId(j, "action", "action", true, &action); !e.empty()) return e;
   auto ai = ActionIndex(action);
   if (!ai) return "unknown action \"" + action + "\" (expected one of task.submit, skill.select, skill.exec, "
                                                  "tool.call, fs.read, fs.write, net.connect, model.generate)";
   r->action = *ai;
 
-  const auto* p = Field(j, "principal");
-  if (p == nullptr || !p->is_string()) return "principal is missing (expected \"tenant/kind/name\")";
-  r->principal = AsciiLower(p->get<std::string>());
-  const auto segs = SplitSegments(r->principal);
-  if (segs.size() < 2 || segs.size() > 8 || r->principal.front() == '/' || r->principal.back() == '/' ||
-      r->principal.find("//") != std::string::npos) {
-    return "principal \"" + p->get<std::string>() + "\" must be tenant/kind/name";
+  {
+    nlohmann::json* p = Member(j, "principal");
+    if (p == nullptr || !p->is_string()) return "principal is missing (expected \"tenant/kind/name\")";
+    const std::string& raw = p->get_ref<const std::string&>();
+    r->principal.assign(raw);
+    AsciiLowerInPlace(&r->principal);
+    SplitSegmentsInto(r->principal, &r->principal_segs);
+    const auto& segs = r->principal_segs;
+    if (segs.size() < 2 || segs.size() > 8 || r->principal.front() == '/' || r->principal.back() == '/' ||
+        r->principal.find("//") != std::string::npos) {
+      return "principal \"" + raw + "\" must be tenant/kind/name";
+    }
+    for (auto s : segs) {
+      if (!IsIdentifier(s)) return "principal segment \"" + std::string(s) + "\" is not an ASCII identifier";
+    }
+    if (r->principal != raw) *p = r->principal;
   }
-  for (auto s : segs) {
-    if (!IsIdentifier(s)) return "principal segment \"" + std::string(s) + "\" is not an ASCII identifier";
-  }
-  j["principal"] = r->principal;
+  const std::string_view first = r->principal_segs[0];
   if (auto e = NormalizeId(j, "tenant", "tenant", false, &r->tenant); !e.empty()) return e;
   if (r->tenant.empty()) {
-    r->tenant = std::string(segs[0]);
+    r->tenant.assign(first);
     j["tenant"] = r->tenant;
-  } else if (r->tenant != segs[0]) {
-    return "tenant \"" + r->tenant + "\" differs from the principal's tenant \"" + std::string(segs[0]) + "\"";
+  } else if (r->tenant != first) {
+    return "tenant \"" + r->tenant + "\" differs from the principal's tenant \"" + std::string(first) + "\"";
   }
 
-  std::string cwd;
-  if (auto* task = Field(j, "task"); task != nullptr) {
+  if (nlohmann::json* task = Member(j, "task"); task != nullptr) {
     if (!task->is_object()) return "task must be an object";
-    if (auto* id = Field(*task, "id"); id != nullptr) {
+    if (const nlohmann::json* id = Member(*task, "id"); id != nullptr) {
       if (!id->is_string()) return "task.id must be a string";
-      r->task_id = id->get<std::string>();
+      r->task_id.assign(id->get_ref<const std::string&>());
     }
-    if (auto* c = Field(*task, "cwd"); c != nullptr) {
+    if (nlohmann::json* c = Member(*task, "cwd"); c != nullptr) {
       if (!c->is_string()) return "task.cwd must be a string";
-      cwd = c->get<std::string>();
-      if (cwd.empty() || cwd[0] != '/' || cwd.find('\0') != std::string::npos) return "task.cwd must be absolute";
-      cwd = LexicalNormalize(cwd);
-      j["task"]["cwd"] = cwd;
+      const std::string& raw = c->get_ref<const std::string&>();
+      if (raw.empty() || raw[0] != '/' || raw.find('\0') != std::string::npos) return "task.cwd must be absolute";
+      LexicalNormalizeInto(raw, &r->cwd, &r->stack);
+      if (r->cwd != raw) *c = r->cwd;
     }
   }
-  if (auto* skill = Field(j, "skill"); skill != nullptr && !skill->is_null()) {
+  if (nlohmann::json* skill = Member(j, "skill"); skill != nullptr && !skill->is_null()) {
     if (!skill->is_object()) return "skill must be an object";
-    if (auto e = NormalizeId(j["skill"], "name", "skill.name", false, &r->skill); !e.empty()) return e;
-    if (auto* tags = Field(j["skill"], "tags"); tags != nullptr) {
+    if (auto e = NormalizeId(*skill, "name", "skill.name", false, &r->skill); !e.empty()) return e;
+    if (nlohmann::json* tags = Member(*skill, "tags"); tags != nullptr) {
       if (!tags->is_array()) return "skill.tags must be an array";
-      nlohmann::json lowered = nlohmann::json::array();
-      for (const auto& t : *tags) {
-        if (!t.is_string() || !IsIdentifier(AsciiLower(t.get<std::string>()))) {
-          return "skill tag " + t.dump() + " is not an ASCII identifier";
-        }
-        r->tags.push_back(AsciiLower(t.get<std::string>()));
-        lowered.push_back(r->tags.back());
+      for (auto& t : *tags) {
+        if (!t.is_string()) return "skill tag " + t.dump() + " is not an ASCII identifier";
+        const std::string& raw = t.get_ref<const std::string&>();
+        r->tags.emplace_back(raw);
+        AsciiLowerInPlace(&r->tags.back());
+        if (!IsIdentifier(r->tags.back())) return "skill tag " + t.dump() + " is not an ASCII identifier";
+        if (r->tags.back() != raw) t = r->tags.back();
       }
-      j["skill"]["tags"] = lowered;
     }
   }
 
   nlohmann::json* res = nullptr;
-  if (auto it = j.find("resource"); it != j.end()) {
+  if (nlohmann::json* it = Member(j, "resource"); it != nullptr) {
     if (!it->is_object()) return "resource must be an object";
-    res = &*it;
+    res = it;
   }
   auto need_res = [&](const char* key) -> std::string {
-    if (res == nullptr || Field(*res, key) == nullptr) return "resource." + std::string(key) + " is required for " + action;
+    if (res == nullptr || Member(*res, key) == nullptr) {
+      return "resource." + std::string(key) + " is required for " +
+             std::string(kActions[static_cast<size_t>(r->action)]);
+    }
     return "";
   };
   switch (r->action) {
     case kFsRead:
     case kFsWrite: {
       if (auto e = need_res("path"); !e.empty()) return e;
-      const auto& pv = (*res)["path"];
-      if (!pv.is_string()) return "resource.path must be a string";
-      const std::string raw = pv.get<std::string>();
+      nlohmann::json* pv = Member(*res, "path");
+      if (!pv->is_string()) return "resource.path must be a string";
+      const std::string& raw = pv->get_ref<const std::string&>();
       if (raw.find('\0') != std::string::npos) return "resource.path contains a NUL byte";
       if (raw.empty() || raw.size() > kMaxPath) return "resource.path is empty or longer than 4096 bytes";
-      std::string abs = raw;
       if (raw[0] != '/') {
-        if (cwd.empty()) return "relative resource.path \"" + raw + "\" needs task.cwd";
-        abs = cwd + "/" + raw;
+        if (r->cwd.empty()) return "relative resource.path \"" + raw + "\" needs task.cwd";
+        r->scratch.assign(r->cwd).append("/").append(raw);
+        LexicalNormalizeInto(r->scratch, &r->path, &r->stack);
+      } else {
+        LexicalNormalizeInto(raw, &r->path, &r->stack);
       }
-      std::string path = LexicalNormalize(abs);
       if (options.resolve_symlinks) {
         std::string resolved;
-        if (auto e = ResolveInRoot(options.sandbox_root.string(), path, &resolved); !e.empty()) return e;
-        path = std::move(resolved);
+        if (auto e = ResolveInRoot(options.sandbox_root.string(), r->path, &resolved); !e.empty()) return e;
+        r->path = std::move(resolved);
       }
-      if (path != raw) (*res)["requested_path"] = raw;
-      (*res)["path"] = path;
-      r->path = path;
-      r->path_lower = AsciiLower(path);
+      if (r->path != raw) {
+        (*res)["requested_path"] = raw;  // map nodes are stable: `pv` stays valid
+        *pv = r->path;
+      }
+      r->path_lower.assign(r->path);
+      AsciiLowerInPlace(&r->path_lower);
       r->has_path = true;
       break;
     }
     case kNetConnect: {
       if (res == nullptr) return "resource.host or resource.ip is required for net.connect";
-      if (auto* port = Field(*res, "port"); port != nullptr) {
+      if (const nlohmann::json* port = Member(*res, "port"); port != nullptr) {
         if (!port->is_number_integer() || port->get<int64_t>() < 1 || port->get<int64_t>() > 65535) {
           return "resource.port must be an integer 1..65535";
         }
         r->port = static_cast<int>(port->get<int64_t>());
       }
-      if (auto* ip = Field(*res, "ip"); ip != nullptr) {
-        if (!ip->is_string() || !(r->ip = ParseIp(ip->get<std::string>()))) return "resource.ip is not an IP address";
+      if (const nlohmann::json* ip = Member(*res, "ip"); ip != nullptr) {
+        if (!ip->is_string() || !(r->ip = ParseIp(ip->get_ref<const std::string&>()))) {
+          return "resource.ip is not an IP address";
+        }
       }
-      if (auto* host = Field(*res, "host"); host != nullptr) {
+      if (nlohmann::json* host = Member(*res, "host"); host != nullptr) {
         if (!host->is_string()) return "resource.host must be a string";
-        const auto h = host->get<std::string>();
+        const std::string& h = host->get_ref<const std::string&>();
         if (auto lit = ParseIp(h)) {
           // An IP literal is not a host: it only meets `cidrs`.
           r->host_is_ip = true;
           if (!r->ip) r->ip = lit;
         } else {
-          std::string err;
-          r->host = NormalizeHost(h, &err);
-          if (r->host.empty()) return err;
-          if (r->host != h) (*res)["requested_host"] = h;
-          (*res)["host"] = r->host;
+          if (!AsciiHost(h, &r->host)) {
+            std::string err;
+            r->host = NormalizeHost(h, &err);
+            if (r->host.empty()) return err;
+          }
+          if (r->host != h) {
+            (*res)["requested_host"] = h;
+            *host = r->host;
+          }
         }
       } else if (!r->ip) {
         return "resource.host or resource.ip is required for net.connect";
@@ -356,22 +434,25 @@ std::string Normalize(const nlohmann::json& in, const LoadOptions& options, Requ
       break;
     case kSkillSelect:
     case kSkillExec: {
-      std::string name;
-      if (res != nullptr && Field(*res, "skill") != nullptr) {
+      std::string& name = r->scratch;
+      name.clear();
+      if (res != nullptr && Member(*res, "skill") != nullptr) {
         if (auto e = NormalizeId(*res, "skill", "resource.skill", true, &name); !e.empty()) return e;
       }
       if (name.empty()) name = r->skill;
-      if (name.empty()) return "resource.skill (or skill.name) is required for " + action;
+      if (name.empty()) {
+        return "resource.skill (or skill.name) is required for " +
+               std::string(kActions[static_cast<size_t>(r->action)]);
+      }
       if (!r->skill.empty() && r->skill != name) return "resource.skill differs from skill.name";
       r->skill = name;
       break;
     }
     default: break;
   }
-  r->principal_segs = SplitSegments(r->principal);
   if (r->has_path) {
-    r->segs = SplitSegments(r->path);
-    r->segs_lower = SplitSegments(r->path_lower);
+    SplitSegmentsInto(r->path, &r->segs);
+    SplitSegmentsInto(r->path_lower, &r->segs_lower);
   }
   return "";
 }

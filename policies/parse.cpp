@@ -224,6 +224,7 @@ class FileParser {
       }
       default: break;
     }
+    CompileValue(c);
     return true;
   }
 
@@ -236,7 +237,10 @@ class FileParser {
     }
     for (size_t i = 0; i < a->size(); ++i) {
       Condition c;
-      if (ParseCondition(*a->get(i), what + "[" + std::to_string(i) + "]", &c)) out.push_back(std::move(c));
+      c.where = what + "[" + std::to_string(i) + "]";
+      c.line = static_cast<int>(a->get(i)->source().begin.line);
+      c.column = static_cast<int>(a->get(i)->source().begin.column);
+      if (ParseCondition(*a->get(i), c.where, &c)) out.push_back(std::move(c));
     }
     return out;
   }

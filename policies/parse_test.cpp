@@ -16,6 +16,60 @@ std::string ErrorsOf(const testutil::Files& files) {
   return all;
 }
 
+TEST_CASE("conditions on request fields the rule's actions never have are load warnings", "[policies][parse][PART]") {
+  const testutil::Files files{{"w.toml", R"([[rule]]
+id = "host-on-read"
+effect = "deny"
+actions = ["fs.read"]
+when = [ { path = "$.resource.host", equals = "x" } ]
+
+[[rule]]
+id = "args-on-read"
+effect = "allow"
+actions = ["fs.read", "fs.write"]
+paths = ["/w/**"]
+unless = [ { path = "$.args.force", exists = false } ]
+
+[[rule]]
+id = "fine"
+effect = "allow"
+actions = ["fs.read", "tool.call"]
+when = [ { path = "$.args.argv[0]", equals = "git" }, { path = "$.task.cwd", prefix = "/w" },
+         { path = "$.skill.tags[0]", equals = "vcs" }, { path = "$.usage.est_tokens", lt = 10 },
+         { path = "$.skill.permissions.scope", equals = "workspace" } ]
+
+[[rule]]
+id = "typos"
+effect = "allow"
+actions = ["tool.call"]
+tools = ["shell"]
+when = [ { path = "$.task.cdw", equals = "/w" }, { path = "$.resource.tool.name", equals = "x" },
+         { path = "$.skill.tags.first", equals = "x" }, { path = "$[0]", equals = 1 } ]
+)"}};
+  auto report = PolicySet::Check(files);
+  REQUIRE(report.set != nullptr);  // warnings never stop a load
+  std::string all;
+  for (const auto& w : report.warnings) all += w.ToString() + "\n";
+  INFO(all);
+  CHECK(report.warnings.size() == 6);
+  CHECK(all.find("w.toml:5:10: rule \"host-on-read\" field when[0] path \"$.resource.host\": fs.read requests have "
+                 "no $.resource.host ($.resource has path, requested_path), so the condition is always false") !=
+        std::string::npos);
+  CHECK(all.find("\"$.args.force\": fs.read requests have no $.args") != std::string::npos);
+  CHECK(all.find("$.args.force\": fs.read requests have no $.args ($ has tenant, principal, action, task, skill, "
+                 "resource, usage), so the condition is always true") != std::string::npos);
+  CHECK(all.find("fine") == std::string::npos);
+  CHECK(all.find("$.task has id, submitted_by, cwd") != std::string::npos);
+  CHECK(all.find("$.resource.tool is a single value: it has no .name") != std::string::npos);
+  CHECK(all.find("$.skill.tags is an array of strings: it has no .first") != std::string::npos);
+  CHECK(all.find("a request is an object, not an array") != std::string::npos);
+  // The reference set of the doc has none, and an empty set says that it denies everything.
+  CHECK(PolicySet::Check(testutil::ReferenceFiles()).warnings.empty());
+  const auto empty = PolicySet::Check({});
+  REQUIRE(empty.warnings.size() == 1);
+  CHECK(empty.warnings[0].message.find("every request is denied") != std::string::npos);
+}
+
 TEST_CASE("P37: a TOML syntax error names file:line:column", "[policies][parse]") {
   auto files = testutil::ReferenceFiles();
   files[1].second += "\n[[rule]]\nid = \"broken\neffect = \"allow\"\n";

@@ -149,6 +149,9 @@ class PolicySet {
     std::vector<LoadError> errors;
     std::vector<TestResult> tests;
     std::vector<std::string> untested_rules;  // coverage: rules no inline test matched
+    // Problems that do not stop the load: conditions on a request field none of the rule's actions ever has (the
+    // condition is then always false, or always true for `exists = false`), and a set without rules.
+    std::vector<LoadError> warnings;
     std::shared_ptr<const PolicySet> set;
   };
   static CheckReport Check(const std::vector<std::pair<std::string, std::string>>& files,
@@ -159,6 +162,16 @@ class PolicySet {
   // Decides one request. Never fails: a malformed request is a deny with `invalid_request` set. With a limiter,
   // [[limit]] tables are checked and, when the decision is allow or ask, the request's usage is charged.
   Decision Evaluate(const nlohmann::json& request, Limiter* limiter = nullptr) const;
+  // The same, taking the request: it is normalised in place and moved into the decision's `request`, which saves
+  // the one deep copy the overload above makes (callers that build a request per action and keep nothing of it).
+  // An invalid request is then recorded as far as normalisation got (the overload above records it as given).
+  Decision Evaluate(nlohmann::json&& request, Limiter* limiter = nullptr) const;
+
+  // A reviewer's trace (`warden policy eval --explain`): {"decision": ToJson(Evaluate(request)), "action",
+  // "rules": [...]}, one entry per rule of the request's action in id order: "result" matched | not_matched, "why"
+  // (the first scope key that failed and how, or which condition list decided), and "conditions" (each with its
+  // list, path, op, expected and actual value, result and note). Walks every rule: for the CLI, not for the gate.
+  nlohmann::json Explain(const nlohmann::json& request) const;
 
   const std::string& hash() const;                       // "sha256:<hex>"
   std::chrono::system_clock::time_point loaded_at() const;
@@ -183,6 +196,7 @@ struct ReloadEvent {
   std::vector<std::string> added, removed, changed;  // rule ids (loaded only)
   std::vector<LoadError> errors;   // load_failed only
   std::vector<TestResult> failed_tests;
+  std::vector<LoadError> warnings;  // of the candidate (CheckReport::warnings), loaded or not
   std::vector<std::pair<std::string, std::string>> file_hashes;  // {name, sha256 hex} of the candidate
 };
 nlohmann::json ToJson(const ReloadEvent& event);  // {"type": "policy.loaded"|"policy.load_failed", ...}
@@ -213,6 +227,9 @@ class PolicyWatcher {
   // Reloads now (as a change would); returns the event also given to the listener.
   ReloadEvent ReloadNow();
   bool using_inotify() const;
+  // Non-empty while the folder holds content that failed to load, so the active set is older than the folder: the
+  // failed candidate's hash. What a health check reports as "stale policy" (policy-audit.md A.8.5).
+  std::string stale() const;
 
   struct Impl;
 

@@ -58,8 +58,27 @@ bool Skipped(const std::string& name) {
   return name.empty() || name[0] == '.' || ends("~") || ends(".swp") || ends(".tmp") || !ends(".toml");
 }
 
-// Adds `rule` to the candidate lists of every action it covers (see ActionBucket). Without options.index_rules every
-// rule is always a candidate: the linear scan the benchmark compares against.
+// The longest literal prefix every name glob of a rule shares ("mcp.github.*", "mcp.gitlab.*" -> "mcp.git"); empty
+// when a name starts with a wildcard.
+std::string CommonLiteralPrefix(const std::vector<std::string>& names) {
+  std::string prefix;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    const std::string lit = n.substr(0, std::min(n.size(), n.find_first_of("*?")));
+    if (i == 0) {
+      prefix = lit;
+      continue;
+    }
+    size_t k = 0;
+    while (k < prefix.size() && k < lit.size() && prefix[k] == lit[k]) ++k;
+    prefix.resize(k);
+  }
+  return prefix;
+}
+
+// Adds `rule` to the candidate lists of every action it covers (see ActionBucket); a rule lands in exactly one list
+// per action. Without options.index_rules every rule is always a candidate: the linear scan the benchmark compares
+// against.
 void IndexRule(const Rule* r, bool index_rules, std::array<detail::ActionBucket, detail::kActions.size()>* index) {
   for (size_t a = 0; a < detail::kActions.size(); ++a) {
     if ((r->actions & (1u << a)) == 0) continue;
@@ -89,16 +108,33 @@ void IndexRule(const Rule* r, bool index_rules, std::array<detail::ActionBucket,
         break;
       }
       if (placed) continue;
+      // "**/*.pem": no literal prefix, but every path it matches ends in ".pem".
+      if (same_case && std::all_of(r->paths.begin(), r->paths.end(), [](const auto& g) { return g.LastExtension(); })) {
+        std::set<std::string> keys;
+        for (const auto& g : r->paths) keys.insert(*g.LastExtension());
+        for (const auto& k : keys) (ci ? b.by_ext_ci : b.by_ext)[k].push_back(r);
+        continue;
+      }
     }
     const std::vector<std::string>* names = action == detail::kToolCall       ? &r->tools
                                             : action == detail::kModelGenerate ? &r->models
                                             : (action == detail::kSkillSelect || action == detail::kSkillExec) ? &r->skills
                                                                                                             : nullptr;
-    if (names != nullptr && !names->empty() &&
-        std::none_of(names->begin(), names->end(),
-                     [](const std::string& t) { return t.find_first_of("*?") != std::string::npos; })) {
-      for (const auto& t : std::set<std::string>(names->begin(), names->end())) b.by_name[t].push_back(r);
-      continue;
+    if (names != nullptr && !names->empty()) {
+      if (std::none_of(names->begin(), names->end(),
+                       [](const std::string& t) { return t.find_first_of("*?") != std::string::npos; })) {
+        for (const auto& t : std::set<std::string>(names->begin(), names->end())) b.by_name[t].push_back(r);
+        continue;
+      }
+      // Globs: one list keyed by the prefix all of them share, looked up with each key length up to the name's.
+      if (const std::string prefix = CommonLiteralPrefix(*names); !prefix.empty()) {
+        b.by_name_prefix[prefix].push_back(r);
+        auto& lens = b.name_prefix_lengths;
+        if (std::find(lens.begin(), lens.end(), prefix.size()) == lens.end()) {
+          lens.insert(std::upper_bound(lens.begin(), lens.end(), prefix.size()), prefix.size());
+        }
+        continue;
+      }
     }
     if (action == detail::kNetConnect && !r->hosts.empty() &&
         std::none_of(r->hosts.begin(), r->hosts.end(), [](const detail::HostPattern& h) {
@@ -108,6 +144,15 @@ void IndexRule(const Rule* r, bool index_rules, std::array<detail::ActionBucket,
       std::set<std::string> keys;
       for (const auto& h : r->hosts) keys.insert(std::string(detail::DomainKey(h.wildcard ? h.suffix.substr(1) : h.suffix)));
       for (const auto& k : keys) b.by_domain[k].push_back(r);
+      continue;
+    }
+    // CIDRs of 8 bits or more fix the first byte of every address they contain; a request has one address, so it
+    // meets the rule through one list at most.
+    if (action == detail::kNetConnect && !r->cidrs.empty() &&
+        std::all_of(r->cidrs.begin(), r->cidrs.end(), [](const detail::Cidr& c) { return c.prefix >= 8; })) {
+      std::set<uint32_t> keys;
+      for (const auto& c : r->cidrs) keys.insert(static_cast<uint32_t>(c.net.family) << 8 | c.net.bytes[0]);
+      for (uint32_t k : keys) b.by_ip_first[k].push_back(r);
       continue;
     }
     b.always.push_back(r);
@@ -239,6 +284,34 @@ PolicySet::CheckReport PolicySet::Check(const std::vector<std::pair<std::string,
         }
       }
     }
+  }
+  // Conditions on a field no request of the rule's actions carries: they only ever see a missing value.
+  size_t rule_total = 0;
+  for (const auto& f : impl->files) {
+    rule_total += f.rules.size();
+    for (const auto& r : f.rules) {
+      for (const auto* list : {&r.when, &r.when_any, &r.unless}) {
+        for (const auto& c : *list) {
+          std::string why;
+          bool possible = false;
+          for (size_t a = 0; a < detail::kActions.size() && !possible; ++a) {
+            if ((r.actions & (1u << a)) == 0) continue;
+            std::string never = detail::NeverPresent(static_cast<int>(a), c.path);
+            possible = never.empty();
+            if (why.empty()) why = std::move(never);
+          }
+          if (possible || why.empty()) continue;
+          const bool exists_false = c.op == detail::Op::kExists && c.value.is_boolean() && !c.value.get<bool>();
+          report.warnings.push_back({f.name, c.line, c.column,
+                                     c.where + " path \"" + c.path_text + "\": " + why +
+                                         ", so the condition is always " + (exists_false ? "true" : "false") +
+                                         " (check the path or the rule's actions)"});
+        }
+      }
+    }
+  }
+  if (rule_total == 0 && report.errors.empty()) {
+    report.warnings.push_back({"(policy set)", 0, 0, "no rules: every request is denied (default deny)"});
   }
   if (!report.errors.empty()) return report;
 

@@ -23,6 +23,7 @@ struct PolicyWatcher::Impl {
   Listener listener;
   mutable std::mutex mu;  // guards `current`
   std::shared_ptr<const PolicySet> current;
+  std::string stale;      // guarded by `mu`: the hash of folder content that failed to load, "" once one loads
   std::mutex reload_mu;   // one reload at a time
   std::string last_failed_hash;
   std::string fingerprint;
@@ -98,6 +99,7 @@ struct PolicyWatcher::Impl {
     for (const auto& t : report.tests) {
       if (!t.passed) ev.failed_tests.push_back(t);
     }
+    ev.warnings = report.warnings;
     if (report.set) {
       ev.loaded = true;
       ev.hash = report.set->hash();
@@ -120,12 +122,17 @@ struct PolicyWatcher::Impl {
       {
         std::lock_guard<std::mutex> lock(mu);
         current = report.set;
+        stale.clear();
       }
       last_failed_hash.clear();
     } else {
       ev.loaded = false;
       ev.hash = ev.previous_hash;
       ev.errors = std::move(report.errors);
+      if (!initial) {
+        std::lock_guard<std::mutex> lock(mu);
+        stale = ev.candidate_hash;
+      }
       // The same broken content is reported once, not at every poll.
       if (!initial && ev.candidate_hash == last_failed_hash) return ev;
       last_failed_hash = ev.candidate_hash;
@@ -205,6 +212,11 @@ std::shared_ptr<const PolicySet> PolicyWatcher::current() const {
 ReloadEvent PolicyWatcher::ReloadNow() { return impl_->Reload(false); }
 bool PolicyWatcher::using_inotify() const { return impl_->inotify_fd >= 0; }
 
+std::string PolicyWatcher::stale() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->stale;
+}
+
 nlohmann::json ToJson(const ReloadEvent& e) {
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& x : e.errors) {
@@ -222,6 +234,13 @@ nlohmann::json ToJson(const ReloadEvent& e) {
                      {"previous", e.previous_hash},
                      {"candidate", e.candidate_hash},
                      {"files", files}};
+  if (!e.warnings.empty()) {
+    nlohmann::json warnings = nlohmann::json::array();
+    for (const auto& x : e.warnings) {
+      warnings.push_back({{"file", x.file}, {"line", x.line}, {"column", x.column}, {"message", x.message}});
+    }
+    doc["warnings"] = std::move(warnings);
+  }
   if (e.loaded) {
     doc["added"] = e.added;
     doc["removed"] = e.removed;

@@ -99,9 +99,14 @@ TEST_CASE("P37: a syntax error keeps the old set and reports file:line:column", 
   CHECK(j["errors"][0]["file"] == "10-acme.toml");
   CHECK(w.watcher->current()->hash() == before);
   CHECK(w.Env().effect == Effect::kAllow);
+  CHECK(w.watcher->stale() == e.candidate_hash);  // health: the folder is ahead of the active set
   // The same broken content is not reported again.
   w.watcher->ReloadNow();
   CHECK(w.events.size() == 2);
+  // Fixed: loads, and the set is no longer stale.
+  testutil::WriteFiles(w.dir.path(), {{"10-acme.toml", files[1].second}});
+  CHECK(w.watcher->ReloadNow().loaded);
+  CHECK(w.watcher->stale().empty());
 }
 
 TEST_CASE("P38/P39: semantic errors and failing inline tests keep the old set", "[policies][doc][reload]") {

@@ -33,6 +33,11 @@ for i,l in enumerate(open('$shared/fixtures/tokenizer/qwen3_cases.jsonl')):
                printf 'GET http://a.example.org:8080/x?y HTTP/1.1\r\nProxy-Connection: keep-alive\r\n' >"$dir/get";
                printf 'CONNECT [2001:db8::1]:443 HTTP/1.1\r\n' >"$dir/v6";
                printf '*.example.com:443\n10.0.0.1:*\n[::1]:80\n' >"$dir/patterns" ;;
+    policy_request) i=0; for r in '{"principal":"acme/agent/bot","action":"fs.read","resource":{"path":"/workspace/a/../.ENV"}}' \
+        '{"principal":"acme/agent/bot","action":"net.connect","resource":{"host":"API.GitHub.com.","port":443,"ip":"::ffff:127.0.0.1"}}' \
+        '{"principal":"acme/agent/bot","action":"tool.call","resource":{"tool":"mcp.github.pr"},"args":{"argv":["gitt"],"n":3}}' \
+        '{"principal":"acme/agent/bot","action":"skill.exec","skill":{"name":"git-x","tags":["VCS"]},"task":{"cwd":"/w/./x"}}'; do
+        printf '%s' "$r" >"$dir/r$i.json"; i=$((i + 1)); done ;;
     output_parser) python3 -c "
 import json
 for i,l in enumerate(open('$shared/fixtures/chat/parse_cases.jsonl')):
@@ -41,7 +46,7 @@ for i,l in enumerate(open('$shared/fixtures/chat/parse_cases.jsonl')):
 }
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(safetensors model_config tokenizer template output_parser policy_parse net_proxy)
+[[ ${#targets[@]} -gt 0 ]] || targets=(safetensors model_config tokenizer template output_parser policy_parse net_proxy policy_request)
 printf '%-16s %12s %10s %s\n' target executions seconds result
 for t in "${targets[@]}"; do
   corpus="$out/$t/corpus"

@@ -1,5 +1,6 @@
 // `warden policy check [DIR]`: parse and validate every policy file, run the inline [[test]] cases and report
-// coverage (rules no test touched). Exits 0 when the folder would load, 1 listing every error as file:line:column.
+// coverage (rules no test touched) and warnings (conditions on request fields the rule's actions never have). Exits 0
+// when the folder would load (warnings included), 1 listing every error as file:line:column.
 #include <sstream>
 
 #include "runtime/cli/commands.h"
@@ -27,6 +28,11 @@ void RegisterPolicyCheck(CLI::App& group, CliContext& ctx) {
     for (const auto& e : report.errors) {
       doc["errors"].push_back({{"file", e.file}, {"line", e.line}, {"column", e.column}, {"message", e.message}});
       t << e.ToString() << "\n";
+    }
+    doc["warnings"] = nlohmann::json::array();
+    for (const auto& w : report.warnings) {
+      doc["warnings"].push_back({{"file", w.file}, {"line", w.line}, {"column", w.column}, {"message", w.message}});
+      t << "warning: " << w.ToString() << "\n";
     }
     if (report.set) {
       doc["hash"] = report.set->hash();

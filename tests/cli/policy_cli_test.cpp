@@ -52,7 +52,8 @@ TEST_CASE("policy eval exits 0 allow, 3 deny, 4 ask and prints the decision JSON
   auto deny = h.Eval(testutil::Req("fs.read", {{"path", "/workspace/app/.env"}}));
   CHECK(deny.exit_code == 3);
   CHECK(deny.out.find("deny-secret-files  00-guardrails.toml:") != std::string::npos);
-  CHECK(deny.out.find("\"overridden\"") != std::string::npos);  // the JSON follows the summary
+  CHECK(deny.out.find("overridden: ws-read") != std::string::npos);
+  CHECK(deny.out.find("request: {") != std::string::npos);  // the normalised request follows the summary
   auto ask = h.Eval(testutil::Req("tool.call", {{"tool", "shell"}}, {{"args", {{"argv", {"git", "push", "o", "main"}}}}}),
                     {"--json"});
   CHECK(ask.exit_code == 4);
@@ -65,6 +66,46 @@ TEST_CASE("policy eval exits 0 allow, 3 deny, 4 ask and prints the decision JSON
   auto file = RunWarden({"policy", "eval", "--request", (h.home.path() / "r.json").string(), "--policies",
                          h.policies.path().string()}, "", h.env);
   CHECK(file.exit_code == 0);
+}
+
+TEST_CASE("policy eval --explain shows every rule of the action and why it did not match", "[policies][cli][PART]") {
+  Home h;
+  const auto req = testutil::Req("tool.call", {{"tool", "shell"}}, {{"args", {{"argv", {"git", "status;", "x"}}}}});
+  auto text = h.Eval(req, {"--explain"});
+  CHECK(text.exit_code == 3);
+  INFO(text.out);
+  CHECK(text.out.find("deny (default: no rule allows this)") != std::string::npos);
+  CHECK(text.out.find("rules for tool.call") != std::string::npos);
+  // shell-git: the scope matched, its `in` condition did not; the actual value is shown.
+  CHECK(text.out.find("shell-git") != std::string::npos);
+  CHECK(text.out.find("$.args.argv[1] in [\"status\",\"diff\",\"log\",\"push\"] -> false (actual \"status;\")") !=
+        std::string::npos);
+  // refund-small: another tool, so its scope failed on `tools`.
+  CHECK(text.out.find("tools: \"shell\" matches none of [\"payments.refund\"]") != std::string::npos);
+  auto js = h.Eval(req, {"--explain", "--json"});
+  const auto doc = nlohmann::json::parse(js.out);
+  CHECK(doc["decision"] == "deny");
+  std::set<std::string> ids;
+  for (const auto& r : doc["explain"]["rules"]) ids.insert(r["rule"].get<std::string>());
+  CHECK(ids == std::set<std::string>{"ask-git-push", "deny-push-release", "refund-small", "shell-git"});
+  for (const auto& r : doc["explain"]["rules"]) CHECK(r["result"] == "not_matched");
+}
+
+TEST_CASE("policy check reports conditions no request can meet as warnings and still passes", "[policies][cli][PART]") {
+  Home h;
+  testutil::WriteFiles(h.policies.path(), {{"50-warn.toml",
+                                            "[[rule]]\nid = \"w\"\neffect = \"allow\"\n"
+                                            "actions = [\"net.connect\"]\n"
+                                            "when = [ { path = \"$.resource.path\", prefix = \"/x\" } ]\n"}});
+  auto text = RunWarden({"policy", "check", h.policies.path().string()}, "", h.env);
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("warning: 50-warn.toml:5:10: rule \"w\" field when[0] path \"$.resource.path\": net.connect "
+                      "requests have no $.resource.path") != std::string::npos);
+  auto js = RunWarden({"--json", "policy", "check", h.policies.path().string()}, "", h.env);
+  const auto doc = nlohmann::json::parse(js.out);
+  CHECK(doc["ok"] == true);
+  REQUIRE(doc["warnings"].size() == 1);
+  CHECK(doc["warnings"][0]["line"] == 5);
 }
 
 TEST_CASE("policy eval fails with exit 1 on a bad request or a bad folder", "[policies][cli]") {
@@ -122,7 +163,7 @@ expect = "allow"
   CHECK(r.out.find("1 passed, 1 failed") != std::string::npos);
 }
 
-TEST_CASE("init installs the default set; check, show and eval use the home's folder", "[policies][cli]") {
+TEST_CASE("init installs the default set, and check, show and eval use the home's folder", "[policies][cli]") {
   Home h;
   auto init = RunWarden({"init"}, "", h.env);
   REQUIRE(init.exit_code == 0);

@@ -1,6 +1,7 @@
 // libFuzzer target for the policy parser and validator (policies/parse.cpp, policy_set.cpp): any bytes as one policy
-// file must load or fail with positioned errors, never crash; a set that loads must evaluate a few fixed requests
-// and decide the same way twice (no hidden state). Seeds: the default policy set (bench/fuzz/run_fuzzers.sh).
+// file must load or fail with positioned errors, never crash; a set that loads must evaluate a few fixed requests,
+// decide the same way twice (no hidden state), and its Explain() trace must report the same outcome. Seeds: the
+// default policy set (bench/fuzz/run_fuzzers.sh).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -32,6 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto b = report.set->Evaluate(req);
     if (a.effect != b.effect || a.determining.size() != b.determining.size()) __builtin_trap();
     (void)warden::policy::ToJson(a).dump();
+    // The reviewer's trace walks every rule and condition the gate skips: it must agree on the outcome.
+    const auto ex = report.set->Explain(req);
+    if (ex["decision"]["decision"] != warden::policy::EffectName(a.effect)) __builtin_trap();
   }
   return 0;
 }
