@@ -168,7 +168,7 @@ TEST_CASE("R8: swapped rows are PREV_MISMATCH at the first of them", "[audit][ve
   Expect(f.Run(), Problem::kPrevMismatch, 40);
 }
 
-TEST_CASE("R7: a cut tail covered by a checkpoint is TRUNCATED; without one only the copy shows it",
+TEST_CASE("R7: a cut tail covered by a checkpoint is TRUNCATED - without one only the copy shows it",
           "[audit][verify]") {
   SECTION("rows after seq 90 deleted, checkpoint 100 kept") {
     Fixture f;

@@ -132,7 +132,7 @@ TEST_CASE("AppendAsync from many threads: group commit, unique gapless seqs", "[
   CHECK((*log)->Verify()->ok);
 }
 
-TEST_CASE("a duplicate event_id fails alone; the rest of its batch commits", "[audit][writer]") {
+TEST_CASE("a duplicate event_id fails alone - the rest of its batch commits", "[audit][writer]") {
   TempDir dir;
   auto log = Log::Open(Opts(dir));
   REQUIRE(log.ok());
@@ -339,7 +339,7 @@ TEST_CASE("a damaged or foreign file is refused at open with a corruption error"
   CHECK(foreign.status().message().find("schema_version") != std::string::npos);
 }
 
-TEST_CASE("R21: a clock stepping back is accepted; verify warns, seq order stands", "[audit][writer]") {
+TEST_CASE("R21: a clock stepping back is accepted - verify warns, seq order stands", "[audit][writer]") {
   TempDir dir;
   auto log = Log::Open(Opts(dir));
   Event e = Simple(1);

@@ -54,7 +54,7 @@ TEST_CASE("audit keygen writes a 0600 key under the home and refuses a second ti
   CHECK(nlohmann::json::parse(other.out)["public_key"].get<std::string>().size() == 64);
 }
 
-TEST_CASE("audit query filters and formats; the table fits 80 columns", "[audit][cli]") {
+TEST_CASE("audit query filters and formats - the table fits 80 columns", "[audit][cli]") {
   CliLog l;
   auto table = l.Run({"query"});
   REQUIRE(table.exit_code == 0);
@@ -164,7 +164,7 @@ TEST_CASE("audit export writes jsonl and csv files with the chain columns", "[au
   CHECK(l.Run({"export"}).exit_code == 2);  // --out is required
 }
 
-TEST_CASE("audit stats and checkpoint; --db overrides the config", "[audit][cli]") {
+TEST_CASE("audit stats and checkpoint - --db overrides the config", "[audit][cli]") {
   CliLog l;
   auto st = l.Run({"stats", "--json"});
   REQUIRE(st.exit_code == 0);
@@ -196,7 +196,7 @@ TEST_CASE("audit stats and checkpoint; --db overrides the config", "[audit][cli]
   CHECK(nokey.err.find("warden audit keygen") != std::string::npos);
 }
 
-TEST_CASE("audit prune archives behind a signed anchor; rotate-key hands over the signing key", "[audit][cli]") {
+TEST_CASE("audit prune archives behind a signed anchor - rotate-key hands over the signing key", "[audit][cli]") {
   CliLog l;
   CHECK(l.Run({"prune"}).exit_code == 2);  // needs --before or --keep-days
   CHECK(l.Run({"prune", "--before", "yesterday-ish"}).exit_code == 2);
