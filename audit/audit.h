@@ -152,6 +152,10 @@ struct Stats {
   std::map<std::string, uint64_t> by_kind;
   std::map<std::string, uint64_t> by_decision;  // "none" for rows without a decision
   uint64_t file_bytes = 0;                      // database + WAL
+  // The file system holding the database (policy-audit.md B.5): bytes still usable by the writer, and its size. A
+  // full disk fails every append (fail closed), and even a WAL checkpoint needs free space, so `warden audit stats`
+  // warns below a threshold. 0 when the file system could not be asked.
+  uint64_t fs_free_bytes = 0, fs_total_bytes = 0;
   uint64_t checkpoints = 0;
   std::optional<uint64_t> last_checkpoint_seq;
   int64_t last_checkpoint_ts_ns = 0;

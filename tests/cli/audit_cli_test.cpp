@@ -245,4 +245,43 @@ TEST_CASE("audit prune archives behind a signed anchor - rotate-key hands over t
 }
 
 }  // namespace
+TEST_CASE("audit verify --deep adds the canonical check - stats reports free disk space and warns under the threshold",
+          "[audit][cli]") {
+  CliLog l;
+  auto deep = l.Run({"verify", "--deep", "--json"});
+  INFO(deep.out << deep.err);
+  REQUIRE(deep.exit_code == 0);
+  CHECK(nlohmann::json::parse(deep.out)["deep"] == true);
+  auto help = l.Run({"verify", "--help"});
+  CHECK(help.out.find("--deep") != std::string::npos);
+  {
+    // A body re-written in non-canonical form with the chain recomputed after it and no checkpoint over it: only
+    // the deep check can see it.
+    testutil::RawDb raw(l.db);
+    raw.DropTriggers();
+    raw.MustExec("DELETE FROM checkpoint");
+    raw.MustExec("UPDATE audit_event SET body = ' ' || body WHERE seq = 30");
+    raw.Rechain(30);
+  }
+  CHECK(l.Run({"verify"}).exit_code == 0);
+  auto caught = l.Run({"verify", "--deep"});
+  CHECK(caught.exit_code == 1);
+  CHECK(caught.out.find("NONCANONICAL_BODY at seq 30") != std::string::npos);
+
+  auto stats = l.Run({"stats", "--json"});
+  REQUIRE(stats.exit_code == 0);
+  auto j = nlohmann::json::parse(stats.out);
+  CHECK(j["disk"]["total_bytes"].get<uint64_t>() > 0);
+  CHECK(j["disk"]["free_bytes"].get<uint64_t>() <= j["disk"]["total_bytes"].get<uint64_t>());
+  CHECK(j["disk"]["low"] == (j["disk"]["free_bytes"].get<uint64_t>() < (uint64_t{1024} << 20)));
+  // A threshold above any disk's size always warns, in words that say what to do.
+  auto low = l.Run({"stats", "--warn-free-mib", "1000000000"});
+  REQUIRE(low.exit_code == 0);
+  CHECK(low.out.find("warning: less than 1000000000 MiB free") != std::string::npos);
+  CHECK(low.out.find("warden audit prune") != std::string::npos);
+  auto fine = l.Run({"stats", "--warn-free-mib", "0"});
+  CHECK(fine.out.find("warning:") == std::string::npos);
+  CHECK(fine.out.find("disk free") != std::string::npos);
+}
+
 }  // namespace warden::audit
