@@ -486,13 +486,13 @@ class Verifier {
       last = static_cast<uint64_t>(sqlite3_column_int64(m.get(), 0));
     }
     if (parallel_ && threads_ > 1 && last >= start && last - start >= 2 * kChunk) {
-      // Chunks are seq ranges, so split only a dense range: a gap or a wild seq (a tampered row) takes the
-      // sequential walk, which reports it.
-      WARDEN_ASSIGN_OR_RETURN(auto c, detail::Prepare(db_, "SELECT count(*) FROM audit_event WHERE seq >= ?", path_));
-      sqlite3_bind_int64(c.get(), 1, static_cast<int64_t>(start));
+      // Chunks are seq ranges, so the span must not exceed the rows there are: a wild seq (a row renumbered to 2^40)
+      // would otherwise mean billions of empty chunks; it takes the sequential walk, which reports it. The count
+      // without WHERE reads the smallest index (1 ms for 200k rows; a range count reads every leaf, 36 ms).
+      WARDEN_ASSIGN_OR_RETURN(auto c, detail::Prepare(db_, "SELECT count(*) FROM audit_event", path_));
       const int rc = sqlite3_step(c.get());
       if (rc != SQLITE_ROW) return detail::SqliteStatus(db_, rc, "counting rows", path_);
-      if (static_cast<uint64_t>(sqlite3_column_int64(c.get(), 0)) == last - start + 1) return WalkParallel(start, last);
+      if (last - start + 1 <= static_cast<uint64_t>(sqlite3_column_int64(c.get(), 0))) return WalkParallel(start, last);
     }
     WARDEN_ASSIGN_OR_RETURN(auto s, detail::Prepare(db_,
         "SELECT seq, event_id, ts_ns, kind, tenant_id, principal_id, task_id, skill, action, decision, policy_set, "
