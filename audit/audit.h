@@ -38,7 +38,9 @@ struct Options {
   std::string origin = "warden-audit/local";
   // Group commit: the writer thread commits at most this many queued events in one transaction. Higher raises
   // throughput and the latency of the slowest event in a batch (an event can wait for the batch in progress and its
-  // own: 256 rows are ~3-4 ms of inserts here, which keeps p99 under 10 ms). 1 = one commit per event (~one fsync).
+  // own: 256 rows are ~3 ms of writer time here, which keeps p99 near 10 ms). Lower costs CPU: each commit adds
+  // ~1.2 ms of writer time beyond its rows, so a cap of 128 raised the writer's cost per event by a third
+  // (bench/audit_throughput). 1 = one commit per event (~one fsync).
   int batch_max_events = 256;
   // Group commit: when fewer than batch_max_events are queued, the writer waits at most this long (ms) after the
   // first one for more before committing. 0 commits whatever is queued at once; higher adds that much latency to a
