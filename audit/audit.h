@@ -38,7 +38,9 @@ struct Options {
   std::string origin = "warden-audit/local";
   // Group commit: the writer thread commits at most this many queued events in one transaction. Higher raises
   // throughput and the latency of the slowest event in a batch (an event can wait for the batch in progress and its
-  // own: 256 rows are ~3-4 ms of inserts here, which keeps p99 under 10 ms). 1 = one commit per event (~one fsync).
+  // own: 256 rows are ~3 ms of writer time here, which keeps p99 near 10 ms). Lower costs CPU: each commit adds
+  // ~1.2 ms of writer time beyond its rows, so a cap of 128 raised the writer's cost per event by a third
+  // (bench/audit_throughput). 1 = one commit per event (~one fsync).
   int batch_max_events = 256;
   // Group commit: when fewer than batch_max_events are queued, the writer waits at most this long (ms) after the
   // first one for more before committing. 0 commits whatever is queued at once; higher adds that much latency to a
@@ -152,6 +154,10 @@ struct Stats {
   std::map<std::string, uint64_t> by_kind;
   std::map<std::string, uint64_t> by_decision;  // "none" for rows without a decision
   uint64_t file_bytes = 0;                      // database + WAL
+  // The file system holding the database (policy-audit.md B.5): bytes still usable by the writer, and its size. A
+  // full disk fails every append (fail closed), and even a WAL checkpoint needs free space, so `warden audit stats`
+  // warns below a threshold. 0 when the file system could not be asked.
+  uint64_t fs_free_bytes = 0, fs_total_bytes = 0;
   uint64_t checkpoints = 0;
   std::optional<uint64_t> last_checkpoint_seq;
   int64_t last_checkpoint_ts_ns = 0;
@@ -173,11 +179,16 @@ struct VerifyOptions {
   std::vector<std::string> pinned_public_keys;
   // The off-database copy of checkpoint notes (Options::checkpoint_copy_path); empty = none.
   std::filesystem::path checkpoint_copy;
-  // Re-canonicalise every body and require byte equality (NONCANONICAL_BODY). Costs a JSON parse per row.
-  bool check_canonical = true;
-  // Run SQLite's PRAGMA quick_check first (B.6 step 1): catches page-level damage the chain walk would only see as
-  // a read error. Costs roughly one extra scan of the file.
-  bool quick_check = true;
+  // The default verify recomputes every hash from the stored bytes (content, chain, checkpoint heads, signatures):
+  // that is what detects a changed, deleted, inserted or reordered row. The two checks below find damage the hashes
+  // cannot attribute to tampering and cost as much again as the walk, so they are off by default and on with
+  // `warden audit verify --deep`.
+  // Require every body to be in exactly the canonical form the writer produces (NONCANONICAL_BODY): catches a row
+  // written by something other than this writer with a self-consistent chain. About +40 % CPU per row.
+  bool check_canonical = false;
+  // Run SQLite's PRAGMA quick_check beside the walk (B.6 step 1): page-level damage in the indexes and free lists,
+  // which the walk over the table alone does not read. Costs roughly one extra scan of the file.
+  bool quick_check = false;
   // Hashing threads; 0 = hardware concurrency.
   int threads = 0;
 };

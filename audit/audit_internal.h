@@ -45,7 +45,9 @@ Result<DbPtr> OpenReadOnly(const std::filesystem::path& path);
 std::string MetaValue(sqlite3* db, const char* key);
 
 // ---- canonical JSON and the hash chain (canonical.cpp) ----
-inline constexpr uint32_t kSchemaVersion = 1;
+// 2: no json_valid CHECK, no generated columns, no ev_principal (schema.cpp); version 1 files are migrated on the
+// first writable open and read as they are.
+inline constexpr uint32_t kSchemaVersion = 2;
 inline constexpr const char* kCanonId = "jcs-ascii-int-v1";
 inline constexpr size_t kTruncHeadBytes = 1024;
 inline constexpr size_t kMaxColumnBytes = 1024;

@@ -72,10 +72,11 @@ void AppendInt(std::string& out, int64_t v) {
   out.append(buf, static_cast<size_t>(r.ptr - buf));
 }
 
-// {"$trunc":{"head":<first 1 KiB>,"len":N,"sha256":"<hex of the full value>"}}
-void AppendTrunc(std::string& out, std::string_view full) {
+// {"$trunc":{"head":<first 1 KiB, or the cap when it is smaller>,"len":N,"sha256":"<hex of the full value>"}}: what
+// is stored never exceeds the cap it replaces.
+void AppendTrunc(std::string& out, std::string_view full, size_t cap) {
   out += "{\"$trunc\":{\"head\":";
-  AppendEscaped(out, Utf8Prefix(full, kTruncHeadBytes));
+  AppendEscaped(out, Utf8Prefix(full, std::min(kTruncHeadBytes, cap)));
   out += ",\"len\":";
   AppendInt(out, static_cast<int64_t>(full.size()));
   out += ",\"sha256\":\"";
@@ -130,7 +131,7 @@ class CanonWriter {
           out_ += Base64(reinterpret_cast<const uint8_t*>(str.data()), str.size());
           out_ += "\"}";
         } else if (str.size() > max_string_) {
-          AppendTrunc(out_, str);
+          AppendTrunc(out_, str, max_string_);
         } else {
           AppendEscaped(out_, str);
         }
@@ -278,7 +279,7 @@ Result<std::string> CanonicalBody(const nlohmann::json& body, size_t max_string_
   }
   if (text.size() > max_body_bytes) {
     std::string capped;
-    AppendTrunc(capped, text);
+    AppendTrunc(capped, text, max_body_bytes);
     return capped;
   }
   return text;

@@ -53,7 +53,7 @@ TEST_CASE("chain hash binds seq and prev", "[audit][canonical]") {
   CHECK(h1 != ChainHash(prev, 1, content));
 }
 
-TEST_CASE("numbers must be safe integers; integral floats become integers", "[audit][canonical]") {
+TEST_CASE("numbers must be safe integers - integral floats become integers", "[audit][canonical]") {
   CHECK(*CanonicalBody(nlohmann::json{{"ms", 12.0}}, 4096, 65536) == R"({"ms":12})");
   auto frac = CanonicalBody(nlohmann::json{{"ms", 1.5}}, 4096, 65536);
   REQUIRE_FALSE(frac.ok());

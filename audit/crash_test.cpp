@@ -118,7 +118,7 @@ TEST_CASE("R1/R2: kill -9 at random moments never loses an acknowledged event", 
   CHECK(full->checkpoints >= 1);
 }
 
-TEST_CASE("R12: 4 processes x 4 threads append to one file; the chain never forks", "[audit][crash]") {
+TEST_CASE("R12: 4 processes x 4 threads append to one file - the chain never forks", "[audit][crash]") {
   TempDir dir;
   Options o;
   o.path = dir.path() / "audit.db";

@@ -2,6 +2,7 @@
 // --until, and the output formats of `warden audit query|export` (an 80-column table, JSON, JSON lines, CSV). All of
 // it opens the database read-only.
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cstdio>
 #include <ctime>
@@ -302,6 +303,13 @@ Result<Stats> GetStats(const std::filesystem::path& db) {
   for (const char* suffix : {"", "-wal"}) {
     struct stat sb{};
     if (::stat((db.string() + suffix).c_str(), &sb) == 0) st.file_bytes += static_cast<uint64_t>(sb.st_size);
+  }
+  // Space an unprivileged writer can still use on the database's file system (f_bavail, not f_bfree).
+  struct statvfs fs{};
+  const auto folder = db.has_parent_path() ? db.parent_path() : std::filesystem::path(".");
+  if (::statvfs(folder.c_str(), &fs) == 0) {
+    st.fs_free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    st.fs_total_bytes = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
   }
   return st;
 }

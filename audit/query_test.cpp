@@ -82,7 +82,7 @@ TEST_CASE("filters select on each indexed column and on time", "[audit][query]")
   CHECK(s.Count(f) == 1);
 }
 
-TEST_CASE("the table fits 80 columns; json, jsonl and csv carry every column", "[audit][query]") {
+TEST_CASE("the table fits 80 columns - json, jsonl and csv carry every column", "[audit][query]") {
   Seeded s;
   auto rows = *Query(s.db, {});
   std::istringstream table(Render(rows, OutputFormat::kTable));

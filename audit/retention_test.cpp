@@ -229,7 +229,7 @@ TEST_CASE("R22: prune needs the key and honours a legal hold", "[audit][retentio
   CHECK(s.Check().ok);
 }
 
-TEST_CASE("R23: key rotation mid-log; old and new checkpoints verify, the rotation is sealed by the old key",
+TEST_CASE("R23: key rotation mid-log - old and new checkpoints verify, the rotation is sealed by the old key",
           "[audit][retention]") {
   Setup s;
   const std::string old_pk = *PublicKeyOf(s.o.key_path);
@@ -305,7 +305,7 @@ TEST_CASE("R23: key rotation mid-log; old and new checkpoints verify, the rotati
   }
 }
 
-TEST_CASE("a filtered export carries its proof and verifies without the database; edits to it are caught",
+TEST_CASE("a filtered export carries its proof and verifies without the database - edits to it are caught",
           "[audit][retention]") {
   Setup s;
   {

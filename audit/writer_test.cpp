@@ -132,7 +132,7 @@ TEST_CASE("AppendAsync from many threads: group commit, unique gapless seqs", "[
   CHECK((*log)->Verify()->ok);
 }
 
-TEST_CASE("a duplicate event_id fails alone; the rest of its batch commits", "[audit][writer]") {
+TEST_CASE("a duplicate event_id fails alone - the rest of its batch commits", "[audit][writer]") {
   TempDir dir;
   auto log = Log::Open(Opts(dir));
   REQUIRE(log.ok());
@@ -339,7 +339,7 @@ TEST_CASE("a damaged or foreign file is refused at open with a corruption error"
   CHECK(foreign.status().message().find("schema_version") != std::string::npos);
 }
 
-TEST_CASE("R21: a clock stepping back is accepted; verify warns, seq order stands", "[audit][writer]") {
+TEST_CASE("R21: a clock stepping back is accepted - verify warns, seq order stands", "[audit][writer]") {
   TempDir dir;
   auto log = Log::Open(Opts(dir));
   Event e = Simple(1);
@@ -366,6 +366,31 @@ TEST_CASE("R16: a 10 MiB tool argument is stored capped and the row verifies", "
   CHECK(raw.Int("SELECT length(body) FROM audit_event") < 65536);
   auto rows = Query(dir.path() / "audit.db", {});
   CHECK((*rows)[0].event.body["args"]["content"]["$trunc"]["sha256"] == detail::Hex(detail::Sha256(big)));
+  CHECK((*log)->Verify()->ok);
+}
+
+TEST_CASE("R16: the string cap is an option - a value over it keeps a head no longer than the cap, its length and digest",
+          "[audit][writer]") {
+  TempDir dir;
+  Options o = Opts(dir);
+  o.max_string_bytes = 100;
+  auto log = Log::Open(o);
+  REQUIRE(log.ok());
+  Event e = Simple(1);
+  std::string output(5000, 'o');
+  output.replace(0, 5, "head:");
+  e.body = {{"output", output}, {"exact", std::string(100, 'e')}, {"over", std::string(101, 'v')}};
+  REQUIRE((*log)->Append(e).ok());
+  auto rows = Query(o.path, {});
+  REQUIRE(rows.ok());
+  const auto& body = (*rows)[0].event.body;
+  CHECK(body["exact"] == std::string(100, 'e'));  // at the cap: stored as it is
+  const auto& t = body["output"]["$trunc"];
+  CHECK(t["head"] == output.substr(0, 100));
+  CHECK(t["len"] == 5000);
+  CHECK(t["sha256"] == detail::Hex(detail::Sha256(output)));
+  CHECK(body["over"]["$trunc"]["head"] == std::string(100, 'v'));
+  CHECK(body["over"]["$trunc"]["len"] == 101);
   CHECK((*log)->Verify()->ok);
 }
 

@@ -54,7 +54,7 @@ TEST_CASE("audit keygen writes a 0600 key under the home and refuses a second ti
   CHECK(nlohmann::json::parse(other.out)["public_key"].get<std::string>().size() == 64);
 }
 
-TEST_CASE("audit query filters and formats; the table fits 80 columns", "[audit][cli]") {
+TEST_CASE("audit query filters and formats - the table fits 80 columns", "[audit][cli]") {
   CliLog l;
   auto table = l.Run({"query"});
   REQUIRE(table.exit_code == 0);
@@ -164,7 +164,7 @@ TEST_CASE("audit export writes jsonl and csv files with the chain columns", "[au
   CHECK(l.Run({"export"}).exit_code == 2);  // --out is required
 }
 
-TEST_CASE("audit stats and checkpoint; --db overrides the config", "[audit][cli]") {
+TEST_CASE("audit stats and checkpoint - --db overrides the config", "[audit][cli]") {
   CliLog l;
   auto st = l.Run({"stats", "--json"});
   REQUIRE(st.exit_code == 0);
@@ -196,7 +196,7 @@ TEST_CASE("audit stats and checkpoint; --db overrides the config", "[audit][cli]
   CHECK(nokey.err.find("warden audit keygen") != std::string::npos);
 }
 
-TEST_CASE("audit prune archives behind a signed anchor; rotate-key hands over the signing key", "[audit][cli]") {
+TEST_CASE("audit prune archives behind a signed anchor - rotate-key hands over the signing key", "[audit][cli]") {
   CliLog l;
   CHECK(l.Run({"prune"}).exit_code == 2);  // needs --before or --keep-days
   CHECK(l.Run({"prune", "--before", "yesterday-ish"}).exit_code == 2);
@@ -245,4 +245,43 @@ TEST_CASE("audit prune archives behind a signed anchor; rotate-key hands over th
 }
 
 }  // namespace
+TEST_CASE("audit verify --deep adds the canonical check - stats reports free disk space and warns under the threshold",
+          "[audit][cli]") {
+  CliLog l;
+  auto deep = l.Run({"verify", "--deep", "--json"});
+  INFO(deep.out << deep.err);
+  REQUIRE(deep.exit_code == 0);
+  CHECK(nlohmann::json::parse(deep.out)["deep"] == true);
+  auto help = l.Run({"verify", "--help"});
+  CHECK(help.out.find("--deep") != std::string::npos);
+  {
+    // A body re-written in non-canonical form with the chain recomputed after it and no checkpoint over it: only
+    // the deep check can see it.
+    testutil::RawDb raw(l.db);
+    raw.DropTriggers();
+    raw.MustExec("DELETE FROM checkpoint");
+    raw.MustExec("UPDATE audit_event SET body = ' ' || body WHERE seq = 30");
+    raw.Rechain(30);
+  }
+  CHECK(l.Run({"verify"}).exit_code == 0);
+  auto caught = l.Run({"verify", "--deep"});
+  CHECK(caught.exit_code == 1);
+  CHECK(caught.out.find("NONCANONICAL_BODY at seq 30") != std::string::npos);
+
+  auto stats = l.Run({"stats", "--json"});
+  REQUIRE(stats.exit_code == 0);
+  auto j = nlohmann::json::parse(stats.out);
+  CHECK(j["disk"]["total_bytes"].get<uint64_t>() > 0);
+  CHECK(j["disk"]["free_bytes"].get<uint64_t>() <= j["disk"]["total_bytes"].get<uint64_t>());
+  CHECK(j["disk"]["low"] == (j["disk"]["free_bytes"].get<uint64_t>() < (uint64_t{1024} << 20)));
+  // A threshold above any disk's size always warns, in words that say what to do.
+  auto low = l.Run({"stats", "--warn-free-mib", "1000000000"});
+  REQUIRE(low.exit_code == 0);
+  CHECK(low.out.find("warning: less than 1000000000 MiB free") != std::string::npos);
+  CHECK(low.out.find("warden audit prune") != std::string::npos);
+  auto fine = l.Run({"stats", "--warn-free-mib", "0"});
+  CHECK(fine.out.find("warning:") == std::string::npos);
+  CHECK(fine.out.find("disk free") != std::string::npos);
+}
+
 }  // namespace warden::audit
