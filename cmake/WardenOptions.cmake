@@ -63,6 +63,16 @@ function(warden_add_test_suite name)
     return()
   endif()
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  # A ';' in a test name splits it into CMake list items: catch_discover_tests then registers names that match
+  # nothing, and those ctest entries pass without running the test. Refuse such names at configure time.
+  foreach(src IN LISTS ARG_SOURCES)
+    get_filename_component(src_path "${src}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    file(STRINGS "${src_path}" bad_names REGEX "TEST_CASE\\(\"[^\"]*;")
+    if(bad_names)
+      message(FATAL_ERROR "${src_path}: a TEST_CASE name contains ';', which ctest would split so the test never "
+                          "runs; use ',' or ' -' instead: ${bad_names}")
+    endif()
+  endforeach()
   add_executable(${name} ${ARG_SOURCES} $<TARGET_OBJECTS:warden_catch_main>)
   target_link_libraries(${name} PRIVATE warden_test_support Catch2::Catch2 warden_flags ${ARG_DEPS})
   # Each TEST_CASE becomes one ctest test; the suite name is its label so `ctest -L` can pick a subsystem.

@@ -386,7 +386,7 @@ TEST_CASE("probe 51 (profile net): only the sandbox's own proxy variables reach 
 namespace warden::sandbox {
 namespace {
 
-TEST_CASE("net proxy: an open tunnel does not outlive the run; the timeout still ends it", "[sandbox][net]") {
+TEST_CASE("net proxy: an open tunnel does not outlive the run, the timeout still ends it", "[sandbox][net]") {
   FakeUpstream upstream;
   Spec s;
   s.profile = "net";

@@ -62,7 +62,7 @@ TEST_CASE("probe 2: only fds 0-2 are inherited", "[sandbox][probe]") {
   CHECK(r.stdout_data == "0\n1\n2\n");
 }
 
-TEST_CASE("probe 3: only sandbox pids are visible; host pids cannot be signalled", "[sandbox][probe]") {
+TEST_CASE("probe 3: only sandbox pids are visible, host pids cannot be signalled", "[sandbox][probe]") {
   auto r = RunProbe({"pids"});
   // The init (pid 1) is not dumpable, so hidepid=invisible hides it too: the probe sees only itself.
   CHECK(r.stdout_data == "2\n");
@@ -120,7 +120,7 @@ TEST_CASE("probe 14: the mount family is denied and reported, with the path", "[
   ExpectDenied({"open_tree"}, "EPERM", "open_tree");
 }
 
-TEST_CASE("probe 15: personality changes are denied and reported; the query works", "[sandbox][probe]") {
+TEST_CASE("probe 15: personality changes are denied and reported, the query works", "[sandbox][probe]") {
   ExpectDenied({"personality", "0x0400000"}, "EPERM", "personality");  // READ_IMPLIES_EXEC
   ExpectDenied({"personality", "0x0040000"}, "EPERM", "personality");  // ADDR_NO_RANDOMIZE
   ExpectAnswer({"personality", "0xffffffff"}, "ok");
@@ -236,7 +236,7 @@ TEST_CASE("probe 34: hard links to files outside the workspace fail with EXDEV",
   ExpectAnswer({"hardlink", "/usr/bin/env"}, "EXDEV");
 }
 
-TEST_CASE("probe 36: device nodes cannot be made; FIFOs can", "[sandbox][probe]") {
+TEST_CASE("probe 36: device nodes cannot be made, FIFOs can", "[sandbox][probe]") {
   ExpectDenied({"mknod_char"}, "EPERM", "mknodat");
   ExpectAnswer({"mkfifo"}, "ok");
 }
@@ -245,7 +245,7 @@ TEST_CASE("probe 37: setuid(0) is denied and reported", "[sandbox][probe]") {
   ExpectDenied({"setuid0"}, "EPERM", "setuid");
 }
 
-TEST_CASE("probe 38 and extras: /proc and /sys hold nothing of the host; /proc/self/mem stays own memory",
+TEST_CASE("probe 38 and extras: /proc and /sys hold nothing of the host, /proc/self/mem stays own memory",
           "[sandbox][probe]") {
   ExpectAnswer({"open_rw", "/proc/1/mem"}, "ENOENT");  // the doc expects EACCES; the init is even hidden
   ExpectAnswer({"exists", "/proc/sysrq-trigger"}, "ENOENT");

@@ -33,7 +33,7 @@ TEST_CASE("python3 runs unharmed, reads JSON on stdin and writes the workspace",
   CHECK(text == "abab");
 }
 
-TEST_CASE("sh and coreutils run unharmed; exit code and stderr come back", "[sandbox][run]") {
+TEST_CASE("sh and coreutils run unharmed, exit code and stderr come back", "[sandbox][run]") {
   Spec s;
   s.argv = {"sh", "-c", "ls /usr/bin/env >/dev/null && echo out && echo err >&2 && cat /etc/passwd | wc -l && "
                         "mkdir -p /tmp/a/b && touch /tmp/a/b/c && ls /tmp/a/b && id -u && exit 3"};

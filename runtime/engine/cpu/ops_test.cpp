@@ -15,7 +15,7 @@
 using namespace warden::engine;
 using namespace warden::engine::cpu;
 
-TEST_CASE("zero-centred RMSNorm uses 1 + w; gated norm uses w and silu(z)", "[engine][cpu][norm]") {
+TEST_CASE("zero-centred RMSNorm uses 1 + w, gated norm uses w and silu(z)", "[engine][cpu][norm]") {
   const float x[4] = {1, 2, 3, 4};
   const float w[4] = {0, 1, -1, 0.5f};
   float y[4];

@@ -125,7 +125,7 @@ TEST_CASE("the spec's rendered example (model.md 7.2) comes out as written", "[e
                      "<|im_end|>\n<|im_start|>assistant\n<think>\n"));
 }
 
-TEST_CASE("tool-call arguments given as JSON text are parsed; bad JSON is a clear error", "[engine][template]") {
+TEST_CASE("tool-call arguments given as JSON text are parsed, bad JSON is a clear error", "[engine][template]") {
   auto tmpl = ChatTemplate::FromString(
       "{% for m in messages %}{% for c in m.tool_calls %}{{ c.function.arguments | tojson if c.function is defined }}|"
       "{{ c.arguments | tojson if c.arguments is defined }}{% endfor %}{% endfor %}",
