@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "sandbox/probe_test_util.h"
@@ -43,6 +44,30 @@ TEST_CASE("sh and coreutils run unharmed, exit code and stderr come back", "[san
   CHECK(r.stdout_data == "out\n3\nc\n1000\n");
   CHECK(r.stderr_data == "err\n");
   CHECK(r.violations.empty());
+}
+
+TEST_CASE("/etc holds only the curated entries, read-only, with the host's loader cache", "[sandbox][run]") {
+  Spec s;
+  // /etc is bound from a template written once per process (mounts.cpp); a second run sees the same view.
+  s.argv = {"sh", "-c", "ls -A /etc | tr '\\n' ' '; cat /etc/hostname; grep -c sandbox /etc/passwd; "
+                        "cmp -s /etc/ld.so.cache /workspace/host.cache && echo same; touch /etc/x 2>/dev/null || "
+                        "echo ro"};
+  warden::testing::TempDir ws;
+  s.workspace = ws.path().string();
+  std::filesystem::copy_file("/etc/ld.so.cache", ws.path() / "host.cache");
+  for (int i = 0; i < 2; ++i) {
+    auto r = MustRun(s);
+    INFO(r.stderr_data);
+    CHECK(r.exit_code == 0);
+    const std::string& out = r.stdout_data;
+    for (const char* name : {"passwd ", "group ", "hosts ", "nsswitch.conf ", "hostname ", "ld.so.cache "}) {
+      CHECK(out.find(name) != std::string::npos);
+    }
+    CHECK(out.find("shadow") == std::string::npos);
+    CHECK(out.find("sudoers") == std::string::npos);
+    INFO(out);
+    CHECK(out.find("sandbox\n1\nsame\nro\n") != std::string::npos);
+  }
 }
 
 TEST_CASE("a compiled C tool bound read-only runs and sees its own sandbox", "[sandbox][run]") {
