@@ -70,6 +70,30 @@ TEST_CASE("/etc holds only the curated entries, read-only, with the host's loade
   }
 }
 
+TEST_CASE("the root holds only mount points and links, whichever read-only paths a run adds", "[sandbox][run]") {
+  // Each distinct set of --ro paths has its own root skeleton (mounts.cpp, root templates); runs with different
+  // sets, interleaved, must each see exactly their own.
+  Spec probe_dir = ProbeSpec({"exit", "7"});  // the probes' folder outside /tmp: its mount point is in the skeleton
+  warden::testing::TempDir extra;     // under the host's /tmp: its mount point lives in the task's /tmp
+  Spec with_tmp = ProbeSpec({"exists", extra.path().string()});
+  with_tmp.ro_paths.push_back(extra.path().string());
+  Spec listing;
+  listing.argv = {"sh", "-c", "ls -A / | tr '\\n' ' '; touch /x 2>/dev/null || echo ro"};
+  for (int i = 0; i < 2; ++i) {
+    CHECK(MustRun(probe_dir).exit_code == 7);
+    CHECK(Answer(MustRun(with_tmp)) == "ok");
+    auto r = MustRun(listing);
+    INFO(r.stdout_data);
+    for (const char* name : {"bin ", "dev ", "etc ", "proc ", "tmp ", "usr ", "workspace "}) {
+      CHECK(r.stdout_data.find(name) != std::string::npos);
+    }
+    for (const char* name : {"home", "root ", "var ", "srv ", "warden-"}) {
+      CHECK(r.stdout_data.find(name) == std::string::npos);
+    }
+    CHECK(r.stdout_data.find(" ro\n") != std::string::npos);
+  }
+}
+
 TEST_CASE("a compiled C tool bound read-only runs and sees its own sandbox", "[sandbox][run]") {
   auto r = RunProbe({"hostname"});
   CHECK(r.exit_kind == "exited");
