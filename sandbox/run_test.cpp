@@ -74,6 +74,8 @@ TEST_CASE("the root holds only mount points and links, whichever read-only paths
   // Each distinct set of --ro paths has its own root skeleton (mounts.cpp, root templates); runs with different
   // sets, interleaved, must each see exactly their own.
   Spec probe_dir = ProbeSpec({"exit", "7"});  // the probes' folder outside /tmp: its mount point is in the skeleton
+  Spec file_only = ProbeSpec({"exit", "8"});
+  file_only.ro_paths = {ProbePath()};  // a single file, bound over an empty file of the skeleton
   warden::testing::TempDir extra;     // under the host's /tmp: its mount point lives in the task's /tmp
   Spec with_tmp = ProbeSpec({"exists", extra.path().string()});
   with_tmp.ro_paths.push_back(extra.path().string());
@@ -81,6 +83,7 @@ TEST_CASE("the root holds only mount points and links, whichever read-only paths
   listing.argv = {"sh", "-c", "ls -A / | tr '\\n' ' '; touch /x 2>/dev/null || echo ro"};
   for (int i = 0; i < 2; ++i) {
     CHECK(MustRun(probe_dir).exit_code == 7);
+    CHECK(MustRun(file_only).exit_code == 8);
     CHECK(Answer(MustRun(with_tmp)) == "ok");
     auto r = MustRun(listing);
     INFO(r.stdout_data);
