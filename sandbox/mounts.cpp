@@ -1,4 +1,4 @@
-// The filesystem view of sandbox.md C.3: a fresh tmpfs root holding only mount points and a curated /etc, /usr
+// The filesystem view of sandbox.md C.3: a read-only root holding only mount points and links, a curated /etc, /usr
 // (and the merged-/usr links) read-only, the workspace at /workspace (read-write, or read-only on request), the
 // caller's extra read-only paths at their own path, a size-limited private /tmp, a /dev with
 // null/zero/full/random/urandom only and a pid-only /proc.
