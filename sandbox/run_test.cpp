@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -95,6 +96,24 @@ TEST_CASE("the root holds only mount points and links, whichever read-only paths
     }
     CHECK(r.stdout_data.find(" ro\n") != std::string::npos);
   }
+}
+
+TEST_CASE("runs still work when a tmp cleaner removed the /etc and root templates", "[sandbox][run]") {
+  // ctest runs each case in its own process, so the templates (made at this process's first run) land here.
+  warden::testing::TempDir tmp;
+  REQUIRE(::setenv("TMPDIR", tmp.path().c_str(), 1) == 0);
+  Spec s;
+  s.argv = {"sh", "-c", "cat /etc/hostname; ls -A / | grep -c workspace; touch /x 2>/dev/null || echo ro"};
+  CHECK(MustRun(s).stdout_data == "sandbox\n1\nro\n");
+  size_t removed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(tmp.path())) {
+    if (e.path().filename().string().rfind("warden-", 0) == 0) removed += std::filesystem::remove_all(e.path());
+  }
+  CHECK(removed > 0);  // both templates were made under $TMPDIR
+  auto r = MustRun(s);  // falls back to the tmpfs root with the /etc files written per spawn
+  INFO(r.stderr_data);
+  CHECK(r.stdout_data == "sandbox\n1\nro\n");
+  ::unsetenv("TMPDIR");
 }
 
 TEST_CASE("a compiled C tool bound read-only runs and sees its own sandbox", "[sandbox][run]") {
