@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 
 #include "sandbox/net_proxy.h"
 #include "sandbox/sandbox_internal.h"
@@ -68,7 +69,12 @@ LandlockPlan PrepareLandlock(const Spec& spec) {
   p.rules.push_back({"/", read});
   p.rules.push_back({"/usr", read | kFsExecute});
   p.rules.push_back({"/etc", read});
-  for (const auto& ro : spec.ro_paths) p.rules.push_back({ro, read | kFsExecute});
+  for (const auto& ro : spec.ro_paths) {
+    // A rule on a file may carry file rights only (read_dir there is EINVAL, which failed the whole setup).
+    std::error_code ec;
+    const bool dir = std::filesystem::is_directory(ro, ec);
+    p.rules.push_back({ro, (dir ? read : kFsReadFile) | kFsExecute});
+  }
   const uint64_t rw = all & ~(kFsMakeChar | kFsMakeBlock | kFsIoctlDev);
   p.rules.push_back({"/workspace", spec.workspace_readonly ? (read | kFsExecute) : rw});
   p.rules.push_back({"/tmp", rw});

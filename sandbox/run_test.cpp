@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "sandbox/probe_test_util.h"
@@ -43,6 +45,75 @@ TEST_CASE("sh and coreutils run unharmed, exit code and stderr come back", "[san
   CHECK(r.stdout_data == "out\n3\nc\n1000\n");
   CHECK(r.stderr_data == "err\n");
   CHECK(r.violations.empty());
+}
+
+TEST_CASE("/etc holds only the curated entries, read-only, with the host's loader cache", "[sandbox][run]") {
+  Spec s;
+  // /etc is bound from a template written once per process (mounts.cpp); a second run sees the same view.
+  s.argv = {"sh", "-c", "ls -A /etc | tr '\\n' ' '; cat /etc/hostname; grep -c sandbox /etc/passwd; "
+                        "cmp -s /etc/ld.so.cache /workspace/host.cache && echo same; touch /etc/x 2>/dev/null || "
+                        "echo ro"};
+  warden::testing::TempDir ws;
+  s.workspace = ws.path().string();
+  std::filesystem::copy_file("/etc/ld.so.cache", ws.path() / "host.cache");
+  for (int i = 0; i < 2; ++i) {
+    auto r = MustRun(s);
+    INFO(r.stderr_data);
+    CHECK(r.exit_code == 0);
+    const std::string& out = r.stdout_data;
+    for (const char* name : {"passwd ", "group ", "hosts ", "nsswitch.conf ", "hostname ", "ld.so.cache "}) {
+      CHECK(out.find(name) != std::string::npos);
+    }
+    CHECK(out.find("shadow") == std::string::npos);
+    CHECK(out.find("sudoers") == std::string::npos);
+    INFO(out);
+    CHECK(out.find("sandbox\n1\nsame\nro\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("the root holds only mount points and links, whichever read-only paths a run adds", "[sandbox][run]") {
+  // Each distinct set of --ro paths has its own root skeleton (mounts.cpp, root templates); runs with different
+  // sets, interleaved, must each see exactly their own.
+  Spec probe_dir = ProbeSpec({"exit", "7"});  // the probes' folder outside /tmp: its mount point is in the skeleton
+  Spec file_only = ProbeSpec({"exit", "8"});
+  file_only.ro_paths = {ProbePath()};  // a single file, bound over an empty file of the skeleton
+  warden::testing::TempDir extra;     // under the host's /tmp: its mount point lives in the task's /tmp
+  Spec with_tmp = ProbeSpec({"exists", extra.path().string()});
+  with_tmp.ro_paths.push_back(extra.path().string());
+  Spec listing;
+  listing.argv = {"sh", "-c", "ls -A / | tr '\\n' ' '; touch /x 2>/dev/null || echo ro"};
+  for (int i = 0; i < 2; ++i) {
+    CHECK(MustRun(probe_dir).exit_code == 7);
+    CHECK(MustRun(file_only).exit_code == 8);
+    CHECK(Answer(MustRun(with_tmp)) == "ok");
+    auto r = MustRun(listing);
+    INFO(r.stdout_data);
+    for (const char* name : {"bin ", "dev ", "etc ", "proc ", "tmp ", "usr ", "workspace "}) {
+      CHECK(r.stdout_data.find(name) != std::string::npos);
+    }
+    for (const char* name : {"home", "root ", "var ", "srv ", "warden-"}) {
+      CHECK(r.stdout_data.find(name) == std::string::npos);
+    }
+    CHECK(r.stdout_data.find(" ro\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("runs still work when a tmp cleaner removed the /etc and root templates", "[sandbox][run]") {
+  // ctest runs each case in its own process, so the templates (made at this process's first run) land here.
+  warden::testing::TempDir tmp;
+  REQUIRE(::setenv("TMPDIR", tmp.path().c_str(), 1) == 0);
+  Spec s;
+  s.argv = {"sh", "-c", "cat /etc/hostname; ls -A / | grep -c workspace; touch /x 2>/dev/null || echo ro"};
+  CHECK(MustRun(s).stdout_data == "sandbox\n1\nro\n");
+  size_t removed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(tmp.path())) {
+    if (e.path().filename().string().rfind("warden-", 0) == 0) removed += std::filesystem::remove_all(e.path());
+  }
+  CHECK(removed > 0);  // both templates were made under $TMPDIR
+  auto r = MustRun(s);  // falls back to the tmpfs root with the /etc files written per spawn
+  INFO(r.stderr_data);
+  CHECK(r.stdout_data == "sandbox\n1\nro\n");
+  ::unsetenv("TMPDIR");
 }
 
 TEST_CASE("a compiled C tool bound read-only runs and sees its own sandbox", "[sandbox][run]") {

@@ -90,6 +90,9 @@ struct MountPlan {
   std::vector<LinkPlan> links;
   std::vector<FilePlan> files;
   std::vector<BindPlan> binds;    // parents before children
+  // When set, the root is this detached read-only copy of a skeleton folder made once per process (mounts.cpp,
+  // root templates) instead of a tmpfs; `dirs`, `links` and `files` then hold only what lies under /tmp.
+  OwnedFd root_tree;
 };
 // Builds the view of sandbox.md C.3 for `spec` (host paths validated here).
 Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace);
