@@ -36,27 +36,6 @@ int BringLoopbackUp() {
   return err;
 }
 
-int SendFd(int sock, int fd) {
-  ChildMsg m;
-  m.type = kMsgProxyListener;
-  char control[CMSG_SPACE(sizeof(int))];
-  std::memset(control, 0, sizeof(control));
-  iovec iov{&m, sizeof(m)};
-  msghdr hdr{};
-  hdr.msg_iov = &iov;
-  hdr.msg_iovlen = 1;
-  hdr.msg_control = control;
-  hdr.msg_controllen = sizeof(control);
-  cmsghdr* c = CMSG_FIRSTHDR(&hdr);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  while (::sendmsg(sock, &hdr, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) return errno;
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -71,7 +50,7 @@ int SetUpProxyListenerInChild(int sync_fd) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int err = 0;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 64) != 0) err = errno;
-  if (err == 0) err = SendFd(sync_fd, fd);
+  if (err == 0) err = SendFdToSupervisor(sync_fd, kMsgProxyListener, fd);
   ::close(fd);  // the supervisor's copy is the only one; the program cannot accept on it
   return err;
 }

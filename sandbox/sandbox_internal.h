@@ -39,6 +39,9 @@ struct ChildMsg {
   int32_t err = 0;     // errno for kMsgSetupError
   int32_t status = 0;  // wait status of the program for kMsgExitStatus
 };
+// Child side: sends a ChildMsg of msg_type carrying fd (SCM_RIGHTS) on the sync socket; 0 or an errno. Used for
+// the seccomp listener (spawn.cpp) and the proxy listener made inside the netns (net_bridge.cpp).
+int SendFdToSupervisor(int sock, int32_t msg_type, int fd);
 
 // The uid and gid the program has inside; mapped to an unprivileged host uid (sandbox.md C.7).
 constexpr uid_t kSandboxUid = 1000;

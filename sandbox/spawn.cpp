@@ -44,24 +44,6 @@ std::atomic<int32_t> g_fail_step{0};
   ::_exit(127);
 }
 
-int SendListener(int sock, int listener) {
-  ChildMsg m;
-  m.type = kMsgListener;
-  char control[CMSG_SPACE(sizeof(int))];
-  std::memset(control, 0, sizeof(control));
-  iovec iov{&m, sizeof(m)};
-  msghdr hdr{};
-  hdr.msg_iov = &iov;
-  hdr.msg_iovlen = 1;
-  hdr.msg_control = control;
-  hdr.msg_controllen = sizeof(control);
-  cmsghdr* c = CMSG_FIRSTHDR(&hdr);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &listener, sizeof(int));
-  return ::sendmsg(sock, &hdr, MSG_NOSIGNAL) < 0 ? errno : 0;
-}
 
 // Moves the three pipes to 0-2 and the sync socket to fd 3, then closes everything else (no inherited host fd
 // survives, sandbox.md A.4 "fd leaks").
@@ -123,6 +105,28 @@ alignas(64) char g_exec_stack[64 * 1024];
 
 }  // namespace
 
+int SendFdToSupervisor(int sock, int32_t msg_type, int fd) {
+  ChildMsg m;
+  m.type = msg_type;
+  char control[CMSG_SPACE(sizeof(int))];
+  std::memset(control, 0, sizeof(control));
+  iovec iov{&m, sizeof(m)};
+  msghdr hdr{};
+  hdr.msg_iov = &iov;
+  hdr.msg_iovlen = 1;
+  hdr.msg_control = control;
+  hdr.msg_controllen = sizeof(control);
+  cmsghdr* c = CMSG_FIRSTHDR(&hdr);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  while (::sendmsg(sock, &hdr, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) return errno;
+  }
+  return 0;
+}
+
 void SetFailStepForTest(int32_t step) { g_fail_step = step; }
 int32_t FailStepForTest() { return g_fail_step; }
 
@@ -180,7 +184,7 @@ void ChildMain(const ChildPlan& p) {
   int listener = ApplySeccompInChild(*p.seccomp, &notify);
   if (listener < 0) Fail(kSyncFd, kStepSeccomp, -listener);
   if (notify) {
-    if (int e = SendListener(kSyncFd, listener); e != 0) Fail(kSyncFd, kStepListener, e);
+    if (int e = SendFdToSupervisor(kSyncFd, kMsgListener, listener); e != 0) Fail(kSyncFd, kStepListener, e);
     ::close(listener);
   }
   // 12. Where the supervisor attaches us (v2), wait until it has (it does that while we set up); then pid 1
