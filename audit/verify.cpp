@@ -37,6 +37,27 @@ std::string ProblemName(Problem p) {
 
 namespace {
 
+// The hashed fields of one row from a column reader (`col(i)` gives column i's text or nullopt). Both readers — the
+// bytes copied out of SQLite for the worker threads, and the statement itself on the single-snapshot walk — keep
+// kind, tenant_id, principal_id, task_id, skill, action, decision, policy_set and body in consecutive columns
+// starting at kind_col; only where event_id and that run start differ.
+template <typename Col>
+detail::RowView RowViewFromColumns(const Col& col, int event_id_col, int kind_col, int64_t ts_ns) {
+  detail::RowView v;
+  v.event_id = col(event_id_col).value_or("");
+  v.ts_ns = ts_ns;
+  v.kind = col(kind_col).value_or("");
+  v.tenant_id = col(kind_col + 1).value_or("");
+  v.principal_id = col(kind_col + 2).value_or("");
+  v.task_id = col(kind_col + 3);
+  v.skill = col(kind_col + 4);
+  v.action = col(kind_col + 5);
+  v.decision = col(kind_col + 6);
+  v.policy_set = col(kind_col + 7);
+  v.body = col(kind_col + 8).value_or("");
+  return v;
+}
+
 // One row as the chain walk needs it. Its text columns are copied raw into the chunk's shared buffer (one allocation
 // per chunk instead of a dozen strings per row); the worker threads build the hashed text from them.
 struct Row {
@@ -277,18 +298,7 @@ class Verifier {
         if (r.len[k] < 0) return std::nullopt;
         return arena.substr(r.off[k], static_cast<size_t>(r.len[k]));
       };
-      detail::RowView v;
-      v.event_id = col(0).value_or("");
-      v.ts_ns = r.ts_ns;
-      v.kind = col(1).value_or("");
-      v.tenant_id = col(2).value_or("");
-      v.principal_id = col(3).value_or("");
-      v.task_id = col(4);
-      v.skill = col(5);
-      v.action = col(6);
-      v.decision = col(7);
-      v.policy_set = col(8);
-      v.body = col(9).value_or("");
+      detail::RowView v = RowViewFromColumns(col, /*event_id_col=*/0, /*kind_col=*/1, r.ts_ns);
       text.clear();
       detail::RowContentText(v, text);
       r.content = detail::Sha256(text);
@@ -362,18 +372,7 @@ class Verifier {
         if (t == nullptr) return std::nullopt;
         return std::string_view(t, static_cast<size_t>(sqlite3_column_bytes(s, i)));
       };
-      detail::RowView v;
-      v.event_id = col(1).value_or("");
-      v.ts_ns = r.ts_ns;
-      v.kind = col(3).value_or("");
-      v.tenant_id = col(4).value_or("");
-      v.principal_id = col(5).value_or("");
-      v.task_id = col(6);
-      v.skill = col(7);
-      v.action = col(8);
-      v.decision = col(9);
-      v.policy_set = col(10);
-      v.body = col(11).value_or("");
+      detail::RowView v = RowViewFromColumns(col, /*event_id_col=*/1, /*kind_col=*/3, r.ts_ns);
       text.clear();
       detail::RowContentText(v, text);
       r.content = detail::Sha256(text);
