@@ -13,6 +13,7 @@
 
 #include "runtime/engine/weights/safetensors.h"
 #include "tests/support/golden.h"
+#include "tests/support/golden_tensors.h"
 #include "tests/support/test_support.h"
 
 using namespace warden::engine;
@@ -20,25 +21,8 @@ using warden::testing::NormalisedError;
 
 namespace {
 
-struct Golden {
-  SafetensorsFile file;
-  std::vector<float> F(const std::string& name) const {
-    const TensorView* t = file.Find(name);
-    if (t == nullptr) FAIL("fixture tensor missing: " << name);
-    return ToFloat(*t);
-  }
-  std::vector<int32_t> I(const std::string& name) const {
-    auto f = F(name);
-    return std::vector<int32_t>(f.begin(), f.end());
-  }
-};
-
-Golden LoadGolden(const std::string& fixture) {
-  auto path = warden::testing::SharedPath("fixtures/" + fixture + "/expected.safetensors");
-  auto f = SafetensorsFile::Open(path);
-  REQUIRE(f.ok());
-  return Golden{std::move(f).value()};
-}
+using warden::testing::Golden;
+using warden::testing::LoadGolden;
 
 struct LoadedModel {
   std::unique_ptr<ModelFiles> files;

@@ -12,6 +12,7 @@
 #include "runtime/engine/vision/multimodal.h"
 #include "runtime/engine/weights/safetensors.h"
 #include "tests/support/golden.h"
+#include "tests/support/golden_tensors.h"
 #include "tests/support/test_support.h"
 
 using namespace warden::engine;
@@ -19,28 +20,13 @@ using warden::testing::NormalisedError;
 
 namespace {
 
-struct Golden {
-  SafetensorsFile file;
-  std::vector<float> F(const std::string& name) const {
-    const TensorView* t = file.Find(name);
-    if (t == nullptr) FAIL("fixture tensor missing: " << name);
-    return ToFloat(*t);
-  }
-  std::vector<int32_t> I(const std::string& name) const {
-    auto f = F(name);
-    return std::vector<int32_t>(f.begin(), f.end());
-  }
-  GridThw Grid(const std::string& name) const {
-    auto g = I(name);
-    REQUIRE(g.size() == 3);
-    return {g[0], g[1], g[2]};
-  }
-};
+using warden::testing::Golden;
+using warden::testing::LoadGolden;
 
-Golden LoadGolden(const std::string& fixture) {
-  auto f = SafetensorsFile::Open(warden::testing::SharedPath("fixtures/" + fixture + "/expected.safetensors"));
-  REQUIRE(f.ok());
-  return Golden{std::move(f).value()};
+GridThw Grid(const Golden& g, const std::string& name) {
+  auto v = g.I(name);
+  REQUIRE(v.size() == 3);
+  return {v[0], v[1], v[2]};
 }
 
 struct Loaded {
@@ -83,7 +69,7 @@ size_t ArgMax(const float* row, size_t n) { return static_cast<size_t>(std::max_
 TEST_CASE("tiny-a: the vision tower alone reproduces image.embeds", "[vision][golden]") {
   const Golden g = LoadGolden("qwen3_5-tiny-a");
   const Loaded l = Load("qwen3_5-tiny-a");
-  const std::vector<GridThw> grids = {g.Grid("image.grid_thw")};
+  const std::vector<GridThw> grids = {Grid(g, "image.grid_thw")};
   auto out = l.tower->Encode(g.F("image.pixel_values"), grids);
   INFO(out.status().ToString());
   REQUIRE(out.ok());
@@ -98,7 +84,7 @@ TEST_CASE("tiny-a: M-RoPE ids for the image prompt equal image.position_ids", "[
   const Golden g = LoadGolden("qwen3_5-tiny-a");
   const Loaded l = Load("qwen3_5-tiny-a");
   const auto ids = g.I("image.input_ids");
-  const std::vector<GridThw> grids = {g.Grid("image.grid_thw")};
+  const std::vector<GridThw> grids = {Grid(g, "image.grid_thw")};
   MropeInput in;
   in.ids = ids;
   in.image_grids = grids;
@@ -119,7 +105,7 @@ TEST_CASE("tiny-a: logits with an image and with a video (two frame groups)", "[
   {
     MediaBatch media;
     media.image_pixels = g.F("image.pixel_values");
-    media.image_grids = {g.Grid("image.grid_thw")};
+    media.image_grids = {Grid(g, "image.grid_thw")};
     auto seq = l.model->NewSequence();
     const auto r = RunMedia(l, *seq, g.I("image.input_ids"), media);
     const auto ref = g.F("image.logits");
@@ -130,7 +116,7 @@ TEST_CASE("tiny-a: logits with an image and with a video (two frame groups)", "[
   {
     MediaBatch media;
     media.video_pixels = g.F("video.pixel_values");
-    media.video_grids = {g.Grid("video.grid_thw")};
+    media.video_grids = {Grid(g, "video.grid_thw")};
     auto seq = l.model->NewSequence();
     const auto r = RunMedia(l, *seq, g.I("video.input_ids"), media);
     const auto ref = g.F("video.logits");
@@ -146,7 +132,7 @@ TEST_CASE("tiny-c: image logits, then 8 greedy decode steps through the rope del
   const size_t V = static_cast<size_t>(l.model->config().vocab_size);
   MediaBatch media;
   media.image_pixels = g.F("image.pixel_values");
-  media.image_grids = {g.Grid("image.grid_thw")};
+  media.image_grids = {Grid(g, "image.grid_thw")};
   auto seq = l.model->NewSequence();
   const auto ids = g.I("image.input_ids");
   const auto r = RunMedia(l, *seq, ids, media);
