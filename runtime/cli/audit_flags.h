@@ -79,6 +79,33 @@ inline std::unique_ptr<audit::Log> OpenAuditLogForSigning(CliContext& ctx, const
   return std::move(log).value();
 }
 
+// Opens the log for appending, as the verbs that record events do (`skills run`, `skills reindex --audit`): the
+// checkpoints are signed when the key exists (`warden audit keygen`); the chain protects every row either way. On
+// failure it reports through ctx.Fail with `hint` and returns null.
+inline std::unique_ptr<audit::Log> OpenAuditLogForAppend(CliContext& ctx, const AuditDbFlags& f,
+                                                         const std::string& hint) {
+  auto db = ResolveAuditDb(ctx, f);
+  if (!db.ok()) {
+    ctx.Fail(db.status(), "fix the config file or pass --db FILE");
+    return nullptr;
+  }
+  auto key = ResolveAuditKey(ctx, f);
+  if (!key.ok()) {
+    ctx.Fail(key.status(), "fix the config file or pass --key FILE");
+    return nullptr;
+  }
+  audit::Options o;
+  o.path = *db;
+  std::error_code ec;
+  if (std::filesystem::exists(*key, ec)) o.key_path = *key;
+  auto log = audit::Log::Open(o);
+  if (!log.ok()) {
+    ctx.Fail(log.status(), hint);
+    return nullptr;
+  }
+  return std::move(log).value();
+}
+
 struct AuditFilterFlags {
   std::string since, until, tenant, task, principal, skill, action, decision, kind;
   uint64_t limit = 0;

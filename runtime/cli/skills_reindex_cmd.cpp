@@ -27,17 +27,13 @@ void RegisterSkillsReindex(CLI::App& group, CliContext& ctx) {
                 "Record the reload (catalog.reload: counts, generation) and each rejected manifest (skill.rejected) "
                 "in the audit log");
   AddDbFlag(cmd, f->db);
+  AddKeyFlag(cmd, f->db);
   cmd->callback([&ctx, f] {
     std::unique_ptr<audit::Log> log;
     std::unique_ptr<CatalogAuditor> auditor;
     if (f->audit) {
-      auto db = ResolveAuditDb(ctx, f->db);
-      if (!db.ok()) return ctx.Fail(db.status(), "fix the config file or pass --db FILE");
-      audit::Options o;
-      o.path = *db;
-      auto opened = audit::Log::Open(o);
-      if (!opened.ok()) return ctx.Fail(opened.status(), "pass --db FILE, or leave out --audit");
-      log = std::move(*opened);
+      log = OpenAuditLogForAppend(ctx, f->db, "pass --db FILE, or leave out --audit");
+      if (log == nullptr) return;
       auditor = std::make_unique<CatalogAuditor>(*log);
     }
     const auto t0 = std::chrono::steady_clock::now();

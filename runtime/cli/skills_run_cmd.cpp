@@ -81,17 +81,8 @@ void RegisterSkillsRun(CLI::App& group, CliContext& ctx) {
     }
     const auto& config = ctx.config();
     if (!config.ok()) return ctx.Fail(config.status(), "fix the config file");
-    auto db = ResolveAuditDb(ctx, f->audit);
-    if (!db.ok()) return ctx.Fail(db.status());
-    auto key = ResolveAuditKey(ctx, f->audit);
-    if (!key.ok()) return ctx.Fail(key.status());
-    audit::Options audit_options;
-    audit_options.path = *db;
-    std::error_code ec;
-    // Checkpoints are signed when a key exists (`warden audit keygen`); the chain protects every row either way.
-    if (std::filesystem::exists(*key, ec)) audit_options.key_path = *key;
-    auto log = audit::Log::Open(audit_options);
-    if (!log.ok()) return ctx.Fail(log.status(), "nothing ran: an action that cannot be audited does not run");
+    auto log = OpenAuditLogForAppend(ctx, f->audit, "nothing ran: an action that cannot be audited does not run");
+    if (log == nullptr) return;
 
     SkillCallRequest request;
     request.skill = f->name;
@@ -109,7 +100,7 @@ void RegisterSkillsRun(CLI::App& group, CliContext& ctx) {
     catalog_audit.tenant = request.tenant;
     catalog_audit.principal = request.principal;
     catalog_audit.reloads = false;
-    CatalogAuditor auditor(**log, catalog_audit);
+    CatalogAuditor auditor(*log, catalog_audit);
     auto catalog = OpenCatalog(ctx, f->catalog, {}, auditor.Listener());
     if (!catalog.ok()) return ctx.Fail(catalog.status(), "pass --catalog DIR or fix paths.skills in the config");
     WarnRejections(ctx, **catalog);
@@ -120,7 +111,7 @@ void RegisterSkillsRun(CLI::App& group, CliContext& ctx) {
     auto policies = policy::PolicySet::LoadDir(*policies_dir, PolicyLoadOptions(ctx, f->policies));
     if (!policies.ok()) return ctx.Fail(policies.status(), "`warden init` installs the default policies");
     policy::Limiter limiter;
-    auto outcome = CallSkill(request, SkillCallContext{**catalog, **policies, &limiter, **log});
+    auto outcome = CallSkill(request, SkillCallContext{**catalog, **policies, &limiter, *log});
     if (!outcome.ok()) return ctx.Fail(outcome.status());
 
     const auto& o = *outcome;
