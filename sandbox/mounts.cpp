@@ -27,6 +27,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -53,46 +54,71 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A template folder private to this process: $TMPDIR/warden-<what>-XXXXXX made 0700 by mkdtemp, so no other uid can
+// enter it, holding view/ (0755: the sandbox uid is another host uid when the supervisor runs as root), which is what
+// gets bound. The supervisor reaches view/ only through an fd on the parent held from creation, never by the path
+// again: if a tmp cleaner removes the folder and another user recreates the name in a shared /tmp, their folder is
+// never bound (the clone then fails and the caller falls back). Removed when the process exits normally.
+class TemplateDir {
+ public:
+  static std::unique_ptr<TemplateDir> Make(const char* what) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/warden-" + what + "-XXXXXX";
+    if (::mkdtemp(path.data()) == nullptr) return nullptr;
+    auto t = std::make_unique<TemplateDir>(std::move(path));
+    if (t->fd_.get() < 0 || ::mkdir(t->view().c_str(), 0755) != 0 || ::chmod(t->view().c_str(), 0755) != 0) {
+      return nullptr;
+    }
+    return t;
+  }
+  ~TemplateDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  // Use Make(); public only so std::make_unique can reach it.
+  explicit TemplateDir(std::string path)
+      : path_(std::move(path)), fd_(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) {}
+  TemplateDir(const TemplateDir&) = delete;
+  TemplateDir& operator=(const TemplateDir&) = delete;
+
+  // Where to write the template's entries (only while it is being made).
+  fs::path view() const { return fs::path(path_) / "view"; }
+  // A detached clone of view/, resolved from the held fd; -1 with errno when it is gone.
+  int CloneView() const {
+    return static_cast<int>(::syscall(SYS_open_tree, fd_.get(), "view",
+                                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW));
+  }
+
+ private:
+  std::string path_;
+  OwnedFd fd_;
+};
+
 // Host /etc entries the view copies or links; everything else in the host /etc stays invisible.
 struct EtcCache {
   std::vector<FilePlan> files;  // relative to /etc
   std::vector<LinkPlan> links;  // relative to /etc
-  // The same entries written once into a folder of the supervisor's (0755, files 0444), plus the empty mount
-  // points alternatives/ and ssl/; empty when it could not be made. Removed when the process exits normally.
-  std::string template_dir;
-  ~EtcCache() {
-    std::error_code ec;
-    if (!template_dir.empty()) fs::remove_all(template_dir, ec);
-  }
+  // The same entries written once into a private template (TemplateDir), plus the empty mount points alternatives/
+  // and ssl/; null when it could not be made.
+  std::unique_ptr<TemplateDir> etc_template;
 };
 
-// Writes `c`'s entries into a fresh folder under $TMPDIR (or /tmp). The folder is only ever bound read-only, and
-// only the supervisor's uid can change it (which can change the supervisor anyway). Returns "" on any failure:
-// the caller then writes the files per spawn.
-std::string MakeEtcTemplate(const EtcCache& c) {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/warden-etc-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) return "";
-  const fs::path dir(tmpl);
-  auto give_up = [&dir] {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    return std::string();
-  };
-  // 0755: the sandbox uid is another host uid when the supervisor runs as root.
-  if (::chmod(dir.c_str(), 0755) != 0) return give_up();
+// Writes `c`'s entries into a private template folder. The folder is only ever bound read-only. Returns null on
+// any failure: the caller then writes the files per spawn.
+std::unique_ptr<TemplateDir> MakeEtcTemplate(const EtcCache& c) {
+  auto t = TemplateDir::Make("etc");
+  if (t == nullptr) return nullptr;
+  const fs::path dir = t->view();
   for (const char* sub : {"alternatives", "ssl"}) {
-    if (::mkdir((dir / sub).c_str(), 0755) != 0) return give_up();
+    if (::mkdir((dir / sub).c_str(), 0755) != 0) return nullptr;
   }
   for (const auto& f : c.files) {
-    if (!WriteFileAtomic(dir / f.path, f.content).ok() || ::chmod((dir / f.path).c_str(), 0444) != 0) {
-      return give_up();
-    }
+    if (!WriteFileAtomic(dir / f.path, f.content).ok() || ::chmod((dir / f.path).c_str(), 0444) != 0) return nullptr;
   }
   for (const auto& l : c.links) {
-    if (::symlink(l.target.c_str(), (dir / l.path).c_str()) != 0) return give_up();
+    if (::symlink(l.target.c_str(), (dir / l.path).c_str()) != 0) return nullptr;
   }
-  return dir.string();
+  return t;
 }
 
 const EtcCache& HostEtc() {
@@ -115,7 +141,7 @@ const EtcCache& HostEtc() {
       fs::path p = fs::path("/etc") / name;
       if (fs::is_symlink(p, ec)) c.links.push_back({name, fs::read_symlink(p, ec).string()});
     }
-    c.template_dir = MakeEtcTemplate(c);
+    c.etc_template = MakeEtcTemplate(c);
     return c;
   }();
   return cache;
@@ -130,13 +156,7 @@ constexpr size_t kMaxRootTemplates = 16;
 
 struct RootTemplates {
   std::mutex mu;
-  std::map<std::string, std::string> dirs;  // skeleton (below) -> folder; "" = could not be made
-  ~RootTemplates() {
-    std::error_code ec;
-    for (const auto& [key, dir] : dirs) {
-      if (!dir.empty()) fs::remove_all(dir, ec);
-    }
-  }
+  std::map<std::string, std::unique_ptr<TemplateDir>> dirs;  // skeleton (below) -> template; null = could not be made
 };
 
 RootTemplates& Templates() {
@@ -144,26 +164,24 @@ RootTemplates& Templates() {
   return t;
 }
 
-std::string MakeRootTemplate(const std::string& staging, const std::vector<std::string>& dirs,
-                             const std::vector<LinkPlan>& links, const std::vector<FilePlan>& files) {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/warden-root-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) return "";
-  auto inside = [&](const std::string& staged) { return tmpl + staged.substr(staging.size()); };
-  bool ok = ::chmod(tmpl.c_str(), 0755) == 0;
-  for (const auto& d : dirs) ok = ok && ::mkdir(inside(d).c_str(), 0755) == 0;
-  for (const auto& l : links) ok = ok && ::symlink(l.target.c_str(), inside(l.path).c_str()) == 0;
+std::unique_ptr<TemplateDir> MakeRootTemplate(const std::string& staging, const std::vector<std::string>& dirs,
+                                              const std::vector<LinkPlan>& links, const std::vector<FilePlan>& files) {
+  auto t = TemplateDir::Make("root");
+  if (t == nullptr) return nullptr;
+  const std::string view = t->view().string();
+  auto inside = [&](const std::string& staged) { return view + staged.substr(staging.size()); };
+  for (const auto& d : dirs) {
+    if (::mkdir(inside(d).c_str(), 0755) != 0) return nullptr;
+  }
+  for (const auto& l : links) {
+    if (::symlink(l.target.c_str(), inside(l.path).c_str()) != 0) return nullptr;
+  }
   for (const auto& f : files) {
-    int fd = ok ? ::open(inside(f.path).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
-    ok = fd >= 0;
-    if (fd >= 0) ::close(fd);
+    int fd = ::open(inside(f.path).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return nullptr;
+    ::close(fd);
   }
-  if (!ok) {
-    std::error_code ec;
-    fs::remove_all(tmpl, ec);
-    return "";
-  }
-  return tmpl;
+  return t;
 }
 
 // Moves the plan's skeleton into a root template where it can: everything outside /tmp (entries under /tmp are
@@ -199,7 +217,7 @@ void UseRootTemplate(MountPlan* p) {
       key += "f " + f.path + '\n';
     }
   }
-  std::string dir;
+  int fd = -1;
   {
     RootTemplates& t = Templates();
     std::lock_guard<std::mutex> lock(t.mu);
@@ -208,12 +226,9 @@ void UseRootTemplate(MountPlan* p) {
       if (t.dirs.size() >= kMaxRootTemplates) return;
       it = t.dirs.emplace(key, MakeRootTemplate(p->staging, dirs, links, files)).first;
     }
-    dir = it->second;
+    if (it->second != nullptr) fd = it->second->CloneView();
   }
-  if (dir.empty()) return;
-  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, dir.c_str(),
-                                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW));
-  if (fd < 0) return;  // removed by a tmp cleaner, say: the tmpfs root still works
+  if (fd < 0) return;  // none, or removed by a tmp cleaner, say: the tmpfs root still works
   OwnedFd tree(fd);
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
@@ -235,11 +250,10 @@ uint64_t KeptAttrs(int fd) {
   return a;
 }
 
-// Clones the mount tree at `host` (detached) and sets its final attributes. `host` was canonicalised by the caller;
-// a symlink here means it was swapped in since: refuse. `device` keeps device nodes usable (no nodev).
-Result<BindPlan> OpenSource(const fs::path& host, const std::string& target, bool writable, bool device = false) {
-  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, host.c_str(),
-                                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW));
+// Takes `fd`, a detached clone (open_tree) of the mount tree at `host`, and sets its final attributes; -1 reports
+// open_tree's errno. `host` was canonicalised by the caller; a symlink here means it was swapped in since: refuse.
+// `device` keeps device nodes usable (no nodev).
+Result<BindPlan> OpenTree(int fd, const fs::path& host, const std::string& target, bool writable, bool device = false) {
   if (fd < 0) {
     int e = errno;
     if (e == ENOSYS) {
@@ -266,6 +280,12 @@ Result<BindPlan> OpenSource(const fs::path& host, const std::string& target, boo
   b.is_dir = S_ISDIR(st.st_mode);
   b.writable = writable;
   return b;
+}
+
+Result<BindPlan> OpenSource(const fs::path& host, const std::string& target, bool writable, bool device = false) {
+  return OpenTree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, host.c_str(),
+                                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW)),
+                  host, target, writable, device);
 }
 
 bool IsUnder(const std::string& path, const std::string& dir) {
@@ -317,8 +337,8 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) 
   const EtcCache& etc = HostEtc();
   // The template, when it is still there (a tmp cleaner may have removed it), else the files written per spawn.
   std::optional<BindPlan> etc_bind;
-  if (!etc.template_dir.empty()) {
-    auto b = OpenSource(etc.template_dir, s + "/etc", false);
+  if (etc.etc_template != nullptr) {
+    auto b = OpenTree(etc.etc_template->CloneView(), "/etc template", s + "/etc", false);
     if (b.ok()) etc_bind = std::move(*b);
   }
   const bool etc_bind_used = etc_bind.has_value();

@@ -98,7 +98,7 @@ TEST_CASE("the root holds only mount points and links, whichever read-only paths
   }
 }
 
-TEST_CASE("runs still work when a tmp cleaner removed the /etc and root templates", "[sandbox][run]") {
+TEST_CASE("runs still work when a tmp cleaner removed the /etc and root templates, and never bind a recreated one", "[sandbox][run]") {
   // ctest runs each case in its own process, so the templates (made at this process's first run) land here.
   warden::testing::TempDir tmp;
   REQUIRE(::setenv("TMPDIR", tmp.path().c_str(), 1) == 0);
@@ -106,10 +106,18 @@ TEST_CASE("runs still work when a tmp cleaner removed the /etc and root template
   s.argv = {"sh", "-c", "cat /etc/hostname; ls -A / | grep -c workspace; touch /x 2>/dev/null || echo ro"};
   CHECK(MustRun(s).stdout_data == "sandbox\n1\nro\n");
   size_t removed = 0;
+  std::vector<std::string> removed_names;
   for (const auto& e : std::filesystem::directory_iterator(tmp.path())) {
-    if (e.path().filename().string().rfind("warden-", 0) == 0) removed += std::filesystem::remove_all(e.path());
+    if (e.path().filename().string().rfind("warden-", 0) == 0) removed_names.push_back(e.path().filename());
   }
+  for (const auto& name : removed_names) removed += std::filesystem::remove_all(tmp.path() / name);
   CHECK(removed > 0);  // both templates were made under $TMPDIR
+  // Whoever recreates a removed template's name (in a shared /tmp: another user) is never bound: the supervisor
+  // reaches its templates through fds held from creation, not by path.
+  for (const auto& name : removed_names) {
+    std::filesystem::create_directories(tmp.path() / name / "view");
+    std::ofstream(tmp.path() / name / "view" / "hostname") << "planted\n";
+  }
   auto r = MustRun(s);  // falls back to the tmpfs root with the /etc files written per spawn
   INFO(r.stderr_data);
   CHECK(r.stdout_data == "sandbox\n1\nro\n");
