@@ -95,9 +95,10 @@ bool ReadHead(int fd, int stop_fd, std::string* head, std::string* rest) {
   }
 }
 
-// Copies bytes both ways until both directions reached EOF, either side failed, or the proxy stops.
-void Relay(int a, int b, int stop_fd) {
-  bool a_open = true, b_open = true;  // a_open: still reading from a
+// Copies bytes both ways until both directions reached EOF, either side failed, or the proxy stops. With
+// `read_a` false only b -> a is copied (a plain-HTTP answer: whatever else the client sends is never forwarded).
+void Relay(int a, int b, int stop_fd, bool read_a = true) {
+  bool a_open = read_a, b_open = true;  // a_open: still reading from a
   char buf[65536];
   while (a_open || b_open) {
     pollfd p[3];
@@ -121,6 +122,23 @@ void Relay(int a, int b, int stop_fd) {
       if (!SendAll(to, buf, static_cast<size_t>(got))) return;
     }
   }
+}
+
+// Sends exactly `length` body bytes from `from` to `to`: first those already read (`rest`), then the remainder
+// within the head timeout. Bytes past the body are never forwarded (they would be a second, undecided request).
+bool ForwardBody(int from, int to, int stop_fd, const std::string& rest, uint64_t length) {
+  const size_t first = static_cast<size_t>(std::min<uint64_t>(rest.size(), length));
+  if (!SendAll(to, rest.data(), first)) return false;
+  uint64_t left = length - first;
+  char buf[65536];
+  while (left > 0) {
+    if (!WaitFor(from, POLLIN, stop_fd, kHeadTimeoutMs)) return false;
+    ssize_t n = ::recv(from, buf, static_cast<size_t>(std::min<uint64_t>(left, sizeof(buf))), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || !SendAll(to, buf, static_cast<size_t>(n))) return false;
+    left -= static_cast<uint64_t>(n);
+  }
+  return true;
 }
 
 // Non-blocking connect with a deadline that the stop pipe can cut short; returns the fd or -errno.
@@ -191,6 +209,13 @@ bool SplitAuthority(const std::string& authority, uint16_t default_port, std::st
 }  // namespace
 
 bool ParseProxyRequest(const std::string& head, ProxyRequest* out, std::string* error) {
+  for (size_t i = 0; i < head.size(); ++i) {
+    const bool cr = head[i] == '\r', lf = head[i] == '\n';
+    if ((cr && (i + 1 >= head.size() || head[i + 1] != '\n')) || (lf && (i == 0 || head[i - 1] != '\r'))) {
+      *error = "a bare CR or LF in the request head";
+      return false;
+    }
+  }
   const std::string line = head.substr(0, head.find("\r\n"));
   size_t s1 = line.find(' '), s2 = line.rfind(' ');
   if (s1 == std::string::npos || s2 == s1) {
@@ -202,6 +227,38 @@ bool ParseProxyRequest(const std::string& head, ProxyRequest* out, std::string* 
   r.target = line.substr(s1 + 1, s2 - s1 - 1);
   r.version = line.substr(s2 + 1);
   r.tunnel = r.method == "CONNECT";
+  if (r.version != "HTTP/1.1" && r.version != "HTTP/1.0") {
+    *error = "unsupported HTTP version \"" + r.version + "\"";
+    return false;
+  }
+  for (unsigned char c : r.target) {
+    if (c <= 0x20 || c == 0x7f) {
+      *error = "spaces or control bytes in the request target";
+      return false;
+    }
+  }
+  // Body framing: only what the proxy can forward exactly (one request per connection, nothing after it).
+  bool have_length = false;
+  for (size_t pos = line.size() + 2; pos < head.size();) {
+    size_t end = head.find("\r\n", pos);
+    if (end == std::string::npos) break;
+    const std::string h = head.substr(pos, end - pos);
+    pos = end + 2;
+    if (StartsWithNoCase(h, "transfer-encoding:")) r.chunked = true;
+    if (!StartsWithNoCase(h, "content-length:")) continue;
+    std::string v = h.substr(15);
+    v.erase(0, v.find_first_not_of(" \t"));
+    v.erase(v.find_last_not_of(" \t") + 1);
+    uint64_t n = 0;
+    bool ok = !v.empty() && v.size() <= 15;
+    for (char c : v) ok = ok && c >= '0' && c <= '9' && ((n = n * 10 + static_cast<uint64_t>(c - '0')), true);
+    if (!ok || (have_length && n != r.content_length)) {
+      *error = "unreadable or conflicting Content-Length";
+      return false;
+    }
+    r.content_length = n;
+    have_length = true;
+  }
   if (r.tunnel) {
     if (!SplitAuthority(r.target, 0, &r.host, &r.port)) {
       *error = "CONNECT needs HOST:PORT, got \"" + r.target + "\"";
@@ -230,7 +287,7 @@ bool ParseProxyRequest(const std::string& head, ProxyRequest* out, std::string* 
   return true;
 }
 
-std::string ForwardHead(const std::string& request_line, const std::string& head) {
+std::string ForwardHead(const std::string& request_line, const std::string& head, const std::string& authority) {
   std::string out = request_line + "\r\n";
   size_t pos = head.find("\r\n") + 2;
   while (pos < head.size()) {
@@ -240,12 +297,12 @@ std::string ForwardHead(const std::string& request_line, const std::string& head
     pos = end + 2;
     if (line.empty()) continue;
     if (StartsWithNoCase(line, "proxy-") || StartsWithNoCase(line, "connection:") ||
-        StartsWithNoCase(line, "keep-alive:")) {
+        StartsWithNoCase(line, "keep-alive:") || StartsWithNoCase(line, "host:")) {
       continue;
     }
     out += line + "\r\n";
   }
-  return out + "Connection: close\r\n\r\n";
+  return out + "Host: " + authority + "\r\nConnection: close\r\n\r\n";
 }
 
 std::vector<std::string> NetProxy::Environment() {
@@ -364,6 +421,11 @@ void NetProxy::Serve(int client) {
     Refuse(client, stop, 400, "Bad Request", error);
     return;
   }
+  if (!req.tunnel && req.chunked) {
+    Refuse(client, stop, 501, "Not Implemented",
+           "plain-HTTP requests with a Transfer-Encoding body are not forwarded; send Content-Length or use https");
+    return;
+  }
   const bool tunnel = req.tunnel;
   const std::string& method = req.method;
   const std::string& raw_host = req.host;
@@ -444,20 +506,21 @@ void NetProxy::Serve(int client) {
   }
   Record(shown, port, true, verdict.reason + "; " + (tunnel ? "CONNECT " : method + " ") + via);
 
+  const std::string authority = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                                std::to_string(port);
   bool sent;
-  if (tunnel && !upstream_host_.empty()) {
-    const std::string authority = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                                  std::to_string(port);
-    sent = SendAll(upstream, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
-  } else if (tunnel) {
-    sent = SendAll(client, "HTTP/1.1 200 Connection established\r\n\r\n");
+  if (tunnel) {
+    sent = upstream_host_.empty()
+               ? SendAll(client, "HTTP/1.1 200 Connection established\r\n\r\n")
+               : SendAll(upstream, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
+    if (sent && !rest.empty()) sent = SendAll(upstream, rest);
   } else {
     // Direct: origin-form to the server. Upstream proxy: the absolute URI, as a proxy expects it.
     const std::string& uri = upstream_host_.empty() ? req.path : req.target;
-    sent = SendAll(upstream, ForwardHead(method + " " + uri + " " + req.version, head));
+    sent = SendAll(upstream, ForwardHead(method + " " + uri + " " + req.version, head, authority)) &&
+           ForwardBody(client, upstream, stop, rest, req.content_length);
   }
-  if (sent && !rest.empty()) sent = SendAll(upstream, rest);
-  if (sent) Relay(client, upstream, stop);
+  if (sent) Relay(client, upstream, stop, /*read_a=*/tunnel);
   ::close(upstream);
 }
 

@@ -89,13 +89,18 @@ struct ProxyRequest {
   std::string host;     // as written in the request (brackets of an IPv6 literal kept)
   uint16_t port = 0;
   std::string path;     // absolute-URI requests: the origin-form path ("/" when the URI has none)
+  uint64_t content_length = 0;  // plain-HTTP requests: the body's length (Content-Length; 0 without one)
+  bool chunked = false;         // a Transfer-Encoding header was sent (plain HTTP forwards only Content-Length bodies)
 };
 // Parses `head` (the request line and headers up to and including the last "\r\n" before the blank line). False
-// with *error set to the one-line reason for a 400 otherwise.
+// with *error set to the one-line reason for a 400 otherwise: a target with spaces or control bytes, a version other
+// than HTTP/1.0 or 1.1, a bare CR or LF anywhere in the head, or conflicting Content-Length values — the shapes a
+// smuggled second request would need.
 bool ParseProxyRequest(const std::string& head, ProxyRequest* out, std::string* error);
-// The head to send on: `request_line`, the headers of `head` without Proxy-*, Connection and Keep-Alive, then
-// "Connection: close" (one request per connection keeps the decision per request).
-std::string ForwardHead(const std::string& request_line, const std::string& head);
+// The head to send on: `request_line`, the headers of `head` without Host, Proxy-*, Connection and Keep-Alive, then
+// "Host: `authority`" (the host the allowlist decided on, so a virtual-host front end cannot be steered elsewhere)
+// and "Connection: close" (one request per connection keeps the decision per request).
+std::string ForwardHead(const std::string& request_line, const std::string& head, const std::string& authority);
 
 // The supervisor-side proxy of one run. Thread-safe: Start and Stop are called by the run loop; each accepted
 // connection is served by its own thread (at most kMaxConnections at once; up to as many more only get a 503);

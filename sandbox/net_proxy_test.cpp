@@ -208,6 +208,44 @@ TEST_CASE("net proxy: CONNECT and absolute-URI GET to a listed upstream, 403 and
   CHECK(records[2].action == "deny");
 }
 
+TEST_CASE("net proxy: request heads that could smuggle a second request are refused, Host is rewritten",
+          "[sandbox][net]") {
+  detail::ProxyRequest r;
+  std::string error;
+  auto parse = [&](const std::string& head) {
+    error.clear();
+    return detail::ParseProxyRequest(head, &r, &error);
+  };
+  REQUIRE(parse("GET http://ok.example/a HTTP/1.1\r\nHost: ok.example\r\nContent-Length: 5\r\n"));
+  CHECK(r.content_length == 5);
+  CHECK_FALSE(r.chunked);
+  CHECK_FALSE(parse("GET http://ok.example/ HTTP/1.1\n\nGET http://evil.example/ HTTP/1.1\r\n"));
+  CHECK(error == "a bare CR or LF in the request head");
+  CHECK_FALSE(parse("GET http://ok.example/ HTTP/1.1\r\nX: a\rb\r\n"));
+  CHECK_FALSE(parse("GET http://ok.example/ HTTP/2\r\n"));
+  CHECK_THAT(error, Catch::Contains("HTTP version"));
+  CHECK_FALSE(parse("GET http://ok.example/\x01x HTTP/1.1\r\n"));
+  CHECK_FALSE(parse("GET http://ok.example/ HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n"));
+  CHECK_THAT(error, Catch::Contains("Content-Length"));
+  CHECK_FALSE(parse("GET http://ok.example/ HTTP/1.1\r\nContent-Length: -1\r\n"));
+  REQUIRE(parse("POST http://ok.example/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"));
+  CHECK(r.chunked);
+
+  // The client's Host never reaches the server: a virtual-host front end sees the host the allowlist decided on.
+  const std::string out = detail::ForwardHead("GET /a HTTP/1.1",
+                                              "GET http://ok.example/a HTTP/1.1\r\nHost: evil.example\r\n"
+                                              "Accept: */*\r\nProxy-Authorization: x\r\n",
+                                              "ok.example:80");
+  CHECK(out == "GET /a HTTP/1.1\r\nAccept: */*\r\nHost: ok.example:80\r\nConnection: close\r\n\r\n");
+
+  Spec spec;
+  spec.profile = "net";
+  spec.allowed_hosts = {"ok.example:80"};
+  InProcessProxy p(spec);
+  CHECK_THAT(p.Ask("POST http://ok.example/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+             Catch::StartsWith("HTTP/1.1 501"));
+}
+
 TEST_CASE("net proxy: an upstream proxy gets the allowed requests, absolute URI and CONNECT", "[sandbox][net]") {
   FakeUpstream site_proxy;  // plays a site's egress proxy
   Spec spec;

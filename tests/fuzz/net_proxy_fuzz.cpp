@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (v.reason.empty()) __builtin_trap();
     if (host.empty() && v.allow) __builtin_trap();  // an unreadable host is never admitted
     const std::string line = req.method + " " + req.path + " " + req.version;
-    const std::string out = ForwardHead(line, head);
+    const std::string out = ForwardHead(line, head, req.host);
     if (out.compare(0, line.size() + 2, line + "\r\n") != 0) __builtin_trap();
     if (out.size() < 21 || out.compare(out.size() - 21, 21, "Connection: close\r\n\r\n") != 0) __builtin_trap();
   }
