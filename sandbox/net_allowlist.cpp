@@ -64,6 +64,16 @@ bool Matches(const HostPattern& p, const std::string& host, bool host_is_ip, uin
          host[host.size() - p.host.size() - 1] == '.';
 }
 
+// IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) carry an IPv4 address
+// that the kernel or a gateway may reach: rules about that address apply to them too. Host byte order.
+bool EmbeddedV4(const in6_addr& a, uint32_t* v4) {
+  static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  const uint8_t* b = a.s6_addr;
+  if (!IN6_IS_ADDR_V4MAPPED(&a) && !IN6_IS_ADDR_V4COMPAT(&a) && std::memcmp(b, kNat64, 12) != 0) return false;
+  *v4 = (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) | b[15];
+  return true;
+}
+
 std::string AddressText(const sockaddr* addr) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (addr->sa_family == AF_INET) {
@@ -110,14 +120,8 @@ bool IsNonPublicAddress(const sockaddr* addr) {
       IN6_IS_ADDR_MULTICAST(&a) || (b[0] & 0xfe) == 0xfc) {
     return true;
   }
-  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) carry an IPv4
-  // address that the kernel or a gateway may reach: judge that one.
-  static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-  if (IN6_IS_ADDR_V4MAPPED(&a) || IN6_IS_ADDR_V4COMPAT(&a) || std::memcmp(b, kNat64, 12) == 0) {
-    uint32_t v4 = (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) | b[15];
-    return V4NonPublic(v4);
-  }
-  return false;
+  uint32_t v4 = 0;
+  return EmbeddedV4(a, &v4) && V4NonPublic(v4);
 }
 
 Result<HostPattern> ParseHostPattern(const std::string& text, const std::string& field) {
@@ -181,6 +185,16 @@ NetVerdict NetAllowlist::Check(const std::string& host, uint16_t port) const {
 bool NetAllowlist::AddressAllowed(const sockaddr* addr, uint16_t port, std::string* why) const {
   const std::string ip = AddressText(addr);
   NetVerdict literal = Check(ip, port);
+  // An IPv6 form carrying an IPv4 address is also judged as that address, so a deny of 1.2.3.4 covers ::ffff:1.2.3.4.
+  uint32_t v4 = 0;
+  if (literal.rule.empty() && addr->sa_family == AF_INET6 &&
+      EmbeddedV4(reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, &v4)) {
+    in_addr embedded{htonl(v4)};
+    char text[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &embedded, text, sizeof(text));
+    NetVerdict as_v4 = Check(text, port);
+    if (!as_v4.allow && !as_v4.rule.empty()) literal = as_v4;
+  }
   if (!literal.allow && !literal.rule.empty()) {  // an explicit deny of the address wins over the name's allow
     *why = "it resolves to " + ip + ", which " + literal.reason.substr(literal.reason.find(" matches") + 1);
     return false;

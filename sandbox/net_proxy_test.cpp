@@ -116,6 +116,15 @@ TEST_CASE("net addresses: loopback, private, link-local and mapped forms are non
   auto* pub_addr = reinterpret_cast<sockaddr*>(&pub);
   CHECK(List({"example.com:80"}).AddressAllowed(pub_addr, 80, &why));
   CHECK_FALSE(List({"example.com:80"}, {"93.184.216.34:*"}).AddressAllowed(pub_addr, 80, &why));
+  // The same address in an IPv6 form that carries it (mapped, NAT64) is denied by that entry too.
+  for (const char* form : {"::ffff:93.184.216.34", "64:ff9b::93.184.216.34"}) {
+    INFO(form);
+    auto v6 = Addr(form);
+    auto* v6_addr = reinterpret_cast<sockaddr*>(&v6);
+    CHECK(List({"example.com:80"}).AddressAllowed(v6_addr, 80, &why));
+    CHECK_FALSE(List({"example.com:80"}, {"93.184.216.34:*"}).AddressAllowed(v6_addr, 80, &why));
+    CHECK_THAT(why, Catch::Contains("deny entry 93.184.216.34:*"));
+  }
 }
 
 // ---- the proxy in-process: a host loopback listener stands in for the one made inside the netns ----
