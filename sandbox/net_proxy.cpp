@@ -27,17 +27,26 @@ namespace {
 constexpr int kHeadTimeoutMs = 10000;
 constexpr size_t kKeptRecords = 64;
 
-bool SendAll(int fd, const char* data, size_t size) {
+bool WaitFor(int fd, short events, int stop_fd, int timeout_ms);
+
+// Sends everything without ever blocking in send(): a peer that stops reading must not keep a connection thread
+// (and with it NetProxy::Stop) waiting, so a full socket buffer waits in poll, which the stop pipe ends. Without a
+// stop pipe (-1) the wait is bounded by the head timeout.
+bool SendAll(int fd, const char* data, size_t size, int stop_fd = -1) {
   while (size > 0) {
-    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!WaitFor(fd, POLLOUT, stop_fd, stop_fd < 0 ? kHeadTimeoutMs : -1)) return false;
+      continue;
+    }
     if (n <= 0) return false;
     data += n;
     size -= static_cast<size_t>(n);
   }
   return true;
 }
-bool SendAll(int fd, const std::string& s) { return SendAll(fd, s.data(), s.size()); }
+bool SendAll(int fd, const std::string& s, int stop_fd = -1) { return SendAll(fd, s.data(), s.size(), stop_fd); }
 
 void Reply(int fd, int code, const char* reason, const std::string& body) {
   std::string text = "warden sandbox proxy: " + body + "\n";
@@ -47,7 +56,6 @@ void Reply(int fd, int code, const char* reason, const std::string& body) {
 }
 
 // Waits for `fd` to be ready for `events` or the stop pipe; false on stop, timeout or error.
-bool WaitFor(int fd, short events, int stop_fd, int timeout_ms);
 
 // An error answer the client can read: closing a socket whose input was not read makes the kernel send a reset that
 // may destroy the answer in flight, so half-close, then read and drop what the client still sends (bounded).
@@ -119,7 +127,7 @@ void Relay(int a, int b, int stop_fd, bool read_a = true) {
         if (got < 0) return;
         continue;
       }
-      if (!SendAll(to, buf, static_cast<size_t>(got))) return;
+      if (!SendAll(to, buf, static_cast<size_t>(got), stop_fd)) return;
     }
   }
 }
@@ -128,14 +136,14 @@ void Relay(int a, int b, int stop_fd, bool read_a = true) {
 // within the head timeout. Bytes past the body are never forwarded (they would be a second, undecided request).
 bool ForwardBody(int from, int to, int stop_fd, const std::string& rest, uint64_t length) {
   const size_t first = static_cast<size_t>(std::min<uint64_t>(rest.size(), length));
-  if (!SendAll(to, rest.data(), first)) return false;
+  if (!SendAll(to, rest.data(), first, stop_fd)) return false;
   uint64_t left = length - first;
   char buf[65536];
   while (left > 0) {
     if (!WaitFor(from, POLLIN, stop_fd, kHeadTimeoutMs)) return false;
     ssize_t n = ::recv(from, buf, static_cast<size_t>(std::min<uint64_t>(left, sizeof(buf))), 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || !SendAll(to, buf, static_cast<size_t>(n))) return false;
+    if (n <= 0 || !SendAll(to, buf, static_cast<size_t>(n), stop_fd)) return false;
     left -= static_cast<uint64_t>(n);
   }
   return true;
@@ -511,13 +519,13 @@ void NetProxy::Serve(int client) {
   bool sent;
   if (tunnel) {
     sent = upstream_host_.empty()
-               ? SendAll(client, "HTTP/1.1 200 Connection established\r\n\r\n")
-               : SendAll(upstream, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
-    if (sent && !rest.empty()) sent = SendAll(upstream, rest);
+               ? SendAll(client, std::string("HTTP/1.1 200 Connection established\r\n\r\n"), stop)
+               : SendAll(upstream, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n", stop);
+    if (sent && !rest.empty()) sent = SendAll(upstream, rest, stop);
   } else {
     // Direct: origin-form to the server. Upstream proxy: the absolute URI, as a proxy expects it.
     const std::string& uri = upstream_host_.empty() ? req.path : req.target;
-    sent = SendAll(upstream, ForwardHead(method + " " + uri + " " + req.version, head, authority)) &&
+    sent = SendAll(upstream, ForwardHead(method + " " + uri + " " + req.version, head, authority), stop) &&
            ForwardBody(client, upstream, stop, rest, req.content_length);
   }
   if (sent) Relay(client, upstream, stop, /*read_a=*/tunnel);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 
 #include "sandbox/probe_test_util.h"
@@ -253,6 +254,45 @@ TEST_CASE("net proxy: request heads that could smuggle a second request are refu
   InProcessProxy p(spec);
   CHECK_THAT(p.Ask("POST http://ok.example/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
              Catch::StartsWith("HTTP/1.1 501"));
+}
+
+TEST_CASE("net proxy: Stop returns while a tunnel's upstream has stopped reading", "[sandbox][net]") {
+  // An upstream that accepts and never reads: the proxy's send to it fills the socket buffers.
+  int sink = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(sink, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(sink, 4) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(sink, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  const std::string target = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  Spec spec;
+  spec.profile = "net";
+  spec.allowed_hosts = {target};
+  InProcessProxy p(spec);
+
+  int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in pa{};
+  pa.sin_family = AF_INET;
+  pa.sin_port = htons(static_cast<uint16_t>(p.port));
+  pa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&pa), sizeof pa) == 0);
+  const std::string connect = "CONNECT " + target + " HTTP/1.1\r\n\r\n";
+  REQUIRE(::send(client, connect.data(), connect.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(connect.size()));
+  char buf[256];
+  REQUIRE(::recv(client, buf, sizeof buf, 0) > 0);  // 200 Connection established
+  // Push far more than the loopback buffers hold; the proxy's thread ends up waiting to send upstream.
+  const std::string chunk(1 << 20, 'x');
+  for (int i = 0; i < 64; ++i) {
+    if (::send(client, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT) <= 0) break;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  uint64_t total = 0;
+  p.proxy->Stop(&total);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+  ::close(client);
+  ::close(sink);
 }
 
 TEST_CASE("net proxy: an upstream proxy gets the allowed requests, absolute URI and CONNECT", "[sandbox][net]") {
