@@ -95,7 +95,13 @@ BEGIN SELECT RAISE(ABORT, 'signing_key is append-only'); END;
 bool Readable(const std::string& version) { return version == "1" || version == std::to_string(kSchemaVersion); }
 
 Status CheckMeta(sqlite3* db, const std::filesystem::path& path, bool writable) {
+  // A version we read with a foreign canonical form is refused for the canon: a version 1 file is only migrated
+  // when its canon is ours, and would otherwise get a version message naming a version we do read.
   const std::string version = MetaValue(db, "schema_version");
+  if (Readable(version) && MetaValue(db, "canon") != kCanonId) {
+    return Status::Corruption("audit database " + path.string() + ": meta canon is \"" + MetaValue(db, "canon") +
+                              "\", expected \"" + kCanonId + "\"");
+  }
   if (writable ? version != std::to_string(kSchemaVersion) : !Readable(version)) {
     bool newer = false;
     try {
@@ -107,10 +113,6 @@ Status CheckMeta(sqlite3* db, const std::filesystem::path& path, bool writable) 
         std::to_string(kSchemaVersion) + (newer ? "; it was written by a newer Warden: use that version to read it, "
                                                   "or point --db at another file"
                                                 : "; this is not a Warden audit database (pass another --db)"));
-  }
-  if (MetaValue(db, "canon") != kCanonId) {
-    return Status::Corruption("audit database " + path.string() + ": meta canon is \"" + MetaValue(db, "canon") +
-                              "\", expected \"" + kCanonId + "\"");
   }
   return Status::Ok();
 }

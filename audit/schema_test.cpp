@@ -150,6 +150,31 @@ TEST_CASE("a file from a newer schema version is refused naming the version and 
   CHECK(raw.Int("SELECT count(*) FROM audit_event") == 1);  // refused, not changed
 }
 
+TEST_CASE("a file with a foreign canonical form is refused for that, not for its version", "[audit][schema]") {
+  TempDir dir;
+  Options o;
+  o.path = dir.path() / "audit.db";
+  {
+    auto log = Log::Open(o);
+    REQUIRE(log.ok());
+    REQUIRE((*log)->Append(Simple(1)).ok());
+  }
+  for (const char* version : {"1", "2"}) {
+    INFO("schema_version " << version);
+    {
+      RawDb raw(o.path);
+      raw.MustExec(std::string("UPDATE meta SET value = '") + version + "' WHERE key = 'schema_version'");
+      raw.MustExec("UPDATE meta SET value = 'other-canon' WHERE key = 'canon'");
+    }
+    auto log = Log::Open(o);
+    REQUIRE_FALSE(log.ok());
+    CHECK(log.status().message().find("meta canon is \"other-canon\"") != std::string::npos);
+    CHECK(log.status().message().find("schema_version") == std::string::npos);
+  }
+  RawDb raw(o.path);
+  CHECK(raw.Int("SELECT count(*) FROM audit_event") == 1);  // refused, not changed
+}
+
 TEST_CASE("audit_view gives reviewers the body attributes of B.8's queries", "[audit][schema]") {
   TempDir dir;
   Options o;
