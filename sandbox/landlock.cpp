@@ -86,37 +86,5 @@ LandlockPlan PrepareLandlock(const Spec& spec) {
   return p;
 }
 
-int ApplyLandlockInChild(const LandlockPlan& p) {
-  if (p.abi <= 0) return 0;
-  RulesetAttr attr{p.handled_fs, p.handled_net, p.scoped};
-  size_t size = p.abi >= 6 ? sizeof(RulesetAttr) : (p.abi >= 4 ? 16 : 8);
-  int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0));
-  if (ruleset < 0) return errno;
-  int err = 0;
-  for (const auto& r : p.rules) {
-    int fd = ::open(r.path.c_str(), O_PATH | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) continue;  // an extra path under /usr was not re-bound; its parent rule covers it
-      err = errno;
-      break;
-    }
-    PathBeneathAttr pb{r.access & p.handled_fs, fd};
-    long rc = ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
-    int e = errno;
-    ::close(fd);
-    if (rc != 0) {
-      err = e;
-      break;
-    }
-  }
-  for (uint16_t port : p.connect_ports) {
-    if (err != 0 || p.abi < 4) break;
-    NetPortAttr np{kNetConnectTcp, port};
-    if (::syscall(SYS_landlock_add_rule, ruleset, kRuleNetPort, &np, 0) != 0) err = errno;
-  }
-  if (err == 0 && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) err = errno;
-  ::close(ruleset);
-  return err;
-}
 
 }  // namespace warden::sandbox::detail

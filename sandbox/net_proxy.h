@@ -148,9 +148,4 @@ class NetProxy {
   bool stopped_ = false;             // guarded by mu_
 };
 
-// ---- net_bridge.cpp (child side, async-signal-safe) --------------------------------------------------------
-// Brings `lo` up in the new network namespace, opens a TCP listener on 127.0.0.1:kProxyPort and sends it to the
-// supervisor on `sync_fd` (a kMsgProxyListener record), then closes the child's copy. Returns 0 or an errno.
-int SetUpProxyListenerInChild(int sync_fd);
-
 }  // namespace warden::sandbox::detail

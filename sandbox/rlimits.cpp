@@ -43,11 +43,5 @@ std::vector<RlimitPlan> PrepareRlimits(const Spec& spec) {
   return plan;
 }
 
-int ApplyRlimitsInChild(const std::vector<RlimitPlan>& plan) {
-  for (const auto& r : plan) {
-    if (::setrlimit(r.resource, &r.value) != 0) return errno;
-  }
-  return 0;
-}
 
 }  // namespace warden::sandbox::detail

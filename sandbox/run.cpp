@@ -266,6 +266,8 @@ Result<RunResult> Run(const Spec& spec) {
     plan.wait_for_attach = fds.empty();
   }
 
+  WARDEN_ASSIGN_OR_RETURN(std::unique_ptr<InitLaunch> launch, InitLaunch::Prepare(plan));
+
   // A network namespace made ahead of time (spare_netns.cpp): this thread enters it for the clone only.
   auto held = std::make_shared<HeldNamespaces>();
   Fd own_netns;
@@ -276,14 +278,12 @@ Result<RunResult> Run(const Spec& spec) {
     if (own_netns.fd < 0 || ::setns(spare_netns, CLONE_NEWNET) != 0) spare_netns = -1;
   }
 
-  // ---- CLONED ----
+  // ---- CLONED: the init runs (init/init_main.c) and waits for the id maps ----
   auto t0 = std::chrono::steady_clock::now();
   int pidfd_raw = -1;
-  const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | (spare_netns >= 0 ? 0 : CLONE_NEWNET) |
-                              CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD | SIGCHLD;
-  long cpid = ::syscall(SYS_clone, flags, nullptr, &pidfd_raw, nullptr, nullptr);
-  int clone_errno = errno;
-  if (cpid == 0) ChildMain(plan);
+  const unsigned long ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | (spare_netns >= 0 ? 0 : CLONE_NEWNET) |
+                                 CLONE_NEWIPC | CLONE_NEWUTS;
+  long cpid = launch->Start(ns_flags, &pidfd_raw);
   if (spare_netns >= 0 && ::setns(own_netns.fd, CLONE_NEWNET) != 0) {
     // FAIL-CLOSED: this thread would stay in the task's empty namespace; nothing sensible can continue.
     std::fprintf(stderr, "warden sandbox: cannot return to the supervisor's network namespace: %s\n",
@@ -292,7 +292,8 @@ Result<RunResult> Run(const Spec& spec) {
   }
   if (cpid < 0) {
     return Status::Unavailable(std::string("sandbox: cannot create the namespaces (clone: ") +
-                               std::strerror(clone_errno) + "); run `warden doctor` to see which layer is missing");
+                               std::strerror(static_cast<int>(-cpid)) +
+                               "); run `warden doctor` to see which layer is missing");
   }
   const pid_t pid = static_cast<pid_t>(cpid);
   Fd pidfd(pidfd_raw);
@@ -304,6 +305,7 @@ Result<RunResult> Run(const Spec& spec) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) held->fds.push_back(fd);
   }
+  launch.reset();  // the plan memfd and the start stack
   sync_child.Reset();
   in_r.Reset();
   out_w.Reset();
@@ -355,7 +357,7 @@ Result<RunResult> Run(const Spec& spec) {
     r.exit_kind = "setup_error";
     r.setup_error = release.message();
     // The child's own record, when it failed first, names the real cause (our send then only saw EPIPE).
-    ChildMsg m;
+    ChildMsg m{};
     int fd = -1;
     while (RecvMsg(sync_parent.fd, &m, &fd)) {
       if (fd >= 0) ::close(fd);
@@ -405,7 +407,7 @@ Result<RunResult> Run(const Spec& spec) {
       continue;
     }
     if (i_sync >= 0 && pfds[i_sync].revents) {
-      ChildMsg m;
+      ChildMsg m{};
       int fd = -1;
       if (RecvMsg(sync_parent.fd, &m, &fd)) {
         if (m.type == kMsgListener && fd >= 0) listener.fd = fd;
@@ -472,7 +474,7 @@ Result<RunResult> Run(const Spec& spec) {
   r.wall_ms = MsSince(t0);
   // Pick up a last exit record that raced with the pidfd.
   if (sync_parent.fd >= 0) {
-    ChildMsg m;
+    ChildMsg m{};
     int fd = -1;
     while (RecvMsg(sync_parent.fd, &m, &fd)) {
       if (fd >= 0) ::close(fd);

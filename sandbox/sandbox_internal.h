@@ -17,35 +17,12 @@
 #include "runtime/base/result.h"
 #include "sandbox/sandbox.h"
 
+// Steps, sync-socket records and the init's plan: shared with the freestanding init (C).
+#include "sandbox/init/init_plan.h"
+
 namespace warden::sandbox::detail {
 
-// The setup steps, in the order spawn.cpp runs them; a failure names one of them in setup_error.
-enum Step : int32_t {
-  kStepSync = 1, kStepIdentity, kStepCgroupNs, kStepMountPrivate, kStepRootTmpfs, kStepSkeleton, kStepBind,
-  kStepDev, kStepTmp, kStepProc, kStepPivot, kStepRemountRoot, kStepHostname, kStepSetsid, kStepRlimits,
-  kStepFds, kStepCaps, kStepNoNewPrivs, kStepLandlock, kStepSeccomp, kStepListener, kStepFork, kStepExec,
-  kStepChdir, kStepCgroupAttach, kStepNet,
-};
 const char* StepName(int32_t step);
-
-// Fixed-size records on the sync socket from the child (and its in-sandbox init) to the supervisor.
-enum MsgType : int32_t {
-  kMsgSetupError = 1, kMsgListener = 2, kMsgExitStatus = 3,
-  kMsgProxyListener = 5,  // profile "net": the proxy's listening socket made inside the netns (net_bridge.cpp)
-};
-struct ChildMsg {
-  int32_t type = 0;
-  int32_t step = 0;    // kMsgSetupError
-  int32_t err = 0;     // errno for kMsgSetupError
-  int32_t status = 0;  // wait status of the program for kMsgExitStatus
-};
-// Child side: sends a ChildMsg of msg_type carrying fd (SCM_RIGHTS) on the sync socket; 0 or an errno. Used for
-// the seccomp listener (spawn.cpp) and the proxy listener made inside the netns (net_bridge.cpp).
-int SendFdToSupervisor(int sock, int32_t msg_type, int fd);
-
-// The uid and gid the program has inside; mapped to an unprivileged host uid (sandbox.md C.7).
-constexpr uid_t kSandboxUid = 1000;
-constexpr gid_t kSandboxGid = 1000;
 
 // ---- mounts.cpp -------------------------------------------------------------------------------------------
 // An fd that closes itself; move-only (a detached mount tree must have exactly one owner in this process).
@@ -99,8 +76,6 @@ struct MountPlan {
 };
 // Builds the view of sandbox.md C.3 for `spec` (host paths validated here).
 Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace);
-// In the child: private propagation, tmpfs root, binds, /dev, /tmp, /proc, pivot_root, read-only root.
-int ApplyMountsInChild(const MountPlan& plan, int32_t* failed_step);
 
 // ---- rlimits.cpp ------------------------------------------------------------------------------------------
 struct RlimitPlan {
@@ -108,13 +83,6 @@ struct RlimitPlan {
   rlimit value;
 };
 std::vector<RlimitPlan> PrepareRlimits(const Spec& spec);
-int ApplyRlimitsInChild(const std::vector<RlimitPlan>& plan);
-
-// ---- caps.cpp ---------------------------------------------------------------------------------------------
-// In the child: become kSandboxUid/kSandboxGid but keep the capabilities needed for mounts (caps are dropped
-// later by DropCapsInChild).
-int BecomeSandboxUserInChild();
-int DropCapsInChild();
 
 // ---- landlock.cpp -----------------------------------------------------------------------------------------
 struct LandlockRule {
@@ -131,7 +99,6 @@ struct LandlockPlan {
 };
 int LandlockAbi();  // cached
 LandlockPlan PrepareLandlock(const Spec& spec);
-int ApplyLandlockInChild(const LandlockPlan& plan);
 
 // ---- seccomp.cpp ------------------------------------------------------------------------------------------
 // The two programs of sandbox.md C.2, compiled once per profile and kept for the life of the process.
@@ -141,8 +108,6 @@ struct SeccompPrograms {
   std::vector<sock_filter> report_errno;   // filter 2 with ERRNO(EPERM) instead, when no listener can be made
 };
 Result<const SeccompPrograms*> GetSeccompPrograms(const std::string& profile);
-// Returns the listener fd (>= 0) or -errno.
-int ApplySeccompInChild(const SeccompPrograms& programs, bool* notify);
 // The pseudo-filter code of both filters (for tests and docs).
 Result<std::string> ExportSeccompPfc(const std::string& profile);
 // Syscall name for a native syscall number ("ptrace"), or "syscall_<nr>".
@@ -213,7 +178,8 @@ void DeferCleanup(std::function<void()> job);
 // Tests: waits until every queued cleanup has run.
 void DrainCleanupForTest();
 
-// ---- spawn.cpp --------------------------------------------------------------------------------------------
+// ---- init_launch.cpp --------------------------------------------------------------------------------------
+// Everything the init needs, as the supervisor prepared it (run.cpp); serialised into the init's plan.
 struct ChildPlan {
   int sync_fd = -1;  // child end of the SOCK_SEQPACKET pair
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
@@ -221,19 +187,40 @@ struct ChildPlan {
   const std::vector<RlimitPlan>* rlimits = nullptr;
   const LandlockPlan* landlock = nullptr;
   const SeccompPrograms* seccomp = nullptr;
-  int cgroup_fds[2] = {-1, -1};  // v1 `tasks` files the child writes "0" into first (TaskCgroup::SelfAttachFds)
+  int cgroup_fds[2] = {-1, -1};  // v1 `tasks` files the init writes "0" into first (TaskCgroup::SelfAttachFds)
   bool wait_for_attach = false;   // the supervisor attaches us (v2): wait for its second byte before the program
   const char* exec_path = nullptr;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
-  bool net_proxy = false;    // profile "net": make the proxy listener in the netns (net_bridge.cpp)
+  bool net_proxy = false;    // profile "net": make the proxy listener in the netns
   int32_t fail_at_step = 0;  // fault injection for tests (SetFailStepForTest): that step fails with EPERM
 };
-// Tests only: make the next runs of this process fail at `step` inside the child, as if the kernel refused it
+// Tests only: make the next runs of this process fail at `step` inside the init, as if the kernel refused it
 // (sandbox.md probe 53). 0 turns it off. Thread-compatible.
 void SetFailStepForTest(int32_t step);
 int32_t FailStepForTest();
-// Child entry after clone: applies every layer in order and runs the in-sandbox init. Never returns.
-[[noreturn]] void ChildMain(const ChildPlan& plan);
+
+// A prepared start of the init: its plan written to a memfd, the fds it must inherit, its argv.
+class InitLaunch {
+ public:
+  static Result<std::unique_ptr<InitLaunch>> Prepare(const ChildPlan& plan);
+  // clone(CLONE_VM|CLONE_VFORK|ns_flags|CLONE_PIDFD) + execveat of the init image: returns when the init has
+  // started (or failed to: then it sent a kStepStartInit record and exits). The child's pid, or -errno.
+  long Start(unsigned long ns_flags, int* pidfd);
+  // Use Prepare(); public only so std::make_unique can reach it.
+  InitLaunch() = default;
+  InitLaunch(const InitLaunch&) = delete;
+  InitLaunch& operator=(const InitLaunch&) = delete;
+
+  int image_fd = -1;           // the sealed image (not owned; one per process)
+  OwnedFd plan_fd;             // the plan
+  int sync_fd = -1;
+  std::vector<int> keep_fds;   // fds the init inherits (their FD_CLOEXEC is cleared in the child only)
+  std::string arg_plan, arg_sync;
+  std::vector<char*> argv;
+  std::unique_ptr<char[]> stack;  // the vfork child's stack until its execveat
+};
+// Where the init comes from, for `warden doctor`: "memfd", "file" or the reason it cannot start.
+std::string InitImageSource();
 
 }  // namespace warden::sandbox::detail

@@ -259,22 +259,6 @@ Result<std::string> ExportSeccompPfc(const std::string& /*profile*/) {
   return out;
 }
 
-int ApplySeccompInChild(const SeccompPrograms& p, bool* notify) {
-  sock_fprog allow{static_cast<unsigned short>(p.allowlist.size()), const_cast<sock_filter*>(p.allowlist.data())};
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &allow) != 0) return -errno;
-  sock_fprog report{static_cast<unsigned short>(p.report.size()), const_cast<sock_filter*>(p.report.data())};
-  long fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &report);
-  if (fd >= 0) {
-    *notify = true;
-    return static_cast<int>(fd);
-  }
-  // No user notification on this kernel: deny without a record rather than not deny (FAIL-CLOSED).
-  sock_fprog deny{static_cast<unsigned short>(p.report_errno.size()),
-                  const_cast<sock_filter*>(p.report_errno.data())};
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &deny) != 0) return -errno;
-  *notify = false;
-  return 0;
-}
 
 std::string SyscallName(int nr) {
   char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);

@@ -2,7 +2,8 @@
 // setresgid/setresuid, which in a multi-threaded process signal every thread glibc knows of and wait for each to
 // answer, including a thread that is still being created. After clone the child has only one thread, so when the
 // supervisor was starting a thread at that moment (the proxy starts one per connection) the child waited forever:
-// the run ended as a timeout with no output. caps.cpp now makes the raw system calls.
+// the run ended as a timeout with no output. The child now execs the freestanding init (sandbox/init/) right after
+// clone, which has no libc at all.
 #include <atomic>
 #include <thread>
 
@@ -11,7 +12,7 @@
 namespace warden::sandbox {
 namespace {
 
-TEST_CASE("a supervisor with other threads running starts every sandbox (raw setresuid in the child)",
+TEST_CASE("a supervisor with other threads running starts every sandbox",
           "[sandbox][run]") {
   std::atomic<bool> stop{false};
   // Threads that keep starting short-lived threads, as the proxy does per connection: glibc's setxid waits for a

@@ -1,0 +1,213 @@
+/* The in-sandbox init (sandbox.md C.1 steps 4-12): the first process of every sandbox, a small freestanding
+ * executable the supervisor starts with clone(CLONE_VM|CLONE_VFORK|CLONE_NEW*) + execveat, so no copy of the
+ * supervisor's address space is ever made (a fork of a large, multithreaded runtime costs page-table copies and
+ * copy-on-write faults on both sides; a fork of a process holding a GPU context is not even safe). It reads its plan
+ * (init_plan.h) from a memfd, applies every layer in the one order this file fixes, starts the program as its only
+ * child, reaps everything and reports the program's wait status.
+ *
+ * INVARIANT: the program never runs unless every mandatory step before kStepExec succeeded.
+ * INVARIANT: the init (pid 1 of the namespace) carries the same filters and no capabilities as the program, is not
+ * dumpable, and exits as soon as the program exits, which makes the kernel kill every process left in the namespace.
+ * A failure is one ChildMsg (step, errno) on the sync socket, then exit. */
+#include <asm/unistd.h>
+#include <linux/capability.h>
+#include <linux/fcntl.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+
+#include "sandbox/init/init_layers.h"
+#include "sandbox/init/init_plan.h"
+#include "sandbox/init/init_sys.h"
+
+enum { kSyncFd = 3 };  /* where the sync socket sits after the fd cleanup */
+
+static unsigned char g_plan[kInitPlanMaxBytes] __attribute__((aligned(16)));
+
+void InitSend(int fd, int32_t type, int32_t step, int32_t err, int32_t status) {
+  ChildMsg m;
+  m.type = type;
+  m.step = step;
+  m.err = err;
+  m.status = status;
+  while (SYS4(__NR_sendto, fd, &m, sizeof(m), 0x4000 /* MSG_NOSIGNAL */) == -EINTR) {
+  }
+}
+
+void InitFail(int fd, int32_t step, long err) {
+  InitSend(fd, kMsgSetupError, step, (int32_t)(err < 0 ? -err : err), 0);
+  SYS1(__NR_exit_group, 127);
+  __builtin_unreachable();
+}
+
+static long ParseFd(const char* s) {
+  long v = 0;
+  if (s == 0 || *s == 0) return -1;
+  for (; *s; ++s) {
+    if (*s < '0' || *s > '9' || v > 1 << 20) return -1;
+    v = v * 10 + (*s - '0');
+  }
+  return v;
+}
+
+/* Reads the whole plan; 0 or a negative errno. */
+static long ReadPlan(int fd, uint32_t* size) {
+  uint32_t got = 0;
+  for (;;) {
+    long n = SYS4(__NR_pread64, fd, g_plan + got, sizeof(g_plan) - got, got);
+    if (n == -EINTR) continue;
+    if (n < 0) return n;
+    if (n == 0) break;
+    got += (uint32_t)n;
+    if (got == sizeof(g_plan)) return -E2BIG;
+  }
+  SYS1(__NR_close, fd);
+  *size = got;
+  return 0;
+}
+
+/* Moves the three pipes to 0-2 and the sync socket to fd 3, then closes everything else (no inherited host fd
+ * survives, sandbox.md A.4 "fd leaks"). */
+static long SetUpFds(const InitPlan* p) {
+  /* Lift every source above 3 first so the dup3 calls below cannot clobber one another. */
+  long in = SYS3(__NR_fcntl, p->stdin_fd, F_DUPFD, 10), out = SYS3(__NR_fcntl, p->stdout_fd, F_DUPFD, 10);
+  long err = SYS3(__NR_fcntl, p->stderr_fd, F_DUPFD, 10), sync = SYS3(__NR_fcntl, p->sync_fd, F_DUPFD, 10);
+  if (in < 0) return in;
+  if (out < 0) return out;
+  if (err < 0) return err;
+  if (sync < 0) return sync;
+  long r;
+  if ((r = SYS3(__NR_dup3, in, 0, 0)) < 0 || (r = SYS3(__NR_dup3, out, 1, 0)) < 0 ||
+      (r = SYS3(__NR_dup3, err, 2, 0)) < 0 || (r = SYS3(__NR_dup3, sync, kSyncFd, 0)) < 0) {
+    return r;
+  }
+  if ((r = SYS3(__NR_close_range, kSyncFd + 1, ~0U, 0)) < 0) return r;
+  /* The program must not inherit the sync socket; the init keeps it across the program's start. */
+  return SYS3(__NR_fcntl, kSyncFd, F_SETFD, FD_CLOEXEC);
+}
+
+/* The program gets default signal dispositions and an empty mask, whatever the supervisor had (exec keeps ignored
+ * signals and the mask: a supervisor ignoring SIGPIPE must not make every skill ignore it). */
+static long ResetSignals(void) {
+  struct { void* handler; unsigned long flags; void* restorer; uint64_t mask; } dfl;
+  memset(&dfl, 0, sizeof(dfl));
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig == 9 || sig == 19) continue;  /* SIGKILL, SIGSTOP cannot be changed */
+    long r = SYS4(__NR_rt_sigaction, sig, &dfl, 0, 8);
+    if (r < 0 && r != -EINVAL) return r;
+  }
+  uint64_t empty = 0;
+  return SYS4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &empty, 0, 8);
+}
+
+/* The program's side of the vfork: execve, or report and exit. Its own frame, below the init's (which is suspended
+ * until the execve), so it never writes the init's locals. */
+static void __attribute__((noinline, noreturn)) ExecProgram(const char* path, char** argv, char** envp) {
+  long e = SYS3(__NR_execve, path, argv, envp);
+  InitSend(kSyncFd, kMsgSetupError, kStepExec, (int32_t)-e, 0);
+  SYS1(__NR_exit_group, 127);
+  __builtin_unreachable();
+}
+
+/* Start the program (vfork semantics: no page-table copy; the init sleeps until the execve), reap everything,
+ * report the program's wait status, exit. */
+static void __attribute__((noreturn)) RunInit(const InitPlan* p) {
+  static char* argv[4096];
+  static char* envp[4096];
+  const uint32_t* a = InitU32List(p, &p->argv);
+  const uint32_t* e = InitU32List(p, &p->envp);
+  for (uint32_t i = 0; i < p->argv.count; ++i) argv[i] = (char*)InitStr(p, a[i]);
+  argv[p->argv.count] = 0;
+  for (uint32_t i = 0; i < p->envp.count; ++i) envp[i] = (char*)InitStr(p, e[i]);
+  envp[p->envp.count] = 0;
+  const char* path = InitStr(p, p->exec_path);
+  long child = sys6(__NR_clone, CLONE_VM | CLONE_VFORK | 17 /* SIGCHLD */, 0, 0, 0, 0, 0);
+  if (child == 0) ExecProgram(path, argv, envp);
+  if (child < 0) InitFail(kSyncFd, kStepFork, child);
+  for (;;) {
+    int status = 0;
+    long r = SYS4(__NR_wait4, -1, &status, 0x40000000 /* __WALL */, 0);
+    if (r == -EINTR) continue;
+    if (r < 0) SYS1(__NR_exit_group, 126);  /* cannot happen while the program lives; no exit record follows */
+    if (r == child) {
+      InitSend(kSyncFd, kMsgExitStatus, 0, 0, status);
+      SYS1(__NR_exit_group, 0);
+    }
+  }
+}
+
+void InitMain(long argc, char** argv) {
+  /* argv: [name, plan fd, sync fd]. Without a usable sync fd nothing can be reported: exit is all we can do. */
+  long sync_arg = argc >= 3 ? ParseFd(argv[2]) : -1;
+  if (sync_arg < 0) SYS1(__NR_exit_group, 125);
+  const int early_sync = (int)sync_arg;
+  long plan_fd = argc >= 3 ? ParseFd(argv[1]) : -1;
+  uint32_t size = 0;
+  long r = plan_fd < 0 ? -EINVAL : ReadPlan((int)plan_fd, &size);
+  if (r < 0) InitFail(early_sync, kStepPlan, r);
+  const InitPlan* p = (const InitPlan*)g_plan;
+  if ((r = InitCheckPlan(p, size)) != 0) InitFail(early_sync, kStepPlan, r);
+  const int sync = p->sync_fd;
+#define INJECTED(step) (p->fail_at_step == (step))
+  /* 0. Into the task cgroup before anything else, so every process of the task is counted and limited. The
+   *    supervisor opened the `tasks` files; a thread moving itself takes no global lock (sandbox.md C.5). */
+  for (int i = 0; i < 2; ++i) {
+    int fd = p->cgroup_fds[i];
+    if (fd < 0) continue;
+    if ((r = SYS3(__NR_write, fd, "0", 1)) != 1) InitFail(sync, kStepCgroupAttach, r < 0 ? r : -EIO);
+    SYS1(__NR_close, fd);
+  }
+  /* 6 (early). A new session: no controlling terminal, so TIOCSTI has no terminal to push into. It comes this
+   *    early because with autogroup scheduling setsid moves us into a new task group and gives up the CPU; here that
+   *    overlaps the supervisor writing our id maps instead of delaying the setup. */
+  if ((r = SYS0(__NR_setsid)) < 0) InitFail(sync, kStepSetsid, r);
+  /* 1. Wait until the supervisor has written the id maps. */
+  char go = 0;
+  if ((r = SYS3(__NR_read, sync, &go, 1)) != 1) InitFail(sync, kStepSync, r < 0 ? r : -EPIPE);
+  /* If the supervisor dies during setup, so do we (its pidfd-based kill would be gone). */
+  SYS2(__NR_prctl, PR_SET_PDEATHSIG, 9 /* SIGKILL */);
+  /* 2. Become uid/gid 1000 (mapped to an unprivileged host uid) while keeping the namespace capabilities the
+   *    mount steps need: files created from here on belong to the sandbox user. */
+  if (INJECTED(kStepIdentity)) InitFail(sync, kStepIdentity, -EPERM);
+  if ((r = InitBecomeSandboxUser()) != 0) InitFail(sync, kStepIdentity, r);
+  /* 3. A cgroup namespace rooted at the task cgroup we were just moved into (hides the host's cgroup paths). */
+  if (INJECTED(kStepCgroupNs)) InitFail(sync, kStepCgroupNs, -EPERM);
+  if ((r = SYS1(__NR_unshare, CLONE_NEWCGROUP)) != 0) InitFail(sync, kStepCgroupNs, r);
+  /* 4. The filesystem view, pivot_root into it and make the root read-only. */
+  int32_t step = 0;
+  if ((r = InitApplyMounts(p, &step)) != 0) InitFail(sync, step, r);
+  /* 5. A hostname that says nothing about the host. */
+  const char* host = InitStr(p, p->hostname);
+  if ((r = SYS2(__NR_sethostname, host, strlen(host))) != 0) InitFail(sync, kStepHostname, r);
+  /* 7. rlimits before anything the program can influence; they only ever go down. */
+  if ((r = InitApplyRlimits(p)) != 0) InitFail(sync, kStepRlimits, r);
+  /* 7b. Profile "net" only: loopback up and the proxy's listener made here, inside the netns, while the namespace
+   *     capabilities last; it goes to the supervisor before step 8 closes every other fd. */
+  if ((p->flags & kPlanNetProxy) && (r = InitSetUpProxyListener(sync)) != 0) InitFail(sync, kStepNet, r);
+  /* 8. stdio are the supervisor's pipes; every other inherited fd is closed. */
+  if ((r = SetUpFds(p)) != 0) InitFail(sync, kStepFds, r);
+  /* 9. No capabilities in any set, bounding set emptied; then no_new_privs and not dumpable. */
+  if ((r = InitDropCaps()) != 0) InitFail(kSyncFd, kStepCaps, r);
+  if ((r = SYS5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) != 0) InitFail(kSyncFd, kStepNoNewPrivs, r);
+  if ((r = SYS5(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0)) != 0) InitFail(kSyncFd, kStepNoNewPrivs, r);
+  if ((r = SYS1(__NR_chdir, InitStr(p, p->workdir))) != 0) InitFail(kSyncFd, kStepChdir, r);
+  /* 10. Landlock (defence in depth; skipped when the kernel has none, which the result reports). */
+  if (INJECTED(kStepLandlock)) InitFail(kSyncFd, kStepLandlock, -EPERM);
+  if ((r = InitApplyLandlock(p)) != 0) InitFail(kSyncFd, kStepLandlock, r);
+  /* 10b. Default signal dispositions and an empty mask for the program (and for us: SIGCHLD must reach wait4). */
+  if ((r = ResetSignals()) != 0) InitFail(kSyncFd, kStepSignals, r);
+  /* 11. Seccomp last: the allowlist, then the report filter whose listener goes to the supervisor. */
+  if (INJECTED(kStepSeccomp)) InitFail(kSyncFd, kStepSeccomp, -EPERM);
+  int notify = 0;
+  long listener = InitApplySeccomp(p, &notify);
+  if (listener < 0) InitFail(kSyncFd, kStepSeccomp, listener);
+  if (notify) {
+    if ((r = InitSendFd(kSyncFd, kMsgListener, (int)listener)) != 0) InitFail(kSyncFd, kStepListener, r);
+    SYS1(__NR_close, listener);
+  }
+  /* 12. Where the supervisor attaches us (v2), wait until it has (it does that while we set up); then pid 1 stays
+   *     the init and the program becomes its child. */
+  if ((p->flags & kPlanWaitForAttach) && (r = SYS3(__NR_read, kSyncFd, &go, 1)) != 1) {
+    InitFail(kSyncFd, kStepSync, r < 0 ? r : -EPIPE);
+  }
+  RunInit(p);
+}

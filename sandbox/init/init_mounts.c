@@ -1,0 +1,93 @@
+/* The init's filesystem step (sandbox.md C.3; the plan is made by mounts.cpp PrepareMounts): private propagation,
+ * the new root (a read-only skeleton tree, or a tmpfs filled here), /tmp, the bind trees the supervisor cloned and
+ * flagged (one move_mount each), /proc, pivot_root, the old root detached, the root read-only. */
+#include <asm/unistd.h>
+#include <linux/fcntl.h>
+#include <linux/mount.h>
+
+#include "sandbox/init/init_layers.h"
+#include "sandbox/init/init_sys.h"
+
+#ifndef MNT_DETACH
+#define MNT_DETACH 2
+#endif
+
+static long WriteAll(int fd, const char* data, uint32_t len) {
+  uint32_t off = 0;
+  while (off < len) {
+    long w = SYS3(__NR_write, fd, data + off, len - off);
+    if (w == -EINTR) continue;
+    if (w < 0) return w;
+    off += (uint32_t)w;
+  }
+  return 0;
+}
+
+static long MoveTree(int fd, const char* target) {
+  long r = SYS5(__NR_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+  SYS1(__NR_close, fd);  /* our copy; the supervisor closes its own */
+  return r;
+}
+
+long InitApplyMounts(const InitPlan* p, int32_t* step) {
+  long r;
+  const char* staging = InitStr(p, p->staging);
+  *step = kStepMountPrivate;
+  /* Nothing we mount may propagate back to the host. */
+  if ((r = SYS5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0)) != 0) return r;
+  *step = kStepRootTmpfs;
+  if (p->flags & kPlanRootTree) {
+    if ((r = MoveTree(p->root_tree_fd, staging)) != 0) return r;
+  } else if ((r = SYS5(__NR_mount, "tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, InitStr(p, p->root_options))) !=
+             0) {
+    return r;
+  }
+  /* /tmp first, so extra paths that live under the host's /tmp get their mount points inside the new tmpfs. */
+  *step = kStepTmp;
+  const char* tmp = InitStr(p, p->tmp_target);
+  if ((r = SYS3(__NR_mkdirat, AT_FDCWD, tmp, 0755)) != 0 && r != -EEXIST) return r;
+  if ((r = SYS5(__NR_mount, "tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, InitStr(p, p->tmp_options))) != 0) return r;
+  *step = kStepSkeleton;
+  const uint32_t* dirs = InitU32List(p, &p->dirs);
+  for (uint32_t i = 0; i < p->dirs.count; ++i) {
+    if ((r = SYS3(__NR_mkdirat, AT_FDCWD, InitStr(p, dirs[i]), 0755)) != 0 && r != -EEXIST) return r;
+  }
+  const InitLink* links = (const InitLink*)InitList_(p, &p->links);
+  for (uint32_t i = 0; i < p->links.count; ++i) {
+    r = SYS3(__NR_symlinkat, InitStr(p, links[i].target), AT_FDCWD, InitStr(p, links[i].path));
+    if (r != 0 && r != -EEXIST) return r;
+  }
+  const InitFile* files = (const InitFile*)InitList_(p, &p->files);
+  for (uint32_t i = 0; i < p->files.count; ++i) {
+    long fd = SYS4(__NR_openat, AT_FDCWD, InitStr(p, files[i].path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return fd;
+    r = WriteAll((int)fd, (const char*)p + files[i].content, files[i].len);
+    SYS1(__NR_close, fd);
+    if (r != 0) return r;
+  }
+  *step = kStepBind;
+  /* Each bind is a tree the supervisor already cloned and flagged: one move_mount, no remount pass. */
+  const InitBind* binds = (const InitBind*)InitList_(p, &p->binds);
+  for (uint32_t i = 0; i < p->binds.count; ++i) {
+    if ((r = MoveTree(binds[i].fd, InitStr(p, binds[i].target))) != 0) return r;
+  }
+  *step = kStepProc;
+  /* A procfs of our pid namespace showing only processes (no /proc/sys, sysrq-trigger, kcore ...). */
+  if ((r = SYS5(__NR_mount, "proc", InitStr(p, p->proc_target), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                "subset=pid,hidepid=invisible")) != 0) {
+    return r;
+  }
+  *step = kStepPivot;
+  if ((r = SYS1(__NR_chdir, staging)) != 0) return r;
+  /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only the new view. */
+  if ((r = SYS2(__NR_pivot_root, ".", ".")) != 0) return r;
+  if ((r = SYS2(__NR_umount2, ".", MNT_DETACH)) != 0) return r;
+  if ((r = SYS1(__NR_chdir, "/")) != 0) return r;
+  *step = kStepRemountRoot;
+  /* A skeleton tree is read-only, nosuid, nodev and noexec already (mount_setattr in the supervisor). */
+  if (!(p->flags & kPlanRootTree) &&
+      (r = SYS5(__NR_mount, 0, "/", 0, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, 0)) != 0) {
+    return r;
+  }
+  return 0;
+}
