@@ -1,13 +1,16 @@
-// Starting the in-sandbox init (sandbox/init/, docs/sandbox.md "The init"): the supervisor writes the init's plan
-// (init_plan.h) into a memfd, then clone(CLONE_VM|CLONE_VFORK|CLONE_NEW*) runs a few raw system calls on a private
-// stack in our address space (clear FD_CLOEXEC on the fds the init inherits, execveat the init image) while this
-// thread waits. No copy of the supervisor's address space is ever made: a fork of a large, multithreaded runtime
+// Starting the in-sandbox init (sandbox/init/, docs/sandbox.md "The init"): clone(CLONE_VM|CLONE_VFORK|CLONE_NEW*)
+// runs a few raw system calls on a private stack in our address space (raise the ambient capabilities the init
+// needs, keep its end of the sync socket open across exec, execveat the init image) while this thread waits; then
+// the supervisor writes the id maps. The init then waits for its go message: the plan (init_plan.h) in a memfd and
+// the fds it names, sent over the sync socket. Because nothing task-specific is needed to start it, the cleanup
+// thread starts the next task's init ahead of time (prestart), and a run that finds one only sends the go message. No copy of the supervisor's address space is ever made: a fork of a large, multithreaded runtime
 // costs page-table copies and copy-on-write faults on both sides for as long as the child lives (and a process
 // holding a GPU context must not fork at all).
 //
 // The image is compiled into this library (cmake/EmbedBinary.cmake) and put once per process into a sealed memfd;
 // where the kernel refuses to execute memfds (vm.memfd_noexec = 2) it is written once into a private 0700 folder.
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -17,11 +20,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 
 #include "runtime/base/file_util.h"
@@ -156,7 +164,14 @@ std::vector<InitFilter> Filters(const std::vector<sock_filter>& v) {
   return out;
 }
 
-// The vfork child: runs on InitLaunch::stack in our address space while the calling thread sleeps until the
+// What the vfork child needs; lives on the starting thread's stack, which sleeps until the execveat.
+struct StartArgs {
+  int image_fd = -1;
+  int sync_fd = -1;
+  char* argv[3] = {};
+};
+
+// The vfork child: runs on a private stack in our address space while the calling thread sleeps until the
 // execveat. Raw system calls only and no sanitizer instrumentation (the stack is not one the sanitizers know).
 //
 // execve recomputes capabilities, and our uid is not root in the new user namespace (it is not even mapped yet), so
@@ -164,7 +179,7 @@ std::vector<InitFilter> Filters(const std::vector<sock_filter>& v) {
 // the init needs for its setup (mounts, the uid switch, the bounding-set drop, lo up), which the init drops with all
 // others before the program starts (init_layers.c InitDropCaps).
 __attribute__((no_sanitize("address", "undefined"))) int StartInitChild(void* arg) {
-  const InitLaunch* l = static_cast<const InitLaunch*>(arg);
+  const StartArgs* a = static_cast<const StartArgs*>(arg);
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct caps[2] = {};
   if (::syscall(SYS_capget, &header, caps) == 0) {
@@ -177,44 +192,231 @@ __attribute__((no_sanitize("address", "undefined"))) int StartInitChild(void* ar
       }
     }
   }
-  for (int fd : l->keep_fds) ::syscall(SYS_fcntl, fd, F_SETFD, 0);
+  ::syscall(SYS_fcntl, a->sync_fd, F_SETFD, 0);
   char* envp[] = {nullptr};
-  ::syscall(SYS_execveat, l->image_fd, "", l->argv.data(), envp, AT_EMPTY_PATH);
+  ::syscall(SYS_execveat, a->image_fd, "", a->argv, envp, AT_EMPTY_PATH);
   ChildMsg m{};
   m.type = kMsgSetupError;
   m.step = kStepStartInit;
   m.err = errno;
-  ::syscall(SYS_sendto, l->sync_fd, &m, sizeof(m), MSG_NOSIGNAL, nullptr, 0);
+  ::syscall(SYS_sendto, a->sync_fd, &m, sizeof(m), MSG_NOSIGNAL, nullptr, 0);
   ::syscall(SYS_exit, 127);
   return 127;
+}
+
+Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("open " + path, errno);
+  ssize_t w = ::write(fd, text.data(), text.size());
+  int e = errno;
+  ::close(fd);
+  if (w != static_cast<ssize_t>(text.size())) return Status::IoError("write " + path, e);
+  return Status::Ok();
+}
+
+// The inits kept for the next tasks (prestart). Two, so that a caller running tasks back to back finds one ready
+// while the cleanup thread starts the next beside its task (with one, every such call would wait for it).
+constexpr size_t kPrestartKept = 2;
+std::mutex g_prestart_mu;
+std::condition_variable g_prestart_cv;
+std::vector<std::unique_ptr<StartedInit>> g_prestarted;  // guarded by g_prestart_mu
+int g_prestart_pending = 0;                               // guarded by g_prestart_mu: queued or being started
+std::atomic<bool> g_prestart_enabled{true};
+
+constexpr auto kPrestartWait = std::chrono::milliseconds(20);
+
+bool MakePrestartedInit() {
+  if (!g_prestart_enabled) return false;
+  {
+    std::lock_guard<std::mutex> lock(g_prestart_mu);
+    if (g_prestarted.size() >= kPrestartKept) return true;
+  }
+  auto [uid, gid] = NextHostIdentity();
+  auto init = StartInit(uid, gid, /*spare_netns_ok=*/false);
+  if (!init.ok()) return false;  // the next run starts its own and reports what fails
+  (*init)->prestarted = true;
+  (*init)->netns_ahead = true;  // made in the clone, before the task was known
+  std::unique_ptr<StartedInit> extra;  // reaped outside the lock
+  std::lock_guard<std::mutex> lock(g_prestart_mu);
+  if (g_prestarted.size() < kPrestartKept && g_prestart_enabled) {
+    g_prestarted.push_back(std::move(*init));
+  } else {
+    extra = std::move(*init);
+  }
+  return true;
 }
 
 }  // namespace
 
 std::string InitImageSource() { return Image().source; }
 
-Result<std::unique_ptr<InitLaunch>> InitLaunch::Prepare(const ChildPlan& c) {
+StartedInit::~StartedInit() {
+  if (pid > 0) {
+    if (pidfd.get() >= 0) ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    ::waitpid(pid, nullptr, __WALL);
+  }
+  for (int fd : held_ns) ::close(fd);
+}
+
+std::pair<uid_t, gid_t> NextHostIdentity() {
+  if (::geteuid() != 0) return {::getuid(), ::getgid()};
+  static std::atomic<uint32_t> counter{0};
+  uint32_t id = 200000 + ((static_cast<uint32_t>(::getpid()) & 0xffff) << 8) + (counter++ & 0xff);
+  return {id, id};
+}
+
+Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, bool spare_netns_ok) {
   const InitImage& image = Image();
   if (image.fd < 0) {
     return Status::Unavailable("sandbox: cannot start the sandbox init (" + image.source +
                                "); allow executable memfds (vm.memfd_noexec < 2) or set TMPDIR to an exec mount");
   }
-  auto l = std::make_unique<InitLaunch>();
-  l->image_fd = image.fd;
-  l->sync_fd = c.sync_fd;
+  auto init = std::make_unique<StartedInit>();
+  init->host_uid = host_uid;
+  init->host_gid = host_gid;
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return Status::IoError("socketpair", errno);
+  init->sync = OwnedFd(sv[0]);
+  OwnedFd child_end(sv[1]);
+  StartArgs args;
+  args.image_fd = image.fd;
+  args.sync_fd = child_end.get();
+  std::string sync_arg = std::to_string(child_end.get());
+  static char kName[] = "warden-sandbox-init";
+  args.argv[0] = kName;
+  args.argv[1] = sync_arg.data();
+  auto stack = std::make_unique<char[]>(kStartStackBytes);
+
+  // A network namespace made ahead of time (spare_netns.cpp): this thread enters it for the clone only.
+  OwnedFd spare(spare_netns_ok ? TakeSpareNetns() : -1);
+  OwnedFd own_netns;
+  bool use_spare = false;
+  if (spare.get() >= 0) {
+    own_netns = OwnedFd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    use_spare = own_netns.get() >= 0 && ::setns(spare.get(), CLONE_NEWNET) == 0;
+  }
+  const unsigned long ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | (use_spare ? 0 : CLONE_NEWNET) |
+                                 CLONE_NEWIPC | CLONE_NEWUTS;
+  // No supervisor signal handler may run in the child while it shares our memory; the init resets the mask.
+  sigset_t all, old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  int raw_pidfd = -1;
+  long pid = ::clone(StartInitChild, stack.get() + kStartStackBytes,
+                     static_cast<int>(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns_flags | SIGCHLD), &args, &raw_pidfd);
+  int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (use_spare && ::setns(own_netns.get(), CLONE_NEWNET) != 0) {
+    // FAIL-CLOSED: this thread would stay in the task's empty namespace; nothing sensible can continue.
+    std::fprintf(stderr, "warden sandbox: cannot return to the supervisor's network namespace: %s\n",
+                 std::strerror(errno));
+    std::abort();
+  }
+  if (pid < 0) {
+    return Status::Unavailable(std::string("sandbox: cannot create the namespaces (clone: ") +
+                               std::strerror(clone_errno) + "); run `warden doctor` to see which layer is missing");
+  }
+  init->pid = static_cast<pid_t>(pid);
+  init->pidfd = OwnedFd(raw_pidfd);
+  init->netns_ahead = use_spare;
+  if (use_spare) init->held_ns.push_back(::dup(spare.get()));
+  // Hold the task's mount and network namespaces: when the init exits it then drops only a reference, and the
+  // teardown (unmounting the whole view waits for an RCU grace period) runs on the cleanup thread once we let go.
+  for (const char* ns : {"mnt", "net"}) {
+    if (use_spare && std::strcmp(ns, "net") == 0) continue;  // already held
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) init->held_ns.push_back(fd);
+  }
+  // An init that failed to start sent a record and exited; the id-map writes then fail and the caller reads it.
+  Status maps = WriteProcFile(init->pid, "setgroups", "deny");
+  if (maps.ok()) {
+    maps = WriteProcFile(init->pid, "gid_map", std::to_string(kSandboxGid) + " " + std::to_string(host_gid) + " 1");
+  }
+  if (maps.ok()) {
+    maps = WriteProcFile(init->pid, "uid_map", std::to_string(kSandboxUid) + " " + std::to_string(host_uid) + " 1");
+  }
+  if (!maps.ok()) {
+    ChildMsg m{};
+    if (::recv(init->sync.get(), &m, sizeof(m), MSG_DONTWAIT) == sizeof(m) && m.type == kMsgSetupError) {
+      return Status::Unavailable(std::string("sandbox: ") + StepName(m.step) + ": " + std::strerror(m.err));
+    }
+    return Status::Unavailable("sandbox: writing the id maps of the sandbox init: " + maps.message());
+  }
+  return init;
+}
+
+std::unique_ptr<StartedInit> TakePrestartedInit() {
+  std::unique_ptr<StartedInit> init;
+  {
+    std::unique_lock<std::mutex> lock(g_prestart_mu);
+    g_prestart_cv.wait_for(lock, kPrestartWait, [] { return !g_prestarted.empty() || g_prestart_pending == 0; });
+    if (!g_prestarted.empty()) {
+      init = std::move(g_prestarted.front());  // the oldest
+      g_prestarted.erase(g_prestarted.begin());
+    }
+  }
+  if (init == nullptr) return nullptr;
+  // Still waiting? (Something may have killed it meanwhile: its pidfd is readable once it exited.)
+  pollfd p{init->pidfd.get(), POLLIN, 0};
+  if (::poll(&p, 1, 0) != 0) return nullptr;  // the destructor reaps it
+  return init;
+}
+
+void QueueNextInit(bool spare_netns_ok) {
+  if (g_prestart_enabled) {
+    {
+      std::lock_guard<std::mutex> lock(g_prestart_mu);
+      ++g_prestart_pending;
+    }
+    DeferCleanup([] {
+      // Up to kPrestartKept: the first run after a start (or after the kept ones were used up) refills both.
+      while (MakePrestartedInit()) {
+        std::lock_guard<std::mutex> lock(g_prestart_mu);
+        g_prestart_cv.notify_all();
+        if (g_prestarted.size() >= kPrestartKept) break;
+      }
+      {
+        std::lock_guard<std::mutex> lock(g_prestart_mu);
+        --g_prestart_pending;
+      }
+      g_prestart_cv.notify_all();
+    });
+  } else if (spare_netns_ok) {
+    DeferCleanup([] { MakeSpareNetns(); });
+  }
+}
+
+void SetPrestartForBench(bool on) {
+  g_prestart_enabled = on;
+  if (!on) {
+    std::vector<std::unique_ptr<StartedInit>> drop;
+    std::lock_guard<std::mutex> lock(g_prestart_mu);
+    drop.swap(g_prestarted);
+  }
+}
+
+Result<InitGoMessage> PrepareInitGo(const ChildPlan& c) {
+  InitGoMessage go;
+  go.fds.push_back(-1);  // the plan, below
+  auto add = [&go](int fd) -> int32_t {
+    if (fd < 0) return -1;
+    go.fds.push_back(fd);
+    return static_cast<int32_t>(go.fds.size() - 1);
+  };
   const MountPlan& m = *c.mounts;
   PlanWriter w;
   InitPlan p{};
   p.fail_at_step = c.fail_at_step;
   p.flags = (c.net_proxy ? kPlanNetProxy : 0) | (c.wait_for_attach ? kPlanWaitForAttach : 0) |
             (m.root_tree.get() >= 0 ? kPlanRootTree : 0);
-  p.sync_fd = c.sync_fd;
-  p.stdin_fd = c.stdin_fd;
-  p.stdout_fd = c.stdout_fd;
-  p.stderr_fd = c.stderr_fd;
-  p.cgroup_fds[0] = c.cgroup_fds[0];
-  p.cgroup_fds[1] = c.cgroup_fds[1];
-  p.root_tree_fd = m.root_tree.get();
+  p.stdin_fdi = add(c.stdin_fd);
+  p.stdout_fdi = add(c.stdout_fd);
+  p.stderr_fdi = add(c.stderr_fd);
+  p.cgroup_fdi[0] = add(c.cgroup_fds[0]);
+  p.cgroup_fdi[1] = add(c.cgroup_fds[1]);
+  p.root_tree_fdi = add(m.root_tree.get());
   p.hostname = w.Str("sandbox");
   p.staging = w.Str(m.staging);
   p.root_options = w.Str(m.root_options);
@@ -235,7 +437,10 @@ Result<std::unique_ptr<InitLaunch>> InitLaunch::Prepare(const ChildPlan& c) {
     files.push_back({path, content, static_cast<uint32_t>(f.content.size()), 0});
   }
   std::vector<InitBind> binds;
-  for (const auto& b : m.binds) binds.push_back({b.tree.get(), w.Str(b.target)});
+  for (const auto& b : m.binds) binds.push_back({add(b.tree.get()), w.Str(b.target)});
+  if (go.fds.size() > kInitMaxFds) {
+    return Status::InvalidArgument("sandbox: too many mounts for one task (" + std::to_string(go.fds.size()) + " fds)");
+  }
   std::vector<InitRlimit> rlimits;
   for (const auto& r : *c.rlimits) {
     rlimits.push_back({r.resource, 0, static_cast<uint64_t>(r.value.rlim_cur), static_cast<uint64_t>(r.value.rlim_max)});
@@ -268,39 +473,33 @@ Result<std::unique_ptr<InitLaunch>> InitLaunch::Prepare(const ChildPlan& c) {
                                    " bytes; the limit is " + std::to_string(kInitPlanMaxBytes));
   }
   std::string bytes = w.Finish(p);
-
-  l->plan_fd = OwnedFd(static_cast<int>(::syscall(SYS_memfd_create, "warden-sandbox-plan", MFD_CLOEXEC)));
-  if (l->plan_fd.get() < 0) return Status::IoError("sandbox: memfd_create for the init's plan", errno);
-  if (::write(l->plan_fd.get(), bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
+  go.plan = OwnedFd(static_cast<int>(::syscall(SYS_memfd_create, "warden-sandbox-plan", MFD_CLOEXEC)));
+  if (go.plan.get() < 0) return Status::IoError("sandbox: memfd_create for the init's plan", errno);
+  if (::write(go.plan.get(), bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
     return Status::IoError("sandbox: writing the init's plan", errno);
   }
-  l->keep_fds = {c.sync_fd, c.stdin_fd, c.stdout_fd, c.stderr_fd, l->plan_fd.get()};
-  for (int fd : c.cgroup_fds) {
-    if (fd >= 0) l->keep_fds.push_back(fd);
-  }
-  if (m.root_tree.get() >= 0) l->keep_fds.push_back(m.root_tree.get());
-  for (const auto& b : m.binds) l->keep_fds.push_back(b.tree.get());
-  l->arg_plan = std::to_string(l->plan_fd.get());
-  l->arg_sync = std::to_string(c.sync_fd);
-  static char kName[] = "warden-sandbox-init";
-  l->argv = {kName, l->arg_plan.data(), l->arg_sync.data(), nullptr};
-  l->stack = std::make_unique<char[]>(kStartStackBytes);
-  return l;
+  go.fds[0] = go.plan.get();
+  return go;
 }
 
-long InitLaunch::Start(unsigned long ns_flags, int* pidfd) {
-  // No supervisor signal handler may run in the child while it shares our memory; the init resets the mask.
-  sigset_t all, old;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  int raw_pidfd = -1;
-  long pid = ::clone(StartInitChild, stack.get() + kStartStackBytes,
-                     static_cast<int>(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns_flags | SIGCHLD), this, &raw_pidfd);
-  long err = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) return -err;
-  *pidfd = raw_pidfd;
-  return pid;
+Status SendInitGo(int sync_fd, const InitGoMessage& go) {
+  InitGo head{static_cast<uint32_t>(kInitPlanMagic), static_cast<uint32_t>(go.fds.size())};
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * go.fds.size()), 0);
+  iovec iov{&head, sizeof(head)};
+  msghdr h{};
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  h.msg_control = control.data();
+  h.msg_controllen = control.size();
+  cmsghdr* c = CMSG_FIRSTHDR(&h);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * go.fds.size());
+  std::memcpy(CMSG_DATA(c), go.fds.data(), sizeof(int) * go.fds.size());
+  while (::sendmsg(sync_fd, &h, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) return Status::IoError("sandbox: sending the init its plan", errno);
+  }
+  return Status::Ok();
 }
 
 }  // namespace warden::sandbox::detail

@@ -59,26 +59,6 @@ double MsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Each concurrent task gets its own unprivileged host uid when we are root (sandbox.md C.7), so RLIMIT_NPROC and
-// signals cannot cross tasks; otherwise the caller's own uid is the only one we may map.
-std::pair<uid_t, gid_t> HostIdentity() {
-  if (::geteuid() != 0) return {::getuid(), ::getgid()};
-  static std::atomic<uint32_t> counter{0};
-  uint32_t id = 200000 + ((static_cast<uint32_t>(::getpid()) & 0xffff) << 8) + (counter++ & 0xff);
-  return {id, id};
-}
-
-Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
-  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError("open " + path, errno);
-  ssize_t w = ::write(fd, text.data(), text.size());
-  int e = errno;
-  ::close(fd);
-  if (w != static_cast<ssize_t>(text.size())) return Status::IoError("write " + path, e);
-  return Status::Ok();
-}
-
 Status ChownTree(const fs::path& root, uid_t uid, gid_t gid) {
   if (::lchown(root.c_str(), uid, gid) != 0) return Status::IoError("chown " + root.string(), errno);
   std::error_code ec;
@@ -179,7 +159,16 @@ Result<RunResult> Run(const Spec& spec) {
   }
 
   // ---- PREPARED: everything that can fail or allocate happens before clone ----
-  auto [host_uid, host_gid] = HostIdentity();
+  // The init started ahead of time for this task, if there is one (init_launch.cpp); it fixes the host uid.
+  std::unique_ptr<StartedInit> init = TakePrestartedInit();
+  uid_t host_uid;
+  gid_t host_gid;
+  if (init != nullptr) {
+    host_uid = init->host_uid;
+    host_gid = init->host_gid;
+  } else {
+    std::tie(host_uid, host_gid) = NextHostIdentity();
+  }
   bool temp_workspace = spec.workspace.empty();
   std::string workspace;
   if (temp_workspace) {
@@ -236,9 +225,7 @@ Result<RunResult> Run(const Spec& spec) {
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 
-  int sv[2], in_p[2], out_p[2], err_p[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return Status::IoError("socketpair", errno);
-  Fd sync_parent(sv[0]), sync_child(sv[1]);
+  int in_p[2], out_p[2], err_p[2];
   if (::pipe2(in_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
   Fd in_r(in_p[0]), in_w(in_p[1]);
   if (::pipe2(out_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
@@ -247,7 +234,6 @@ Result<RunResult> Run(const Spec& spec) {
   Fd err_r(err_p[0]), err_w(err_p[1]);
 
   ChildPlan plan;
-  plan.sync_fd = sync_child.fd;
   plan.stdin_fd = in_r.fd;
   plan.stdout_fd = out_w.fd;
   plan.stderr_fd = err_w.fd;
@@ -266,58 +252,29 @@ Result<RunResult> Run(const Spec& spec) {
     plan.wait_for_attach = fds.empty();
   }
 
-  WARDEN_ASSIGN_OR_RETURN(std::unique_ptr<InitLaunch> launch, InitLaunch::Prepare(plan));
+  WARDEN_ASSIGN_OR_RETURN(InitGoMessage go, PrepareInitGo(plan));
 
-  // A network namespace made ahead of time (spare_netns.cpp): this thread enters it for the clone only.
-  auto held = std::make_shared<HeldNamespaces>();
-  Fd own_netns;
-  int spare_netns = spec.profile == "default" ? TakeSpareNetns() : -1;
-  if (spare_netns >= 0) {
-    held->fds.push_back(spare_netns);
-    own_netns.fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (own_netns.fd < 0 || ::setns(spare_netns, CLONE_NEWNET) != 0) spare_netns = -1;
-  }
-
-  // ---- CLONED: the init runs (init/init_main.c) and waits for the id maps ----
+  // ---- CLONED: an init in its namespaces, id maps written, waiting for its go message ----
   auto t0 = std::chrono::steady_clock::now();
-  int pidfd_raw = -1;
-  const unsigned long ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | (spare_netns >= 0 ? 0 : CLONE_NEWNET) |
-                                 CLONE_NEWIPC | CLONE_NEWUTS;
-  long cpid = launch->Start(ns_flags, &pidfd_raw);
-  if (spare_netns >= 0 && ::setns(own_netns.fd, CLONE_NEWNET) != 0) {
-    // FAIL-CLOSED: this thread would stay in the task's empty namespace; nothing sensible can continue.
-    std::fprintf(stderr, "warden sandbox: cannot return to the supervisor's network namespace: %s\n",
-                 std::strerror(errno));
-    std::abort();
+  if (init == nullptr) {
+    WARDEN_ASSIGN_OR_RETURN(init, StartInit(host_uid, host_gid, spec.profile == "default"));
   }
-  if (cpid < 0) {
-    return Status::Unavailable(std::string("sandbox: cannot create the namespaces (clone: ") +
-                               std::strerror(static_cast<int>(-cpid)) +
-                               "); run `warden doctor` to see which layer is missing");
-  }
-  const pid_t pid = static_cast<pid_t>(cpid);
-  Fd pidfd(pidfd_raw);
-  // Hold the task's mount and network namespaces: when the init exits it then drops only a reference, and the
-  // teardown (unmounting the whole view waits for an RCU grace period) runs on the cleanup thread once we let go.
-  for (const char* ns : {"mnt", "net"}) {
-    if (spare_netns >= 0 && std::string(ns) == "net") continue;  // already held
-    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) held->fds.push_back(fd);
-  }
-  launch.reset();  // the plan memfd and the start stack
-  sync_child.Reset();
-  in_r.Reset();
-  out_w.Reset();
-  err_w.Reset();
-  if (cgroup) cgroup->CloseSelfAttachFds();
+  const pid_t pid = init->pid;
+  Fd pidfd(init->pidfd.Release());
+  Fd sync_parent(init->sync.Release());
+  auto held = std::make_shared<HeldNamespaces>();
+  held->fds = init->held_ns;
+  const bool netns_ahead = init->netns_ahead, prestarted = init->prestarted;
+  init->Release();
+  init.reset();
 
   RunResult r;
   r.layers = {{"userns", true},      {"mntns", true},   {"pidns", true},        {"netns", true},
               {"ipcns", true},       {"utsns", true},   {"cgroupns", true},     {"no_new_privs", true},
               {"caps", "none"},      {"landlock_abi", landlock.abi},
               {"cgroup", cgroup ? cgroup->Backend() : "none"}, {"seccomp", "allowlist+notify"},
-              {"netns_made", spare_netns >= 0 ? "ahead" : "at_clone"},
+              {"netns_made", netns_ahead ? "ahead" : "at_clone"},
+              {"init_started", prestarted ? "ahead" : "at_call"},
               {"init", "pid1"},      {"workspace", spec.workspace_readonly ? "ro" : "rw"},
               {"net", proxy ? "proxy" : "none"}};
   bool killed = false;
@@ -335,16 +292,13 @@ Result<RunResult> Run(const Spec& spec) {
     if (cgroup) cgroup->KillAll();
   };
 
-  // ---- RELEASED: id maps, cgroup, go ----
-  Status release = WriteProcFile(pid, "setgroups", "deny");
-  if (release.ok()) {
-    release = WriteProcFile(pid, "gid_map", std::to_string(kSandboxGid) + " " + std::to_string(host_gid) + " 1");
-  }
-  if (release.ok()) {
-    release = WriteProcFile(pid, "uid_map", std::to_string(kSandboxUid) + " " + std::to_string(host_uid) + " 1");
-  }
-  // send(MSG_NOSIGNAL): a child that already failed must not SIGPIPE the supervisor.
-  if (release.ok() && ::send(sync_parent.fd, "g", 1, MSG_NOSIGNAL) != 1) release = Status::IoError("sync", errno);
+  // ---- RELEASED: the go message (plan and fds); cgroup attach where the child cannot attach itself ----
+  Status release = SendInitGo(sync_parent.fd, go);
+  go = InitGoMessage{};  // the init has its copies of the plan and of every fd it names
+  in_r.Reset();
+  out_w.Reset();
+  err_w.Reset();
+  if (cgroup) cgroup->CloseSelfAttachFds();
   // Where the child cannot join its cgroup itself (v2), the attach overlaps its setup and a second byte lets the
   // program start.
   if (release.ok() && plan.wait_for_attach) {
@@ -594,9 +548,8 @@ Result<RunResult> Run(const Spec& spec) {
     remove_ws = ws_guard.path;
     ws_guard.remove = false;
   }
-  const bool make_spare = spec.profile == "default";
-  DeferCleanup([done_cgroup, held, remove_ws, make_spare]() mutable {
-    if (make_spare) MakeSpareNetns();  // first: the next run may be waiting to clone
+  QueueNextInit(spec.profile == "default");  // first: the next run may be waiting for it
+  DeferCleanup([done_cgroup, held, remove_ws]() mutable {
     TaskCgroup::MakeSpare();
     done_cgroup.reset();
     held.reset();

@@ -36,6 +36,11 @@ class OwnedFd {
   OwnedFd(const OwnedFd&) = delete;
   OwnedFd& operator=(const OwnedFd&) = delete;
   int get() const { return fd_; }
+  int Release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_ = -1;
@@ -181,7 +186,6 @@ void DrainCleanupForTest();
 // ---- init_launch.cpp --------------------------------------------------------------------------------------
 // Everything the init needs, as the supervisor prepared it (run.cpp); serialised into the init's plan.
 struct ChildPlan {
-  int sync_fd = -1;  // child end of the SOCK_SEQPACKET pair
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   const MountPlan* mounts = nullptr;
   const std::vector<RlimitPlan>* rlimits = nullptr;
@@ -200,26 +204,49 @@ struct ChildPlan {
 void SetFailStepForTest(int32_t step);
 int32_t FailStepForTest();
 
-// A prepared start of the init: its plan written to a memfd, the fds it must inherit, its argv.
-class InitLaunch {
- public:
-  static Result<std::unique_ptr<InitLaunch>> Prepare(const ChildPlan& plan);
-  // clone(CLONE_VM|CLONE_VFORK|ns_flags|CLONE_PIDFD) + execveat of the init image: returns when the init has
-  // started (or failed to: then it sent a kStepStartInit record and exits). The child's pid, or -errno.
-  long Start(unsigned long ns_flags, int* pidfd);
-  // Use Prepare(); public only so std::make_unique can reach it.
-  InitLaunch() = default;
-  InitLaunch(const InitLaunch&) = delete;
-  InitLaunch& operator=(const InitLaunch&) = delete;
-
-  int image_fd = -1;           // the sealed image (not owned; one per process)
-  OwnedFd plan_fd;             // the plan
-  int sync_fd = -1;
-  std::vector<int> keep_fds;   // fds the init inherits (their FD_CLOEXEC is cleared in the child only)
-  std::string arg_plan, arg_sync;
-  std::vector<char*> argv;
-  std::unique_ptr<char[]> stack;  // the vfork child's stack until its execveat
+// A started init (init/init_main.c) in its new namespaces, id maps written, waiting for its go message; made for a
+// task, or ahead of time for the next one (prestart). The destructor kills and reaps it unless Release()d.
+struct StartedInit {
+  pid_t pid = -1;
+  OwnedFd pidfd;
+  OwnedFd sync;                 // the supervisor's end of the SOCK_SEQPACKET pair
+  std::vector<int> held_ns;     // the task's mount and network namespaces, held (see run.cpp)
+  uid_t host_uid = 0;
+  gid_t host_gid = 0;
+  bool netns_ahead = false;     // the network namespace was made off the task's critical path
+  bool prestarted = false;
+  StartedInit() = default;
+  ~StartedInit();
+  StartedInit(const StartedInit&) = delete;
+  StartedInit& operator=(const StartedInit&) = delete;
+  // Hands pid, pidfd and held_ns to the caller (the run now owns the process).
+  void Release() { pid = -1; held_ns.clear(); }
 };
+// The host uid/gid the next task maps to kSandboxUid/Gid (sandbox.md C.7): a fresh unprivileged one per task when
+// the supervisor is root, else the caller's own.
+std::pair<uid_t, gid_t> NextHostIdentity();
+// Starts an init now: clone(CLONE_VM|CLONE_VFORK|every namespace|CLONE_PIDFD) + execveat of the init image, then
+// the id maps. With `spare_netns_ok` (profile "default": the task needs no capability over its network namespace)
+// it uses a network namespace made ahead of time when one is ready (spare_netns.cpp).
+Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, bool spare_netns_ok);
+// The init started ahead of time after the previous run, if one is ready and alive; else null. Waits (a few ms at
+// most) for one the cleanup thread is starting right now: that is sooner than starting another beside it.
+std::unique_ptr<StartedInit> TakePrestartedInit();
+// After each run: queues, first on the cleanup thread, the start of the next task's init (one is kept; its network
+// namespace is made in the clone, owned by the task's user namespace, so it serves every profile), or where
+// prestart is off and `spare_netns_ok`, a spare network namespace.
+void QueueNextInit(bool spare_netns_ok);
+// Benchmarks: false measures every spawn cold (init started at the call) and drops the one kept.
+void SetPrestartForBench(bool on);
+
+// The go message for an init: the plan (init_plan.h) in a memfd and the fds it names.
+struct InitGoMessage {
+  OwnedFd plan;
+  std::vector<int> fds;  // [plan, stdin, stdout, stderr, cgroup..., root tree, binds...]; not owned except plan
+};
+Result<InitGoMessage> PrepareInitGo(const ChildPlan& plan);
+Status SendInitGo(int sync_fd, const InitGoMessage& go);
+
 // Where the init comes from, for `warden doctor`: "memfd", "file" or the reason it cannot start.
 std::string InitImageSource();
 

@@ -10,6 +10,9 @@ long InitCheckPlan(const InitPlan* p, uint32_t size);
 const char* InitStr(const InitPlan* p, uint32_t off);
 const void* InitList_(const InitPlan* p, const InitList* l);
 #define InitU32List(p, l) ((const uint32_t*)InitList_((p), (l)))
+/* The fd at `fdi` in the go message (init_main.c), or -1. */
+int InitFd(int32_t fdi);
+uint32_t InitFdCount(void);
 
 /* Reporting (init_main.c). */
 void InitSend(int fd, int32_t type, int32_t step, int32_t err, int32_t status);

@@ -49,8 +49,42 @@ static long ParseFd(const char* s) {
   return v;
 }
 
-/* Reads the whole plan; 0 or a negative errno. */
-static long ReadPlan(int fd, uint32_t* size) {
+/* The fds of the go message, in order; the plan names them by index. */
+static int g_fds[kInitMaxFds];
+static uint32_t g_nfds;
+
+int InitFd(int32_t fdi) { return fdi >= 0 && (uint32_t)fdi < g_nfds ? g_fds[fdi] : -1; }
+uint32_t InitFdCount(void) { return g_nfds; }
+
+/* Waits for the go message (init_plan.h). 0, -EPIPE when the supervisor went away, or another negative errno. */
+static long ReceiveGo(int sync) {
+  struct { uint64_t len; int32_t level, type; int32_t fds[kInitMaxFds]; } control;
+  InitGo go;
+  struct { const void* base; size_t len; } iov = {&go, sizeof(go)};
+  struct { void* name; int namelen; void* iov; size_t iovlen; void* control; size_t controllen; unsigned flags; } h;
+  memset(&h, 0, sizeof(h));
+  memset(&control, 0, sizeof(control));
+  h.iov = &iov;
+  h.iovlen = 1;
+  h.control = &control;
+  h.controllen = sizeof(control);
+  long n;
+  while ((n = SYS3(__NR_recvmsg, sync, &h, 0)) == -EINTR) {
+  }
+  if (n == 0) return -EPIPE;
+  if (n < 0) return n;
+  if (n != sizeof(go) || go.magic != kInitPlanMagic || (h.flags & 0x8 /* MSG_CTRUNC */)) return -EPROTO;
+  if (h.controllen < 16 || control.level != 1 /* SOL_SOCKET */ || control.type != 1 /* SCM_RIGHTS */) return -EPROTO;
+  uint32_t got = (uint32_t)((control.len - 16) / sizeof(int32_t));
+  if (got != go.fds || got == 0 || got > kInitMaxFds) return -EPROTO;
+  for (uint32_t i = 0; i < got; ++i) g_fds[i] = control.fds[i];
+  g_nfds = got;
+  return 0;
+}
+
+/* Reads the whole plan from the memfd at index 0; 0 or a negative errno. */
+static long ReadPlan(uint32_t* size) {
+  int fd = InitFd(0);
   uint32_t got = 0;
   for (;;) {
     long n = SYS4(__NR_pread64, fd, g_plan + got, sizeof(g_plan) - got, got);
@@ -67,10 +101,10 @@ static long ReadPlan(int fd, uint32_t* size) {
 
 /* Moves the three pipes to 0-2 and the sync socket to fd 3, then closes everything else (no inherited host fd
  * survives, sandbox.md A.4 "fd leaks"). */
-static long SetUpFds(const InitPlan* p) {
+static long SetUpFds(const InitPlan* p, int sync_fd) {
   /* Lift every source above 3 first so the dup3 calls below cannot clobber one another. */
-  long in = SYS3(__NR_fcntl, p->stdin_fd, F_DUPFD, 10), out = SYS3(__NR_fcntl, p->stdout_fd, F_DUPFD, 10);
-  long err = SYS3(__NR_fcntl, p->stderr_fd, F_DUPFD, 10), sync = SYS3(__NR_fcntl, p->sync_fd, F_DUPFD, 10);
+  long in = SYS3(__NR_fcntl, InitFd(p->stdin_fdi), F_DUPFD, 10), out = SYS3(__NR_fcntl, InitFd(p->stdout_fdi), F_DUPFD, 10);
+  long err = SYS3(__NR_fcntl, InitFd(p->stderr_fdi), F_DUPFD, 10), sync = SYS3(__NR_fcntl, sync_fd, F_DUPFD, 10);
   if (in < 0) return in;
   if (out < 0) return out;
   if (err < 0) return err;
@@ -136,35 +170,37 @@ static void __attribute__((noreturn)) RunInit(const InitPlan* p) {
 }
 
 void InitMain(long argc, char** argv) {
-  /* argv: [name, plan fd, sync fd]. Without a usable sync fd nothing can be reported: exit is all we can do. */
-  long sync_arg = argc >= 3 ? ParseFd(argv[2]) : -1;
+  /* argv: [name, sync fd]. Without a usable sync fd nothing can be reported: exit is all we can do. */
+  long sync_arg = argc >= 2 ? ParseFd(argv[1]) : -1;
   if (sync_arg < 0) SYS1(__NR_exit_group, 125);
-  const int early_sync = (int)sync_arg;
-  long plan_fd = argc >= 3 ? ParseFd(argv[1]) : -1;
+  const int sync = (int)sync_arg;
+  long r;
+  /* If the supervisor dies, so do we (its pidfd-based kill would be gone); a supervisor that died before this line
+   * closed the socket, which ends the wait below. */
+  SYS2(__NR_prctl, PR_SET_PDEATHSIG, 9 /* SIGKILL */);
+  /* 6 (early). A new session: no controlling terminal, so TIOCSTI has no terminal to push into. It comes first
+   *    because with autogroup scheduling setsid moves us into a new task group and gives up the CPU; here that
+   *    overlaps the supervisor writing our id maps (or happens long before the task, for an init started ahead). */
+  if ((r = SYS0(__NR_setsid)) < 0) InitFail(sync, kStepSetsid, r);
+  /* 1. Wait for the go message: the supervisor has written the id maps, and sends the plan and its fds. */
+  if ((r = ReceiveGo(sync)) != 0) {
+    if (r == -EPIPE) SYS1(__NR_exit_group, 0);  /* an init started ahead and never used */
+    InitFail(sync, kStepSync, r);
+  }
   uint32_t size = 0;
-  long r = plan_fd < 0 ? -EINVAL : ReadPlan((int)plan_fd, &size);
-  if (r < 0) InitFail(early_sync, kStepPlan, r);
+  if ((r = ReadPlan(&size)) < 0) InitFail(sync, kStepPlan, r);
   const InitPlan* p = (const InitPlan*)g_plan;
-  if ((r = InitCheckPlan(p, size)) != 0) InitFail(early_sync, kStepPlan, r);
-  const int sync = p->sync_fd;
+  if ((r = InitCheckPlan(p, size)) != 0) InitFail(sync, kStepPlan, r);
 #define INJECTED(step) (p->fail_at_step == (step))
-  /* 0. Into the task cgroup before anything else, so every process of the task is counted and limited. The
-   *    supervisor opened the `tasks` files; a thread moving itself takes no global lock (sandbox.md C.5). */
+  /* 0. Into the task cgroup before anything else the task does, so every process of the task is counted and
+   *    limited. The supervisor opened the `tasks` files; a thread moving itself takes no global lock (sandbox.md C.5). */
   for (int i = 0; i < 2; ++i) {
-    int fd = p->cgroup_fds[i];
+    int fd = InitFd(p->cgroup_fdi[i]);
     if (fd < 0) continue;
     if ((r = SYS3(__NR_write, fd, "0", 1)) != 1) InitFail(sync, kStepCgroupAttach, r < 0 ? r : -EIO);
     SYS1(__NR_close, fd);
   }
-  /* 6 (early). A new session: no controlling terminal, so TIOCSTI has no terminal to push into. It comes this
-   *    early because with autogroup scheduling setsid moves us into a new task group and gives up the CPU; here that
-   *    overlaps the supervisor writing our id maps instead of delaying the setup. */
-  if ((r = SYS0(__NR_setsid)) < 0) InitFail(sync, kStepSetsid, r);
-  /* 1. Wait until the supervisor has written the id maps. */
   char go = 0;
-  if ((r = SYS3(__NR_read, sync, &go, 1)) != 1) InitFail(sync, kStepSync, r < 0 ? r : -EPIPE);
-  /* If the supervisor dies during setup, so do we (its pidfd-based kill would be gone). */
-  SYS2(__NR_prctl, PR_SET_PDEATHSIG, 9 /* SIGKILL */);
   /* 2. Become uid/gid 1000 (mapped to an unprivileged host uid) while keeping the namespace capabilities the
    *    mount steps need: files created from here on belong to the sandbox user. */
   if (INJECTED(kStepIdentity)) InitFail(sync, kStepIdentity, -EPERM);
@@ -184,7 +220,7 @@ void InitMain(long argc, char** argv) {
    *     capabilities last; it goes to the supervisor before step 8 closes every other fd. */
   if ((p->flags & kPlanNetProxy) && (r = InitSetUpProxyListener(sync)) != 0) InitFail(sync, kStepNet, r);
   /* 8. stdio are the supervisor's pipes; every other inherited fd is closed. */
-  if ((r = SetUpFds(p)) != 0) InitFail(sync, kStepFds, r);
+  if ((r = SetUpFds(p, sync)) != 0) InitFail(sync, kStepFds, r);
   /* 9. No capabilities in any set, bounding set emptied; then no_new_privs and not dumpable. */
   if ((r = InitDropCaps()) != 0) InitFail(kSyncFd, kStepCaps, r);
   if ((r = SYS5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) != 0) InitFail(kSyncFd, kStepNoNewPrivs, r);

@@ -37,7 +37,7 @@ long InitApplyMounts(const InitPlan* p, int32_t* step) {
   if ((r = SYS5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0)) != 0) return r;
   *step = kStepRootTmpfs;
   if (p->flags & kPlanRootTree) {
-    if ((r = MoveTree(p->root_tree_fd, staging)) != 0) return r;
+    if ((r = MoveTree(InitFd(p->root_tree_fdi), staging)) != 0) return r;
   } else if ((r = SYS5(__NR_mount, "tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, InitStr(p, p->root_options))) !=
              0) {
     return r;
@@ -69,7 +69,7 @@ long InitApplyMounts(const InitPlan* p, int32_t* step) {
   /* Each bind is a tree the supervisor already cloned and flagged: one move_mount, no remount pass. */
   const InitBind* binds = (const InitBind*)InitList_(p, &p->binds);
   for (uint32_t i = 0; i < p->binds.count; ++i) {
-    if ((r = MoveTree(binds[i].fd, InitStr(p, binds[i].target))) != 0) return r;
+    if ((r = MoveTree(InitFd(binds[i].fdi), InitStr(p, binds[i].target))) != 0) return r;
   }
   *step = kStepProc;
   /* A procfs of our pid namespace showing only processes (no /proc/sys, sysrq-trigger, kcore ...). */

@@ -1,8 +1,13 @@
 /* The contract between the supervisor (C++, init_launch.cpp) and the in-sandbox init (freestanding C, this folder):
- * the setup steps a failure can name, the fixed-size records the init sends back on the sync socket, and the plan,
- * one flat buffer in a memfd the init reads once. The plan holds no pointers: strings are NUL-terminated bytes at an
- * offset from the start of the buffer, arrays are (offset, count) of fixed records. The supervisor writes it; the init
- * checks every offset and terminator before it uses one (sandbox.md C.1; docs/sandbox.md "The init").
+ * the setup steps a failure can name, the fixed-size records the init sends back on the sync socket, and the plan.
+ *
+ * The init starts with nothing but its end of the sync socket (argv[1]) and waits for one "go" message on it: an
+ * InitGo record carrying, by SCM_RIGHTS, the plan's memfd first and then every fd the plan names (stdio pipes, cgroup
+ * files, detached mount trees). The plan names those fds by their index in that array, so an init started ahead of
+ * time (before the task was known) and one started for the task read the same message. The plan is one flat buffer
+ * without pointers: strings are NUL-terminated bytes at an offset from its start, arrays are (offset, count) of fixed
+ * records; the init checks every offset, terminator and fd index before it uses one (sandbox.md C.1; docs/sandbox.md
+ * "The init").
  *
  * C and C++ both include this file; in C++ its names live in warden::sandbox::detail. */
 #ifndef WARDEN_SANDBOX_INIT_INIT_PLAN_H_
@@ -34,11 +39,14 @@ typedef struct ChildMsg {
 /* The uid and gid the program has inside; mapped to an unprivileged host uid (sandbox.md C.7). */
 enum { kSandboxUid = 1000, kSandboxGid = 1000 };
 
-enum { kInitPlanMagic = 0x57494e32 /* "WIN2" */, kInitPlanMaxBytes = 4 << 20 };
+enum { kInitPlanMagic = 0x57494e33 /* "WIN3" */, kInitPlanMaxBytes = 4 << 20, kInitMaxFds = 128 };
+
+/* The go message's data; its SCM_RIGHTS array holds `fds` descriptors, the plan's memfd at index 0. */
+typedef struct InitGo { uint32_t magic, fds; } InitGo;
 enum { kPlanNetProxy = 1, kPlanWaitForAttach = 2, kPlanRootTree = 4 };
 
 typedef struct InitList { uint32_t off, count; } InitList;
-typedef struct InitBind { int32_t fd; uint32_t target; } InitBind;          /* a detached tree moved to target */
+typedef struct InitBind { int32_t fdi; uint32_t target; } InitBind;  /* a detached tree (fd index) moved to target */
 typedef struct InitLink { uint32_t path, target; } InitLink;
 typedef struct InitFile { uint32_t path, content, len, pad; } InitFile;
 typedef struct InitRlimit { int32_t resource, pad; uint64_t cur, max; } InitRlimit;
@@ -49,9 +57,10 @@ typedef struct InitPlan {
   uint32_t magic, size;          /* size: bytes of the whole buffer */
   int32_t fail_at_step;          /* tests: this step fails with EPERM (SetFailStepForTest) */
   uint32_t flags;                /* kPlan* */
-  int32_t sync_fd, stdin_fd, stdout_fd, stderr_fd;
-  int32_t cgroup_fds[2];         /* v1 `tasks` files the init writes "0" into first; -1 = none */
-  int32_t root_tree_fd;          /* kPlanRootTree: a read-only skeleton tree moved to staging */
+  /* fd indexes into the go message's array; -1 = none */
+  int32_t stdin_fdi, stdout_fdi, stderr_fdi;
+  int32_t cgroup_fdi[2];         /* v1 `tasks` files the init writes "0" into first */
+  int32_t root_tree_fdi;         /* kPlanRootTree: a read-only skeleton tree moved to staging */
   uint32_t hostname;
   uint32_t staging, root_options, tmp_options, tmp_target, proc_target;
   InitList dirs;                 /* uint32_t string offsets, parents first */

@@ -58,9 +58,18 @@ long InitCheckPlan(const InitPlan* p, uint32_t size) {
   for (uint32_t i = 0; i < p->files.count; ++i) {
     if (!StrOk(p, files[i].path) || files[i].content > size || files[i].len > size - files[i].content) return -EINVAL;
   }
+  /* Every fd index the plan names must be one the go message carried (index 0 is the plan itself). */
+  const uint32_t nfds = InitFdCount();
+#define FDI_OK(i) ((i) > 0 && (uint32_t)(i) < nfds)
+  if (!FDI_OK(p->stdin_fdi) || !FDI_OK(p->stdout_fdi) || !FDI_OK(p->stderr_fdi)) return -EBADF;
+  for (int i = 0; i < 2; ++i) {
+    if (p->cgroup_fdi[i] != -1 && !FDI_OK(p->cgroup_fdi[i])) return -EBADF;
+  }
+  if ((p->flags & kPlanRootTree) && !FDI_OK(p->root_tree_fdi)) return -EBADF;
   const InitBind* binds = (const InitBind*)InitList_(p, &p->binds);
   for (uint32_t i = 0; i < p->binds.count; ++i) {
     if (!StrOk(p, binds[i].target)) return -EINVAL;
+    if (!FDI_OK(binds[i].fdi)) return -EBADF;
   }
   const InitRule* rules = (const InitRule*)InitList_(p, &p->rules);
   for (uint32_t i = 0; i < p->rules.count; ++i) {
