@@ -388,6 +388,14 @@ void QueueNextInit(bool spare_netns_ok) {
   }
 }
 
+}  // namespace warden::sandbox::detail
+
+namespace warden::sandbox {
+void SetPrestart(bool on) { detail::SetPrestartForBench(on); }
+}  // namespace warden::sandbox
+
+namespace warden::sandbox::detail {
+
 void SetPrestartForBench(bool on) {
   g_prestart_enabled = on;
   if (!on) {

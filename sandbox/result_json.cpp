@@ -169,6 +169,10 @@ std::vector<FeatureProbe> ProbeLayers() {
   out.push_back({"layer.cgroup", cg != "none",
                  cg == "none" ? "optional: no writable cgroup v2 or v1 memory+pids (rlimits only)"
                               : "optional: " + cg + " memory + pids" + (cg == "v1" ? " (v2 controllers absent)" : "")});
+  const std::string init = detail::InitImageSource();
+  out.push_back({"layer.init", init == "memfd" || init == "file",
+                 "mandatory: freestanding init executed from a sealed " +
+                     (init == "memfd" ? std::string("memfd") : init == "file" ? "private file" : init)});
   auto programs = detail::GetSeccompPrograms("default");
   out.push_back({"layer.seccomp_programs", programs.ok(),
                  programs.ok() ? "allowlist " + std::to_string((*programs)->allowlist.size()) + " + report " +

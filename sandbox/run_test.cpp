@@ -200,11 +200,12 @@ TEST_CASE("layers report lists every mandatory layer", "[sandbox][run]") {
   for (const auto& l : layers) ok[l.name] = l.ok;
   for (const char* name : {"layer.userns", "layer.mntns", "layer.pidns", "layer.netns", "layer.seccomp",
                            "layer.no_new_privs", "layer.landlock", "layer.cgroup", "layer.seccomp_programs",
-                           "layer.net_proxy"}) {
+                           "layer.net_proxy", "layer.init"}) {
     INFO(name);
     CHECK(ok.count(name) == 1);
   }
   CHECK(ok["layer.seccomp_programs"]);
+  CHECK(ok["layer.init"]);
 }
 
 }  // namespace

@@ -130,6 +130,7 @@ void RegisterSandboxRun(CLI::App& group, CliContext& ctx) {
     if (!::isatty(0)) {
       spec.stdin_data.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
+    sandbox::SetPrestart(false);  // one task per process: start nothing ahead for a next one
     auto r = sandbox::Run(spec);
     if (!r.ok()) {
       return ctx.Fail(r.status(), r.status().code() == Status::Code::kInvalidArgument ||

@@ -17,6 +17,7 @@
 #include "runtime/cli/skills_flags.h"
 #include "runtime/catalog_audit.h"
 #include "runtime/skill_call.h"
+#include "sandbox/sandbox.h"
 
 namespace warden::cli {
 namespace {
@@ -111,6 +112,7 @@ void RegisterSkillsRun(CLI::App& group, CliContext& ctx) {
     auto policies = policy::PolicySet::LoadDir(*policies_dir, PolicyLoadOptions(ctx, f->policies));
     if (!policies.ok()) return ctx.Fail(policies.status(), "`warden init` installs the default policies");
     policy::Limiter limiter;
+    sandbox::SetPrestart(false);  // one skill call per process: start no sandbox ahead for a next one
     auto outcome = CallSkill(request, SkillCallContext{**catalog, **policies, &limiter, *log});
     if (!outcome.ok()) return ctx.Fail(outcome.status());
 
