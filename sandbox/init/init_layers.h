@@ -21,7 +21,12 @@ long InitSendFd(int sock, int32_t type, int fd);
 
 long InitBecomeSandboxUser(void);
 long InitDropCaps(void);
+/* The whole view (a plan without kPlanStageView: read-only root at the end), or with kPlanStageView everything up to
+ * and including pivot_root, the root left as it is. */
 long InitApplyMounts(const InitPlan* p, int32_t* step);
+/* A task plan after a view: /tmp remount, mount points, binds and links at their paths after the pivot, then the
+ * read-only root. */
+long InitApplyTaskMounts(const InitPlan* p, int32_t* step);
 long InitApplyRlimits(const InitPlan* p);
 long InitSetUpProxyListener(int sync_fd);
 long InitApplyLandlock(const InitPlan* p);

@@ -169,6 +169,19 @@ static void __attribute__((noreturn)) RunInit(const InitPlan* p) {
   }
 }
 
+/* Waits for the next go message and returns its checked plan; exits quietly when the supervisor went away first (an
+ * init started ahead and never used). */
+static const InitPlan* NextPlan(int sync) {
+  long r = ReceiveGo(sync);
+  if (r == -EPIPE) SYS1(__NR_exit_group, 0);
+  if (r != 0) InitFail(sync, kStepSync, r);
+  uint32_t size = 0;
+  if ((r = ReadPlan(&size)) < 0) InitFail(sync, kStepPlan, r);
+  const InitPlan* p = (const InitPlan*)g_plan;
+  if ((r = InitCheckPlan(p, size)) != 0) InitFail(sync, kStepPlan, r);
+  return p;
+}
+
 void InitMain(long argc, char** argv) {
   /* argv: [name, sync fd]. Without a usable sync fd nothing can be reported: exit is all we can do. */
   long sync_arg = argc >= 2 ? ParseFd(argv[1]) : -1;
@@ -183,14 +196,9 @@ void InitMain(long argc, char** argv) {
    *    overlaps the supervisor writing our id maps (or happens long before the task, for an init started ahead). */
   if ((r = SYS0(__NR_setsid)) < 0) InitFail(sync, kStepSetsid, r);
   /* 1. Wait for the go message: the supervisor has written the id maps, and sends the plan and its fds. */
-  if ((r = ReceiveGo(sync)) != 0) {
-    if (r == -EPIPE) SYS1(__NR_exit_group, 0);  /* an init started ahead and never used */
-    InitFail(sync, kStepSync, r);
-  }
-  uint32_t size = 0;
-  if ((r = ReadPlan(&size)) < 0) InitFail(sync, kStepPlan, r);
-  const InitPlan* p = (const InitPlan*)g_plan;
-  if ((r = InitCheckPlan(p, size)) != 0) InitFail(sync, kStepPlan, r);
+  const InitPlan* p = NextPlan(sync);
+  int32_t step = 0;
+  const int viewed = (p->flags & kPlanStageView) != 0;
 #define INJECTED(step) (p->fail_at_step == (step))
   /* 0. Into the task cgroup before anything else the task does, so every process of the task is counted and
    *    limited. The supervisor opened the `tasks` files; a thread moving itself takes no global lock (sandbox.md C.5). */
@@ -200,7 +208,6 @@ void InitMain(long argc, char** argv) {
     if ((r = SYS3(__NR_write, fd, "0", 1)) != 1) InitFail(sync, kStepCgroupAttach, r < 0 ? r : -EIO);
     SYS1(__NR_close, fd);
   }
-  char go = 0;
   /* 2. Become uid/gid 1000 (mapped to an unprivileged host uid) while keeping the namespace capabilities the
    *    mount steps need: files created from here on belong to the sandbox user. */
   if (INJECTED(kStepIdentity)) InitFail(sync, kStepIdentity, -EPERM);
@@ -208,12 +215,17 @@ void InitMain(long argc, char** argv) {
   /* 3. A cgroup namespace rooted at the task cgroup we were just moved into (hides the host's cgroup paths). */
   if (INJECTED(kStepCgroupNs)) InitFail(sync, kStepCgroupNs, -EPERM);
   if ((r = SYS1(__NR_unshare, CLONE_NEWCGROUP)) != 0) InitFail(sync, kStepCgroupNs, r);
-  /* 4. The filesystem view, pivot_root into it and make the root read-only. */
-  int32_t step = 0;
+  /* 4. The filesystem view and pivot_root into it (for a view plan: then wait for the task's plan, which adds the
+   *    task's binds); the root read-only. */
   if ((r = InitApplyMounts(p, &step)) != 0) InitFail(sync, step, r);
   /* 5. A hostname that says nothing about the host. */
   const char* host = InitStr(p, p->hostname);
   if ((r = SYS2(__NR_sethostname, host, strlen(host))) != 0) InitFail(sync, kStepHostname, r);
+  if (viewed) {
+    p = NextPlan(sync);
+    if (p->flags & kPlanStageView) InitFail(sync, kStepPlan, -EPROTO);
+    if ((r = InitApplyTaskMounts(p, &step)) != 0) InitFail(sync, step, r);
+  }
   /* 7. rlimits before anything the program can influence; they only ever go down. */
   if ((r = InitApplyRlimits(p)) != 0) InitFail(sync, kStepRlimits, r);
   /* 7b. Profile "net" only: loopback up and the proxy's listener made here, inside the netns, while the namespace
@@ -242,6 +254,7 @@ void InitMain(long argc, char** argv) {
   }
   /* 12. Where the supervisor attaches us (v2), wait until it has (it does that while we set up); then pid 1 stays
    *     the init and the program becomes its child. */
+  char go = 0;
   if ((p->flags & kPlanWaitForAttach) && (r = SYS3(__NR_read, kSyncFd, &go, 1)) != 1) {
     InitFail(kSyncFd, kStepSync, r < 0 ? r : -EPIPE);
   }

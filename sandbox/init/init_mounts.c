@@ -29,24 +29,9 @@ static long MoveTree(int fd, const char* target) {
   return r;
 }
 
-long InitApplyMounts(const InitPlan* p, int32_t* step) {
+/* Mount points, links and files of the plan (parents first). */
+static long MakeEntries(const InitPlan* p, int32_t* step) {
   long r;
-  const char* staging = InitStr(p, p->staging);
-  *step = kStepMountPrivate;
-  /* Nothing we mount may propagate back to the host. */
-  if ((r = SYS5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0)) != 0) return r;
-  *step = kStepRootTmpfs;
-  if (p->flags & kPlanRootTree) {
-    if ((r = MoveTree(InitFd(p->root_tree_fdi), staging)) != 0) return r;
-  } else if ((r = SYS5(__NR_mount, "tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, InitStr(p, p->root_options))) !=
-             0) {
-    return r;
-  }
-  /* /tmp first, so extra paths that live under the host's /tmp get their mount points inside the new tmpfs. */
-  *step = kStepTmp;
-  const char* tmp = InitStr(p, p->tmp_target);
-  if ((r = SYS3(__NR_mkdirat, AT_FDCWD, tmp, 0755)) != 0 && r != -EEXIST) return r;
-  if ((r = SYS5(__NR_mount, "tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, InitStr(p, p->tmp_options))) != 0) return r;
   *step = kStepSkeleton;
   const uint32_t* dirs = InitU32List(p, &p->dirs);
   for (uint32_t i = 0; i < p->dirs.count; ++i) {
@@ -65,12 +50,48 @@ long InitApplyMounts(const InitPlan* p, int32_t* step) {
     SYS1(__NR_close, fd);
     if (r != 0) return r;
   }
+  return 0;
+}
+
+/* Each bind is a tree the supervisor already cloned and flagged: one move_mount, no remount pass. */
+static long MoveBinds(const InitPlan* p, int32_t* step) {
+  long r;
   *step = kStepBind;
-  /* Each bind is a tree the supervisor already cloned and flagged: one move_mount, no remount pass. */
   const InitBind* binds = (const InitBind*)InitList_(p, &p->binds);
   for (uint32_t i = 0; i < p->binds.count; ++i) {
     if ((r = MoveTree(InitFd(binds[i].fdi), InitStr(p, binds[i].target))) != 0) return r;
   }
+  return 0;
+}
+
+/* A skeleton tree is read-only, nosuid, nodev and noexec already (mount_setattr in the supervisor); a tmpfs root is
+ * made read-only once everything is mounted on it. */
+static long RemountRootReadOnly(const InitPlan* p, int32_t* step) {
+  *step = kStepRemountRoot;
+  if (p->flags & kPlanRootTree) return 0;
+  return SYS5(__NR_mount, 0, "/", 0, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, 0);
+}
+
+long InitApplyMounts(const InitPlan* p, int32_t* step) {
+  long r;
+  const char* staging = InitStr(p, p->staging);
+  *step = kStepMountPrivate;
+  /* Nothing we mount may propagate back to the host. */
+  if ((r = SYS5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0)) != 0) return r;
+  *step = kStepRootTmpfs;
+  if (p->flags & kPlanRootTree) {
+    if ((r = MoveTree(InitFd(p->root_tree_fdi), staging)) != 0) return r;
+  } else if ((r = SYS5(__NR_mount, "tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, InitStr(p, p->root_options))) !=
+             0) {
+    return r;
+  }
+  /* /tmp first, so extra paths that live under the host's /tmp get their mount points inside the new tmpfs. */
+  *step = kStepTmp;
+  const char* tmp = InitStr(p, p->tmp_target);
+  if ((r = SYS3(__NR_mkdirat, AT_FDCWD, tmp, 0755)) != 0 && r != -EEXIST) return r;
+  if ((r = SYS5(__NR_mount, "tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, InitStr(p, p->tmp_options))) != 0) return r;
+  if ((r = MakeEntries(p, step)) != 0) return r;
+  if ((r = MoveBinds(p, step)) != 0) return r;
   *step = kStepProc;
   /* A procfs of our pid namespace showing only processes (no /proc/sys, sysrq-trigger, kcore ...). */
   if ((r = SYS5(__NR_mount, "proc", InitStr(p, p->proc_target), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -83,11 +104,19 @@ long InitApplyMounts(const InitPlan* p, int32_t* step) {
   if ((r = SYS2(__NR_pivot_root, ".", ".")) != 0) return r;
   if ((r = SYS2(__NR_umount2, ".", MNT_DETACH)) != 0) return r;
   if ((r = SYS1(__NR_chdir, "/")) != 0) return r;
-  *step = kStepRemountRoot;
-  /* A skeleton tree is read-only, nosuid, nodev and noexec already (mount_setattr in the supervisor). */
-  if (!(p->flags & kPlanRootTree) &&
-      (r = SYS5(__NR_mount, 0, "/", 0, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, 0)) != 0) {
+  if (p->flags & kPlanStageView) return 0;  /* the task plan finishes the root */
+  return RemountRootReadOnly(p, step);
+}
+
+long InitApplyTaskMounts(const InitPlan* p, int32_t* step) {
+  long r;
+  *step = kStepTmp;
+  if ((p->flags & kPlanRemountTmp) &&
+      (r = SYS5(__NR_mount, "tmpfs", "/tmp", "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NODEV, InitStr(p, p->tmp_options))) !=
+          0) {
     return r;
   }
-  return 0;
+  if ((r = MakeEntries(p, step)) != 0) return r;
+  if ((r = MoveBinds(p, step)) != 0) return r;
+  return RemountRootReadOnly(p, step);
 }

@@ -43,7 +43,15 @@ enum { kInitPlanMagic = 0x57494e33 /* "WIN3" */, kInitPlanMaxBytes = 4 << 20, kI
 
 /* The go message's data; its SCM_RIGHTS array holds `fds` descriptors, the plan's memfd at index 0. */
 typedef struct InitGo { uint32_t magic, fds; } InitGo;
-enum { kPlanNetProxy = 1, kPlanWaitForAttach = 2, kPlanRootTree = 4 };
+enum {
+  kPlanNetProxy = 1, kPlanWaitForAttach = 2, kPlanRootTree = 4,
+  /* A view plan: the init joins the cgroup, switches uid, builds the filesystem view up to pivot_root (the root
+   * stays writable when it is a tmpfs) and waits for a task plan, whose mount lists are then paths after the pivot
+   * (the view's mount points, the task's binds) and which remounts the root read-only at the end. Sent ahead of the
+   * task for a prestarted init (init_launch.cpp); a plan without it does everything for one task. */
+  kPlanStageView = 8,
+  kPlanRemountTmp = 16, /* task plan after a view: /tmp gets the task's tmp_options (size, inodes) */
+};
 
 typedef struct InitList { uint32_t off, count; } InitList;
 typedef struct InitBind { int32_t fdi; uint32_t target; } InitBind;  /* a detached tree (fd index) moved to target */

@@ -61,7 +61,9 @@ long InitCheckPlan(const InitPlan* p, uint32_t size) {
   /* Every fd index the plan names must be one the go message carried (index 0 is the plan itself). */
   const uint32_t nfds = InitFdCount();
 #define FDI_OK(i) ((i) > 0 && (uint32_t)(i) < nfds)
-  if (!FDI_OK(p->stdin_fdi) || !FDI_OK(p->stdout_fdi) || !FDI_OK(p->stderr_fdi)) return -EBADF;
+  if (!(p->flags & kPlanStageView) && (!FDI_OK(p->stdin_fdi) || !FDI_OK(p->stdout_fdi) || !FDI_OK(p->stderr_fdi))) {
+    return -EBADF;
+  }
   for (int i = 0; i < 2; ++i) {
     if (p->cgroup_fdi[i] != -1 && !FDI_OK(p->cgroup_fdi[i])) return -EBADF;
   }
