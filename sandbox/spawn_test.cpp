@@ -147,7 +147,7 @@ TEST_CASE("each task gets fresh namespaces and its own init, started ahead of ti
   CHECK(seen.count(cold.stdout_data) == 0);
 }
 
-TEST_CASE("inits started ahead of time that died are not used; the run starts its own", "[sandbox][spawn]") {
+TEST_CASE("inits started ahead of time that died are not used - the run starts its own", "[sandbox][spawn]") {
   Spec s;
   s.argv = {"/bin/true"};
   MustRun(s);
