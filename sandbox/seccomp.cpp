@@ -78,6 +78,7 @@ const char* const kReported[] = {
     "process_madvise", "seccomp", "sethostname", "setdomainname", "quotactl", "lookup_dcookie", "vmsplice",
     "uselib", "fanotify_init", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid",
     "setfsgid", "setgroups", "capset", "chown", "fchown", "lchown", "fchownat", "landlock_create_ruleset",
+    "landlock_add_rule", "landlock_restrict_self",
 };
 
 constexpr uint64_t kLow32 = 0xffffffffull;

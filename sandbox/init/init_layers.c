@@ -20,15 +20,19 @@ long InitBecomeSandboxUser(void) {
   return SYS3(__NR_setresuid, kSandboxUid, kSandboxUid, kSandboxUid);
 }
 
-long InitDropCaps(void) {
-  long r;
-  /* The bounding set first (dropping needs CAP_SETPCAP, which goes away with the capset below). */
+long InitDropBoundingSet(void) {
+  /* Dropping needs CAP_SETPCAP, which goes away with InitDropCaps. The bounding set only limits what an execve
+   * could add, so the setup keeps every capability it holds until InitDropCaps. */
   for (int cap = 0; cap < 64; ++cap) {
-    r = SYS5(__NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+    long r = SYS5(__NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
     if (r == -EINVAL) break;  /* past the last capability this kernel knows */
     if (r != 0) return r;
   }
-  r = SYS5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  return 0;
+}
+
+long InitDropCaps(void) {
+  long r = SYS5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (r != 0 && r != -EINVAL) return r;
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
@@ -150,11 +154,12 @@ long InitApplyLandlock(const InitPlan* p) {
 /* ---- seccomp (sandbox.md C.2; programs compiled once per profile by seccomp.cpp) ---- */
 struct InitFprog { unsigned short len; const InitFilter* filter; };
 
-/* Returns the listener fd (>= 0; *notify set) or a negative errno. */
-long InitApplySeccomp(const InitPlan* p, int* notify) {
+long InitApplyAllowlist(const InitPlan* p) {
   struct InitFprog allow = {(unsigned short)p->allowlist.count, (const InitFilter*)InitList_(p, &p->allowlist)};
-  long r = SYS3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &allow);
-  if (r != 0) return r;
+  return SYS3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &allow);
+}
+
+long InitApplyReportFilter(const InitPlan* p, int* notify) {
   struct InitFprog report = {(unsigned short)p->report.count, (const InitFilter*)InitList_(p, &p->report)};
   long fd = SYS3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &report);
   if (fd >= 0) {
@@ -163,7 +168,8 @@ long InitApplySeccomp(const InitPlan* p, int* notify) {
   }
   /* No user notification on this kernel: deny without a record rather than not deny (FAIL-CLOSED). */
   struct InitFprog deny = {(unsigned short)p->report_errno.count, (const InitFilter*)InitList_(p, &p->report_errno)};
-  if ((r = SYS3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &deny)) != 0) return r;
+  long r = SYS3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &deny);
+  if (r != 0) return r;
   *notify = 0;
   return 0;
 }

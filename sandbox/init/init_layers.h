@@ -20,6 +20,8 @@ void InitFail(int fd, int32_t step, long err) __attribute__((noreturn));
 long InitSendFd(int sock, int32_t type, int fd);
 
 long InitBecomeSandboxUser(void);
+/* The bounding set (while CAP_SETPCAP lasts); then every other set, ambient included. */
+long InitDropBoundingSet(void);
 long InitDropCaps(void);
 /* The whole view (a plan without kPlanStageView: read-only root at the end), or with kPlanStageView everything up to
  * and including pivot_root, the root left as it is. */
@@ -30,6 +32,9 @@ long InitApplyTaskMounts(const InitPlan* p, int32_t* step);
 long InitApplyRlimits(const InitPlan* p);
 long InitSetUpProxyListener(int sync_fd);
 long InitApplyLandlock(const InitPlan* p);
-long InitApplySeccomp(const InitPlan* p, int* notify);
+/* Filter 1 (the allowlist), attached as soon as the view is built: every call the rest of the setup makes is on it. */
+long InitApplyAllowlist(const InitPlan* p);
+/* Filter 2 (report), last: the listener fd (>= 0, *notify set) or a negative errno. */
+long InitApplyReportFilter(const InitPlan* p, int* notify);
 
 #endif /* WARDEN_SANDBOX_INIT_INIT_LAYERS_H_ */

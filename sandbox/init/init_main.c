@@ -221,6 +221,17 @@ void InitMain(long argc, char** argv) {
   /* 5. A hostname that says nothing about the host. */
   const char* host = InitStr(p, p->hostname);
   if ((r = SYS2(__NR_sethostname, host, strlen(host))) != 0) InitFail(sync, kStepHostname, r);
+  /* 9a. The bounding set (only limits what an execve could add; the setup keeps its capabilities until step 9). */
+  if ((r = InitDropBoundingSet()) != 0) InitFail(sync, kStepCaps, r);
+  /* 10b. Default dispositions for every signal and an empty mask, for the program (and for us: SIGCHLD must reach
+   *      wait4). */
+  if ((r = ResetSignals()) != 0) InitFail(sync, kStepSignals, r);
+  /* 11a. Filter 1, the allowlist, as soon as the view is built: every call the rest of the setup makes is on it, and
+   *      for an init started ahead of time its cost is paid before the task. Filter 2, which reports the setup's own
+   *      calls (mount, capset, landlock ...), comes last. Without no_new_privs yet, attaching needs CAP_SYS_ADMIN in
+   *      our user namespace, which we hold. */
+  if (INJECTED(kStepSeccomp)) InitFail(sync, kStepSeccomp, -EPERM);
+  if ((r = InitApplyAllowlist(p)) != 0) InitFail(sync, kStepSeccomp, r);
   if (viewed) {
     p = NextPlan(sync);
     if (p->flags & kPlanStageView) InitFail(sync, kStepPlan, -EPROTO);
@@ -233,7 +244,7 @@ void InitMain(long argc, char** argv) {
   if ((p->flags & kPlanNetProxy) && (r = InitSetUpProxyListener(sync)) != 0) InitFail(sync, kStepNet, r);
   /* 8. stdio are the supervisor's pipes; every other inherited fd is closed. */
   if ((r = SetUpFds(p, sync)) != 0) InitFail(sync, kStepFds, r);
-  /* 9. No capabilities in any set, bounding set emptied; then no_new_privs and not dumpable. */
+  /* 9. No capabilities in any set (the bounding set is empty since 9a); then no_new_privs and not dumpable. */
   if ((r = InitDropCaps()) != 0) InitFail(kSyncFd, kStepCaps, r);
   if ((r = SYS5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) != 0) InitFail(kSyncFd, kStepNoNewPrivs, r);
   if ((r = SYS5(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0)) != 0) InitFail(kSyncFd, kStepNoNewPrivs, r);
@@ -241,12 +252,9 @@ void InitMain(long argc, char** argv) {
   /* 10. Landlock (defence in depth; skipped when the kernel has none, which the result reports). */
   if (INJECTED(kStepLandlock)) InitFail(kSyncFd, kStepLandlock, -EPERM);
   if ((r = InitApplyLandlock(p)) != 0) InitFail(kSyncFd, kStepLandlock, r);
-  /* 10b. Default signal dispositions and an empty mask for the program (and for us: SIGCHLD must reach wait4). */
-  if ((r = ResetSignals()) != 0) InitFail(kSyncFd, kStepSignals, r);
-  /* 11. Seccomp last: the allowlist, then the report filter whose listener goes to the supervisor. */
-  if (INJECTED(kStepSeccomp)) InitFail(kSyncFd, kStepSeccomp, -EPERM);
+  /* 11. Seccomp last: the report filter, whose listener goes to the supervisor. */
   int notify = 0;
-  long listener = InitApplySeccomp(p, &notify);
+  long listener = InitApplyReportFilter(p, &notify);
   if (listener < 0) InitFail(kSyncFd, kStepSeccomp, listener);
   if (notify) {
     if ((r = InitSendFd(kSyncFd, kMsgListener, (int)listener)) != 0) InitFail(kSyncFd, kStepListener, r);
