@@ -149,20 +149,47 @@ Result<std::unique_ptr<TaskCgroup>> TaskCgroup::Create(const Spec& spec) {
     WARDEN_RETURN_IF_ERROR(make(cg->memory_dir_));
     WARDEN_RETURN_IF_ERROR(make(cg->pids_dir_));
   }
-  WARDEN_RETURN_IF_ERROR(write(cg->memory_dir_ + "/memory.limit_in_bytes", std::to_string(spec.memory_bytes)));
-  WriteText(cg->memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(spec.memory_bytes));  // needs swapaccount
-  WARDEN_RETURN_IF_ERROR(write(cg->pids_dir_ + "/pids.max", std::to_string(spec.pids)));
-  for (const auto& dir : {cg->memory_dir_, cg->pids_dir_}) {
-    int fd = ::open((dir + "/tasks").c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return Status::IoError("cannot open " + dir + "/tasks", errno);
-    cg->attach_fds_.push_back(fd);
-  }
+  WARDEN_RETURN_IF_ERROR(cg->SetV1Limits(spec.memory_bytes, spec.pids));
+  if (cg->attach_fds_.empty()) WARDEN_RETURN_IF_ERROR(cg->OpenV1AttachFds());
   return cg;
 }
 
-// One pair of empty v1 groups made ahead of time on the cleanup thread (issue 7, spawn cost: a memory cgroup's
-// mkdir is ~0.1 ms). Never used before, so its counters (oom_kill, pids.events, max usage) start at zero like a
-// fresh one; its limits are written when it is taken. Removed at exit by the holder's destructor.
+Status TaskCgroup::SetV1Limits(uint64_t memory_bytes, uint64_t pids) {
+  if (memory_bytes != memory_limit_) {
+    const std::string value = std::to_string(memory_bytes);
+    // memory+swap may never be below memory: raise it first, lower it after (it exists only with swapaccount).
+    const std::string memsw = memory_dir_ + "/memory.memsw.limit_in_bytes";
+    if (memory_bytes > memory_limit_ && memory_limit_ != 0) WriteText(memsw, value);
+    if (!WriteText(memory_dir_ + "/memory.limit_in_bytes", value)) {
+      return Status::IoError("cannot write " + value + " to " + memory_dir_ + "/memory.limit_in_bytes", errno);
+    }
+    WriteText(memsw, value);
+    memory_limit_ = memory_bytes;
+  }
+  if (pids != pids_limit_) {
+    const std::string value = std::to_string(pids);
+    if (!WriteText(pids_dir_ + "/pids.max", value)) {
+      return Status::IoError("cannot write " + value + " to " + pids_dir_ + "/pids.max", errno);
+    }
+    pids_limit_ = pids;
+  }
+  return Status::Ok();
+}
+
+Status TaskCgroup::OpenV1AttachFds() {
+  for (const auto& dir : {memory_dir_, pids_dir_}) {
+    int fd = ::open((dir + "/tasks").c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return Status::IoError("cannot open " + dir + "/tasks", errno);
+    attach_fds_.push_back(fd);
+  }
+  return Status::Ok();
+}
+
+// One pair of v1 groups made ahead of time on the cleanup thread (issue 7, spawn cost: a memory cgroup's mkdir is
+// ~0.1 ms). Never used before, so its counters (oom_kill, pids.events, max usage) start at zero like a fresh one.
+// MakeSpare(memory, pids) also writes the limits the last task had and opens the `tasks` files; Create writes only
+// the limits that differ (each write is checked there as for a fresh pair). Removed at exit by the holder's
+// destructor.
 namespace {
 struct SpareHolder {
   std::mutex mu;
@@ -180,7 +207,9 @@ std::unique_ptr<TaskCgroup> TaskCgroup::TakeSpare() {
   return std::move(h.spare);
 }
 
-void TaskCgroup::MakeSpare() {
+void TaskCgroup::MakeSpare() { MakeSpare(0, 0); }
+
+void TaskCgroup::MakeSpare(uint64_t memory_bytes, uint64_t pids) {
   if (Available() != "v1") return;
   SpareHolder& h = Spare();
   {
@@ -195,6 +224,11 @@ void TaskCgroup::MakeSpare() {
   for (const auto& dir : {cg->memory_dir_, cg->pids_dir_}) {
     if (::mkdir(dir.c_str(), 0755) != 0) return;  // the destructor removes what was made
     cg->dirs_.push_back(dir);
+  }
+  // A pair whose limits could not be written is not kept (the destructor removes it); the run makes its own and
+  // reports why.
+  if (memory_bytes != 0 && pids != 0) {
+    if (!cg->SetV1Limits(memory_bytes, pids).ok() || !cg->OpenV1AttachFds().ok()) return;
   }
   std::lock_guard<std::mutex> lock(h.mu);
   if (!h.spare) h.spare = std::move(cg);

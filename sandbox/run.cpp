@@ -275,6 +275,8 @@ Result<RunResult> Run(const Spec& spec) {
     own_netns.fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (own_netns.fd < 0 || ::setns(spare_netns, CLONE_NEWNET) != 0) spare_netns = -1;
   }
+  // Every spare of this run is taken: the cleanup thread makes the next run's while this one runs.
+  PrepareNextRun(spec);
 
   // ---- CLONED ----
   auto t0 = std::chrono::steady_clock::now();
@@ -583,6 +585,7 @@ Result<RunResult> Run(const Spec& spec) {
   if (oom && r.exit_kind != "oom") hit(mem, mem.mechanisms[0]);
   // Normally every process of the task is gone by now (the init's exit reaped them); the walk never leaves the
   // workspace either way (artifacts.cpp).
+  r.layers["view_made"] = mounts.system_ahead ? "ahead" : "at_run";
   CollectArtifacts(spec, workspace, &r);
   // The result is known: the cgroup's removal, the namespaces' teardown and a temporary workspace's removal
   // happen on the cleanup thread.
@@ -592,10 +595,7 @@ Result<RunResult> Run(const Spec& spec) {
     remove_ws = ws_guard.path;
     ws_guard.remove = false;
   }
-  const bool make_spare = spec.profile == "default";
-  DeferCleanup([done_cgroup, held, remove_ws, make_spare]() mutable {
-    if (make_spare) MakeSpareNetns();  // first: the next run may be waiting to clone
-    TaskCgroup::MakeSpare();
+  DeferCleanup([done_cgroup, held, remove_ws]() mutable {
     done_cgroup.reset();
     held.reset();
     std::error_code ec;

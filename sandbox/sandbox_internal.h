@@ -96,8 +96,36 @@ struct MountPlan {
   // When set, the root is this detached read-only copy of a skeleton folder made once per process (mounts.cpp,
   // root templates) instead of a tmpfs; `dirs`, `links` and `files` then hold only what lies under /tmp.
   OwnedFd root_tree;
+  // The system trees (SystemTrees) came from the spare made ahead on the cleanup thread, not from this run.
+  bool system_ahead = false;
 };
-// Builds the view of sandbox.md C.3 for `spec` (host paths validated here).
+// The part of the view that does not depend on the spec beyond its profile: detached, flagged copies (BindPlan) of
+// the non-merged /bin, /lib.., /usr, the /etc template, /etc/alternatives, /etc/ssl (profile net) and the five
+// device nodes, plus the merged-/usr links. Built inline by PrepareMounts, or ahead for the next run on the cleanup
+// thread (spare_view.cpp). Each copy is moved into exactly one view: a SystemTrees is taken whole, once.
+struct SystemTrees {
+  std::string profile;
+  std::vector<LinkPlan> links;      // merged-/usr links, staged ("/tmp/bin" -> "usr/bin")
+  std::vector<BindPlan> lib_binds;  // non-merged /bin, /lib ... folders, bound read-only
+  BindPlan usr;
+  bool etc_from_template = false;   // etc_binds[0] is the /etc template; else the /etc files are written per spawn
+  std::vector<BindPlan> etc_binds;  // the /etc template, /etc/alternatives, /etc/ssl: parents first
+  std::vector<BindPlan> devices;    // null, zero, full, random, urandom
+  // Made ahead only: a copy of the root template of skeleton `root_key` (the last one a run used).
+  std::string root_key;
+  OwnedFd root_tree;
+  // /proc/self/mountinfo opened before the first copy was made: a pending POLLPRI means the host's mount table
+  // changed since, and the copies may be stale (SystemTreesCurrent).
+  OwnedFd mounts_watch;
+};
+Result<SystemTrees> OpenSystemTrees(const std::string& profile);
+// Made ahead: adds a copy of the root template the last run used (none when there is no such template).
+void AddRootTreeAhead(SystemTrees* trees);
+// Whether `trees`, made earlier, is still what OpenSystemTrees would build now: no host mount change since (the
+// watch), every copied folder or node still linked, the /etc and root templates still the folders held by fd.
+bool SystemTreesCurrent(const SystemTrees& trees);
+// Builds the view of sandbox.md C.3 for `spec` (host paths validated here). Takes the spare system trees when
+// there are current ones for the profile (spare_view.cpp), else opens them here.
 Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace);
 // In the child: private propagation, tmpfs root, binds, /dev, /tmp, /proc, pivot_root, read-only root.
 int ApplyMountsInChild(const MountPlan& plan, int32_t* failed_step);
@@ -183,13 +211,19 @@ class TaskCgroup {
   static std::string Available();
   // v1: makes an empty group pair for the next Create (on the cleanup thread); Create takes it when there is one.
   static void MakeSpare();
+  // The same with the limits written and the `tasks` files opened ahead: Create then writes only the limits of its
+  // spec that differ (the next task usually has the same limits as the last).
+  static void MakeSpare(uint64_t memory_bytes, uint64_t pids);
 
  private:
   static std::unique_ptr<TaskCgroup> TakeSpare();
+  Status SetV1Limits(uint64_t memory_bytes, uint64_t pids);  // writes only what differs from the last write
+  Status OpenV1AttachFds();
   const char* backend_ = "none";
   std::vector<std::string> dirs_;  // created cgroup folders (removed in the destructor)
   std::string memory_dir_, pids_dir_;
   std::vector<int> attach_fds_;
+  uint64_t memory_limit_ = 0, pids_limit_ = 0;  // v1: what memory.limit_in_bytes and pids.max hold; 0 = never written
 };
 
 // ---- artifacts.cpp ----------------------------------------------------------------------------------------
@@ -207,9 +241,24 @@ void MakeSpareNetns();
 // Benchmarks: false measures every spawn cold (namespace made at clone) and drops the spare.
 void SetSpareNetnsForBench(bool on);
 
+// ---- spare_view.cpp ---------------------------------------------------------------------------------------
+// One SystemTrees made ahead for the next run. Take returns it when it matches `profile` and is still current
+// (SystemTreesCurrent), else null (a stale one is dropped on the cleanup thread); Make runs on the cleanup thread.
+std::unique_ptr<SystemTrees> TakeSpareView(const std::string& profile);
+void MakeSpareView(const std::string& profile);
+// Tests and benchmarks: false builds every view inline and drops the spare.
+void SetSpareViewEnabled(bool on);
+
+// Makes the next run's spares (system trees, cgroup pair with `spec`'s limits, network namespace) on the cleanup
+// thread, ahead of the queued teardown work, so that a run right after this one finds them (run.cpp calls it
+// once its own spares are taken).
+void PrepareNextRun(const Spec& spec);
+
 // ---- cleanup.cpp ------------------------------------------------------------------------------------------
 // Runs `job` later on the cleanup thread, in order (cgroup removal, namespace release, temporary workspace).
 void DeferCleanup(std::function<void()> job);
+// Runs `job` on the cleanup thread before the teardown jobs queued so far (making the next run's spares).
+void DeferAhead(std::function<void()> job);
 // Tests: waits until every queued cleanup has run.
 void DrainCleanupForTest();
 
