@@ -218,12 +218,13 @@ class TaskCgroup {
  private:
   static std::unique_ptr<TaskCgroup> TakeSpare();
   Status SetV1Limits(uint64_t memory_bytes, uint64_t pids);  // writes only what differs from the last write
-  Status OpenV1AttachFds();
+  Status OpenV1AttachFds();  // also opens the files read after the run (oom_fd_ ...)
   const char* backend_ = "none";
   std::vector<std::string> dirs_;  // created cgroup folders (removed in the destructor)
   std::string memory_dir_, pids_dir_;
   std::vector<int> attach_fds_;
   uint64_t memory_limit_ = 0, pids_limit_ = 0;  // v1: what memory.limit_in_bytes and pids.max hold; 0 = never written
+  OwnedFd oom_fd_, peak_fd_, pids_events_fd_;   // v1: opened with the attach fds (ahead for a spare), read at the end
 };
 
 // ---- artifacts.cpp ----------------------------------------------------------------------------------------
