@@ -8,6 +8,7 @@
 // byte sent; cgroup attach while the child sets up, then the run byte) -> RUNNING (program started) -> EXITED (init reaped) -> DRAINED (pipes at EOF).
 // A kill (timeout, output cap, violation budget) can happen in RELEASED or RUNNING; its reason wins over the
 // wait status when the result is classified.
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -79,12 +80,52 @@ Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
   return Status::Ok();
 }
 
-Status ChownTree(const fs::path& root, uid_t uid, gid_t gid) {
-  if (::lchown(root.c_str(), uid, gid) != 0) return Status::IoError("chown " + root.string(), errno);
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    ::lchown(it->path().c_str(), uid, gid);
+// Gives the task's host uid everything in its workspace (root only). Walks with directory fds and getdents64
+// (openat O_NOFOLLOW, fchownat AT_SYMLINK_NOFOLLOW): a symlink is chowned itself and never followed, no path is
+// resolved twice, and the walk costs a few syscalls per folder (std::filesystem's iterator cost ~25 us per run on
+// an empty workspace, on the path to clone). One fd is open per level below the root.
+Status ChownTree(const std::string& root, uid_t uid, gid_t gid) {
+  struct Level {
+    OwnedFd dir;
+    std::vector<std::string> subdirs;
+    size_t next = 0;
+  };
+  alignas(8) char buf[4096];
+  // Chowns the entries of `fd` and notes its folders.
+  auto list = [&](int fd, std::vector<std::string>* subdirs) {
+    for (long n; (n = ::syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0;) {
+      for (long off = 0; off < n;) {
+        struct Dirent64 {
+          ino64_t d_ino;
+          off64_t d_off;
+          unsigned short d_reclen;
+          unsigned char d_type;
+          char d_name[1];
+        };
+        const auto* e = reinterpret_cast<const Dirent64*>(buf + off);
+        off += e->d_reclen;
+        const char* name = e->d_name;
+        if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+        ::fchownat(fd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+        if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) subdirs->push_back(name);
+      }
+    }
+  };
+  OwnedFd top(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (top.get() < 0 || ::fchown(top.get(), uid, gid) != 0) return Status::IoError("chown " + root, errno);
+  std::vector<Level> stack;
+  stack.push_back({std::move(top), {}, 0});
+  list(stack.back().dir.get(), &stack.back().subdirs);
+  while (!stack.empty()) {
+    Level& at = stack.back();
+    if (at.next == at.subdirs.size()) {
+      stack.pop_back();
+      continue;
+    }
+    int sub = ::openat(at.dir.get(), at.subdirs[at.next++].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) continue;  // not a folder after all (DT_UNKNOWN), or gone
+    stack.push_back({OwnedFd(sub), {}, 0});
+    list(sub, &stack.back().subdirs);
   }
   return Status::Ok();
 }
