@@ -15,6 +15,10 @@
 // ld.so.cache, mime.types, services ... into tmpfs cost ~0.2 ms CPU per spawn); where the template cannot be made
 // the files are written into the root tmpfs as before. The root becomes read-only with one bind remount; the only
 // mounts are root, /usr, /etc, /workspace, the extra paths, /tmp, /proc and five device nodes.
+//
+// The copies that do not depend on the spec (SystemTrees: /usr, /bin.., /etc, device nodes, a root template copy)
+// are usually made ahead for the next run on the cleanup thread (spare_view.cpp); PrepareMounts takes them when
+// SystemTreesCurrent says nothing changed since, else opens them here (OpenSystemTrees) exactly as before.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mount.h>
