@@ -277,15 +277,12 @@ Result<RunResult> Run(const Spec& spec) {
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 
-  int sv[2], in_p[2], out_p[2], err_p[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return Status::IoError("socketpair", errno);
-  Fd sync_parent(sv[0]), sync_child(sv[1]);
-  if (::pipe2(in_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
-  Fd in_r(in_p[0]), in_w(in_p[1]);
-  if (::pipe2(out_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
-  Fd out_r(out_p[0]), out_w(out_p[1]);
-  if (::pipe2(err_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
-  Fd err_r(err_p[0]), err_w(err_p[1]);
+  // Made ahead on the cleanup thread when there is a set (spare_view.cpp).
+  WARDEN_ASSIGN_OR_RETURN(RunChannels channels, TakeRunChannels());
+  Fd sync_parent(channels.sync_parent.release()), sync_child(channels.sync_child.release());
+  Fd in_r(channels.in_r.release()), in_w(channels.in_w.release());
+  Fd out_r(channels.out_r.release()), out_w(channels.out_w.release());
+  Fd err_r(channels.err_r.release()), err_w(channels.err_w.release());
 
   ChildPlan plan;
   plan.sync_fd = sync_child.fd;

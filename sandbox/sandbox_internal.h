@@ -59,6 +59,11 @@ class OwnedFd {
   OwnedFd(const OwnedFd&) = delete;
   OwnedFd& operator=(const OwnedFd&) = delete;
   int get() const { return fd_; }
+  int release() {  // the caller owns the fd now
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_ = -1;
@@ -249,8 +254,17 @@ std::unique_ptr<SystemTrees> TakeSpareView(const std::string& profile);
 void MakeSpareView(const std::string& profile);
 // Tests and benchmarks: false builds every view inline and drops the spare.
 void SetSpareViewEnabled(bool on);
+// A run's sync socket pair (SOCK_SEQPACKET) and stdio pipes, all close-on-exec and never used before. Only the pipes
+// are made ahead: the cleanup thread sits in the last spare network namespace (spare_netns.cpp), and a socket made
+// there would belong to a task's namespace.
+struct RunChannels {
+  OwnedFd sync_parent, sync_child, in_r, in_w, out_r, out_w, err_r, err_w;
+};
+Result<RunChannels> MakePipes();  // the pipes only
+// The pipes made ahead for this run when there are some (else new ones) and a new socket pair.
+Result<RunChannels> TakeRunChannels();
 
-// Makes the next run's spares (system trees, cgroup pair with `spec`'s limits, network namespace) on the cleanup
+// Makes the next run's spares (system trees, cgroup pair with `spec`'s limits, channels, network namespace) on the cleanup
 // thread, ahead of the queued teardown work, so that a run right after this one finds them (run.cpp calls it
 // once its own spares are taken).
 void PrepareNextRun(const Spec& spec);

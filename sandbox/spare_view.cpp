@@ -1,4 +1,6 @@
-// The system part of the next run's view made ahead of time (issue 7, spawn cost; docs/sandbox.md "Spawn cost"):
+// The next run's spares that spare_netns.cpp and cgroup.cpp do not hold: its stdio pipes (fresh, never used, ~12 us)
+// and, mainly, the system part of its view. Issue 7, spawn cost; docs/sandbox.md
+// "Spawn cost". The view:
 // the detached, flagged copies of /usr, the non-merged /bin, /lib.., the /etc template, /etc/alternatives,
 // /etc/ssl (profile net), the five device nodes and the root template (SystemTrees, mounts.cpp) cost ~0.12 ms of
 // open_tree + mount_setattr per run; the cleanup thread makes them while the previous task runs, and PrepareMounts
@@ -10,7 +12,12 @@
 // was made, when a copied folder or node was removed, or when a template folder is no longer the one held by fd
 // (a tmp cleaner). The run then builds its own, with every check of the inline path. The workspace and --ro trees
 // are the caller's and stay per run.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <mutex>
 
@@ -30,6 +37,16 @@ SpareView& Spare() {
 }
 
 std::atomic<bool> g_enabled{true};
+
+struct SpareChannels {
+  std::mutex mu;
+  std::unique_ptr<RunChannels> channels;  // guarded by mu
+};
+
+SpareChannels& Channels() {
+  static SpareChannels spare;
+  return spare;
+}
 
 // Dropping unused detached trees unmounts them (a grace period); never on a run's path.
 void DropLater(std::unique_ptr<SystemTrees> trees) {
@@ -80,6 +97,40 @@ void SetSpareViewEnabled(bool on) {
   }
 }
 
+Result<RunChannels> MakePipes() {
+  RunChannels c;
+  int in_p[2], out_p[2], err_p[2];
+  if (::pipe2(in_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
+  c.in_r = OwnedFd(in_p[0]);
+  c.in_w = OwnedFd(in_p[1]);
+  if (::pipe2(out_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
+  c.out_r = OwnedFd(out_p[0]);
+  c.out_w = OwnedFd(out_p[1]);
+  if (::pipe2(err_p, O_CLOEXEC) != 0) return Status::IoError("pipe", errno);
+  c.err_r = OwnedFd(err_p[0]);
+  c.err_w = OwnedFd(err_p[1]);
+  return c;
+}
+
+Result<RunChannels> TakeRunChannels() {
+  std::unique_ptr<RunChannels> ahead;
+  {
+    std::lock_guard<std::mutex> lock(Channels().mu);
+    ahead = std::move(Channels().channels);
+  }
+  RunChannels c;
+  if (ahead != nullptr) {
+    c = std::move(*ahead);
+  } else {
+    WARDEN_ASSIGN_OR_RETURN(c, MakePipes());
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return Status::IoError("socketpair", errno);
+  c.sync_parent = OwnedFd(sv[0]);
+  c.sync_child = OwnedFd(sv[1]);
+  return c;
+}
+
 void PrepareNextRun(const Spec& spec) {
   const std::string profile = spec.profile;
   const uint64_t memory = spec.memory_bytes, pids = spec.pids;
@@ -87,6 +138,12 @@ void PrepareNextRun(const Spec& spec) {
   DeferAhead([profile, memory, pids] {
     MakeSpareView(profile);
     TaskCgroup::MakeSpare(memory, pids);
+    {
+      std::lock_guard<std::mutex> lock(Channels().mu);
+      if (Channels().channels == nullptr) {
+        if (auto c = MakePipes(); c.ok()) Channels().channels = std::make_unique<RunChannels>(std::move(*c));
+      }
+    }
     if (profile == "default") MakeSpareNetns();
   });
 }
