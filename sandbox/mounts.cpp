@@ -401,7 +401,10 @@ bool SystemTreesCurrent(const SystemTrees& t) {
   if (t.etc_from_template) {
     return etc.etc_template != nullptr && etc.etc_template->Holds(t.etc_binds[0].tree.get());
   }
-  return etc.etc_template == nullptr || etc.etc_template->CloneView() < 0;
+  if (etc.etc_template == nullptr) return true;
+  // Made without the template (it was gone, or the clone failed): current only while the inline path would fail too.
+  OwnedFd now(etc.etc_template->CloneView());
+  return now.get() < 0;
 }
 
 Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) {
