@@ -264,9 +264,9 @@ Result<RunChannels> MakePipes();  // the pipes only
 // The pipes made ahead for this run when there are some (else new ones) and a new socket pair.
 Result<RunChannels> TakeRunChannels();
 
-// Makes the next run's spares (system trees, cgroup pair with `spec`'s limits, channels, network namespace) on the cleanup
-// thread, ahead of the queued teardown work, so that a run right after this one finds them (run.cpp calls it
-// once its own spares are taken).
+// Makes the next run's spares (system trees, cgroup pair with `spec`'s limits, stdio pipes) on the cleanup thread,
+// ahead of the queued teardown work, so that a run right after this one finds them (run.cpp calls it once its own
+// spares are taken). The network namespace is made after the run (run.cpp).
 void PrepareNextRun(const Spec& spec);
 
 // ---- cleanup.cpp ------------------------------------------------------------------------------------------

@@ -144,7 +144,6 @@ void PrepareNextRun(const Spec& spec) {
         if (auto c = MakePipes(); c.ok()) Channels().channels = std::make_unique<RunChannels>(std::move(*c));
       }
     }
-    if (profile == "default") MakeSpareNetns();
   });
 }
 
