@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -51,21 +52,38 @@ bool WriteText(const std::string& path, const std::string& text) {
   return ok;
 }
 
-uint64_t ReadKey(const std::string& file, const std::string& key) {
-  std::ifstream in(file);
-  std::string k;
-  uint64_t v = 0;
-  while (in >> k >> v) {
-    if (k == key) return v;
+// The text of a small cgroup file ("" when it cannot be read). A raw read: these files are read once per run
+// after the task exits, on the path to its result, where an ifstream cost ~10 us each.
+// `held` is the file opened ahead (TaskCgroup::OpenV1ReadFds): a pread at 0 regenerates its text, and saves the
+// open's path walk through the cgroup fs.
+std::string ReadSmall(const std::string& file, int held = -1) {
+  char buf[512];
+  ssize_t n = -1;
+  if (held >= 0) {
+    n = ::pread(held, buf, sizeof(buf), 0);
+  } else if (int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    n = ::read(fd, buf, sizeof(buf));
+    ::close(fd);
+  }
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// The value of `key` in a "key value" per line file (memory.events, pids.events, memory.oom_control); 0 if absent.
+uint64_t ReadKey(const std::string& file, const std::string& key, int held = -1) {
+  const std::string text = ReadSmall(file, held);
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    if (text.compare(at, key.size(), key) == 0 && at + key.size() < end && text[at + key.size()] == ' ') {
+      return std::strtoull(text.c_str() + at + key.size() + 1, nullptr, 10);
+    }
+    at = end + 1;
   }
   return 0;
 }
 
-uint64_t ReadNumber(const std::string& file) {
-  std::ifstream in(file);
-  uint64_t v = 0;
-  in >> v;
-  return v;
+uint64_t ReadNumber(const std::string& file, int held = -1) {
+  return std::strtoull(ReadSmall(file, held).c_str(), nullptr, 10);
 }
 
 // Read once per process per controller: the supervisor does not move between cgroups while it runs tasks, and
@@ -149,20 +167,51 @@ Result<std::unique_ptr<TaskCgroup>> TaskCgroup::Create(const Spec& spec) {
     WARDEN_RETURN_IF_ERROR(make(cg->memory_dir_));
     WARDEN_RETURN_IF_ERROR(make(cg->pids_dir_));
   }
-  WARDEN_RETURN_IF_ERROR(write(cg->memory_dir_ + "/memory.limit_in_bytes", std::to_string(spec.memory_bytes)));
-  WriteText(cg->memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(spec.memory_bytes));  // needs swapaccount
-  WARDEN_RETURN_IF_ERROR(write(cg->pids_dir_ + "/pids.max", std::to_string(spec.pids)));
-  for (const auto& dir : {cg->memory_dir_, cg->pids_dir_}) {
-    int fd = ::open((dir + "/tasks").c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return Status::IoError("cannot open " + dir + "/tasks", errno);
-    cg->attach_fds_.push_back(fd);
-  }
+  WARDEN_RETURN_IF_ERROR(cg->SetV1Limits(spec.memory_bytes, spec.pids));
+  if (cg->attach_fds_.empty()) WARDEN_RETURN_IF_ERROR(cg->OpenV1AttachFds());
   return cg;
 }
 
-// One pair of empty v1 groups made ahead of time on the cleanup thread (issue 7, spawn cost: a memory cgroup's
-// mkdir is ~0.1 ms). Never used before, so its counters (oom_kill, pids.events, max usage) start at zero like a
-// fresh one; its limits are written when it is taken. Removed at exit by the holder's destructor.
+Status TaskCgroup::SetV1Limits(uint64_t memory_bytes, uint64_t pids) {
+  if (memory_bytes != memory_limit_) {
+    const std::string value = std::to_string(memory_bytes);
+    // memory+swap may never be below memory: raise it first, lower it after (it exists only with swapaccount).
+    const std::string memsw = memory_dir_ + "/memory.memsw.limit_in_bytes";
+    if (memory_bytes > memory_limit_ && memory_limit_ != 0) WriteText(memsw, value);
+    if (!WriteText(memory_dir_ + "/memory.limit_in_bytes", value)) {
+      return Status::IoError("cannot write " + value + " to " + memory_dir_ + "/memory.limit_in_bytes", errno);
+    }
+    WriteText(memsw, value);
+    memory_limit_ = memory_bytes;
+  }
+  if (pids != pids_limit_) {
+    const std::string value = std::to_string(pids);
+    if (!WriteText(pids_dir_ + "/pids.max", value)) {
+      return Status::IoError("cannot write " + value + " to " + pids_dir_ + "/pids.max", errno);
+    }
+    pids_limit_ = pids;
+  }
+  return Status::Ok();
+}
+
+Status TaskCgroup::OpenV1AttachFds() {
+  for (const auto& dir : {memory_dir_, pids_dir_}) {
+    int fd = ::open((dir + "/tasks").c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return Status::IoError("cannot open " + dir + "/tasks", errno);
+    attach_fds_.push_back(fd);
+  }
+  // The files read after the task exited; one that cannot be opened is read by path then.
+  oom_fd_ = OwnedFd(::open((memory_dir_ + "/memory.oom_control").c_str(), O_RDONLY | O_CLOEXEC));
+  peak_fd_ = OwnedFd(::open((memory_dir_ + "/memory.max_usage_in_bytes").c_str(), O_RDONLY | O_CLOEXEC));
+  pids_events_fd_ = OwnedFd(::open((pids_dir_ + "/pids.events").c_str(), O_RDONLY | O_CLOEXEC));
+  return Status::Ok();
+}
+
+// One pair of v1 groups made ahead of time on the cleanup thread (issue 7, spawn cost: a memory cgroup's mkdir is
+// ~0.1 ms). Never used before, so its counters (oom_kill, pids.events, max usage) start at zero like a fresh one.
+// MakeSpare(memory, pids) also writes the limits the last task had and opens the `tasks` files; Create writes only
+// the limits that differ (each write is checked there as for a fresh pair). Removed at exit by the holder's
+// destructor.
 namespace {
 struct SpareHolder {
   std::mutex mu;
@@ -180,7 +229,9 @@ std::unique_ptr<TaskCgroup> TaskCgroup::TakeSpare() {
   return std::move(h.spare);
 }
 
-void TaskCgroup::MakeSpare() {
+void TaskCgroup::MakeSpare() { MakeSpare(0, 0); }
+
+void TaskCgroup::MakeSpare(uint64_t memory_bytes, uint64_t pids) {
   if (Available() != "v1") return;
   SpareHolder& h = Spare();
   {
@@ -195,6 +246,11 @@ void TaskCgroup::MakeSpare() {
   for (const auto& dir : {cg->memory_dir_, cg->pids_dir_}) {
     if (::mkdir(dir.c_str(), 0755) != 0) return;  // the destructor removes what was made
     cg->dirs_.push_back(dir);
+  }
+  // A pair whose limits could not be written is not kept (the destructor removes it); the run makes its own and
+  // reports why.
+  if (memory_bytes != 0 && pids != 0) {
+    if (!cg->SetV1Limits(memory_bytes, pids).ok() || !cg->OpenV1AttachFds().ok()) return;
   }
   std::lock_guard<std::mutex> lock(h.mu);
   if (!h.spare) h.spare = std::move(cg);
@@ -226,14 +282,16 @@ Status TaskCgroup::AddProcess(pid_t pid) {
 
 bool TaskCgroup::OomKilled() const {
   if (std::string(backend_) == "v2") return ReadKey(memory_dir_ + "/memory.events", "oom_kill") > 0;
-  return ReadKey(memory_dir_ + "/memory.oom_control", "oom_kill") > 0;
+  return ReadKey(memory_dir_ + "/memory.oom_control", "oom_kill", oom_fd_.get()) > 0;
 }
 
-bool TaskCgroup::PidsLimitHit() const { return ReadKey(pids_dir_ + "/pids.events", "max") > 0; }
+bool TaskCgroup::PidsLimitHit() const {
+  return ReadKey(pids_dir_ + "/pids.events", "max", pids_events_fd_.get()) > 0;
+}
 
 uint64_t TaskCgroup::PeakMemoryBytes() const {
   if (std::string(backend_) == "v2") return ReadNumber(memory_dir_ + "/memory.peak");
-  return ReadNumber(memory_dir_ + "/memory.max_usage_in_bytes");
+  return ReadNumber(memory_dir_ + "/memory.max_usage_in_bytes", peak_fd_.get());
 }
 
 void TaskCgroup::KillAll() {

@@ -1,9 +1,11 @@
 // Work that may finish after a run's result is known (sandbox.md C.1, "cleanup"; issue 7 spawn cost): removing
 // the task cgroup once the dying namespace has left it, dropping the supervisor's hold on the task's namespaces
 // (their teardown — unmounting the whole view, freeing the network namespace — then runs here instead of inside
-// the init's exit, where the supervisor would wait for it) and removing a temporary workspace. One worker thread,
-// started on first use, drains a queue in order; at process exit the queue's destructor lets it finish what is
-// queued (so no task cgroup outlives the process that made it). DrainCleanupForTest waits until it is empty.
+// the init's exit, where the supervisor would wait for it) and removing a temporary workspace; and making the next
+// run's spares (DeferAhead: queued in front of the teardowns, so they are ready when a run follows at once). One
+// worker thread, started on first use, drains a queue in order; at process exit the queue's destructor lets it
+// finish what is queued (so no task cgroup outlives the process that made it). DrainCleanupForTest waits until it
+// is empty.
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -61,6 +63,14 @@ void DeferCleanup(std::function<void()> job) {
   std::lock_guard<std::mutex> lock(q.mu);
   if (!q.worker.joinable()) q.worker = std::thread(Worker, &q);
   q.jobs.push_back(std::move(job));
+  q.cv.notify_one();
+}
+
+void DeferAhead(std::function<void()> job) {
+  Queue& q = TheQueue();
+  std::lock_guard<std::mutex> lock(q.mu);
+  if (!q.worker.joinable()) q.worker = std::thread(Worker, &q);
+  q.jobs.push_front(std::move(job));
   q.cv.notify_one();
 }
 

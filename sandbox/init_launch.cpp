@@ -370,7 +370,7 @@ void QueueNextInit(bool spare_netns_ok) {
       std::lock_guard<std::mutex> lock(g_prestart_mu);
       ++g_prestart_pending;
     }
-    DeferCleanup([] {
+    DeferAhead([] {
       // Up to kPrestartKept: the first run after a start (or after the kept ones were used up) refills both.
       while (MakePrestartedInit()) {
         std::lock_guard<std::mutex> lock(g_prestart_mu);
@@ -384,7 +384,7 @@ void QueueNextInit(bool spare_netns_ok) {
       g_prestart_cv.notify_all();
     });
   } else if (spare_netns_ok) {
-    DeferCleanup([] { MakeSpareNetns(); });
+    DeferAhead([] { MakeSpareNetns(); });
   }
 }
 

@@ -15,7 +15,12 @@
 // ld.so.cache, mime.types, services ... into tmpfs cost ~0.2 ms CPU per spawn); where the template cannot be made
 // the files are written into the root tmpfs as before. The root becomes read-only with one bind remount; the only
 // mounts are root, /usr, /etc, /workspace, the extra paths, /tmp, /proc and five device nodes.
+//
+// The copies that do not depend on the spec (SystemTrees: /usr, /bin.., /etc, device nodes, a root template copy)
+// are usually made ahead for the next run on the cleanup thread (spare_view.cpp); PrepareMounts takes them when
+// SystemTreesCurrent says nothing changed since, else opens them here (OpenSystemTrees) exactly as before.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -88,6 +93,13 @@ class TemplateDir {
     return static_cast<int>(::syscall(SYS_open_tree, fd_.get(), "view",
                                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW));
   }
+  // Whether `tree` (a CloneView made earlier) is still a copy of view/ as CloneView would reach it now: the same
+  // inode, found through the held fd. False once a tmp cleaner removed view/ or the folder holding it.
+  bool Holds(int tree) const {
+    struct stat now {}, copy {};
+    return ::fstatat(fd_.get(), "view", &now, AT_SYMLINK_NOFOLLOW) == 0 && ::fstat(tree, &copy) == 0 &&
+           S_ISDIR(now.st_mode) && now.st_dev == copy.st_dev && now.st_ino == copy.st_ino;
+  }
 
  private:
   std::string path_;
@@ -157,6 +169,7 @@ constexpr size_t kMaxRootTemplates = 16;
 struct RootTemplates {
   std::mutex mu;
   std::map<std::string, std::unique_ptr<TemplateDir>> dirs;  // skeleton (below) -> template; null = could not be made
+  std::string last;  // the skeleton the last run used: the next spare carries a copy of its template
 };
 
 RootTemplates& Templates() {
@@ -184,9 +197,22 @@ std::unique_ptr<TemplateDir> MakeRootTemplate(const std::string& staging, const 
   return t;
 }
 
+// Clones a root template's view/ with the root's flags (read-only, nosuid, nodev, noexec); empty when it is gone.
+OwnedFd CloneRootTemplate(const TemplateDir& t) {
+  OwnedFd tree(t.CloneView());
+  if (tree.get() < 0) return tree;
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+    return OwnedFd();
+  }
+  return tree;
+}
+
 // Moves the plan's skeleton into a root template where it can: everything outside /tmp (entries under /tmp are
 // made in the task's private /tmp at run time, as before). Files with content (the /etc fallback) keep the tmpfs.
-void UseRootTemplate(MountPlan* p) {
+// `ahead` (from the spare) is used when it is a current copy of this skeleton's template.
+void UseRootTemplate(MountPlan* p, SystemTrees* ahead) {
   const std::string under_tmp = p->tmp_target + "/";
   std::vector<std::string> dirs, tmp_dirs;
   std::vector<LinkPlan> links, tmp_links;
@@ -217,7 +243,7 @@ void UseRootTemplate(MountPlan* p) {
       key += "f " + f.path + '\n';
     }
   }
-  int fd = -1;
+  OwnedFd tree;
   {
     RootTemplates& t = Templates();
     std::lock_guard<std::mutex> lock(t.mu);
@@ -226,13 +252,17 @@ void UseRootTemplate(MountPlan* p) {
       if (t.dirs.size() >= kMaxRootTemplates) return;
       it = t.dirs.emplace(key, MakeRootTemplate(p->staging, dirs, links, files)).first;
     }
-    if (it->second != nullptr) fd = it->second->CloneView();
+    t.last = key;
+    if (it->second != nullptr) {
+      if (ahead != nullptr && ahead->root_tree.get() >= 0 && ahead->root_key == key &&
+          it->second->Holds(ahead->root_tree.get())) {
+        tree = std::move(ahead->root_tree);
+      } else {
+        tree = CloneRootTemplate(*it->second);
+      }
+    }
   }
-  if (fd < 0) return;  // none, or removed by a tmp cleaner, say: the tmpfs root still works
-  OwnedFd tree(fd);
-  mount_attr attr{};
-  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) return;
+  if (tree.get() < 0) return;  // none, or removed by a tmp cleaner, say: the tmpfs root still works
   p->root_tree = std::move(tree);
   p->dirs = std::move(tmp_dirs);
   p->links = std::move(tmp_links);
@@ -294,8 +324,98 @@ bool IsUnder(const std::string& path, const std::string& dir) {
 
 }  // namespace
 
+Result<SystemTrees> OpenSystemTrees(const std::string& profile) {
+  SystemTrees t;
+  t.profile = profile;
+  // Opened before the first copy: a host mount change from here on is pending on it (SystemTreesCurrent).
+  t.mounts_watch = OwnedFd(::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+  const std::string s = MountPlan().staging;
+  // Merged-/usr hosts get links; others get the real directories bound read-only.
+  std::error_code ec;
+  for (const char* d : {"bin", "sbin", "lib", "lib32", "lib64", "libx32"}) {
+    fs::path host = fs::path("/") / d;
+    if (fs::is_symlink(host, ec)) {
+      auto target = fs::read_symlink(host, ec);
+      if (!ec && fs::exists(host, ec)) t.links.push_back({s + "/" + d, target.string()});
+    } else if (fs::is_directory(host, ec)) {
+      WARDEN_ASSIGN_OR_RETURN(BindPlan b, OpenSource(host, s + "/" + d, false));
+      t.lib_binds.push_back(std::move(b));
+    }
+  }
+  WARDEN_ASSIGN_OR_RETURN(t.usr, OpenSource("/usr", s + "/usr", false));
+  const EtcCache& etc = HostEtc();
+  // The template, when it is still there (a tmp cleaner may have removed it), else the files written per spawn.
+  if (etc.etc_template != nullptr) {
+    auto b = OpenTree(etc.etc_template->CloneView(), "/etc template", s + "/etc", false);
+    if (b.ok()) {
+      t.etc_binds.push_back(std::move(*b));
+      t.etc_from_template = true;
+    }
+  }
+  // Debian reaches awk, editor, pager ... through /etc/alternatives links into /usr: one read-only bind costs less
+  // than recreating hundreds of links per spawn, and the folder holds nothing but links.
+  if (fs::is_directory("/etc/alternatives", ec)) {
+    WARDEN_ASSIGN_OR_RETURN(BindPlan b, OpenSource("/etc/alternatives", s + "/etc/alternatives", false));
+    t.etc_binds.push_back(std::move(b));
+  }
+  if (profile == "net" && fs::is_directory("/etc/ssl", ec)) {
+    WARDEN_ASSIGN_OR_RETURN(BindPlan b, OpenSource("/etc/ssl", s + "/etc/ssl", false));
+    t.etc_binds.push_back(std::move(b));
+  }
+  // Device nodes: bound over empty files; their source mount (devtmpfs) is not nodev, the rest of the view is.
+  for (const char* dev : {"null", "zero", "full", "random", "urandom"}) {
+    WARDEN_ASSIGN_OR_RETURN(BindPlan b,
+                            OpenSource(std::string("/dev/") + dev, s + "/dev/" + dev, true, /*device=*/true));
+    t.devices.push_back(std::move(b));
+  }
+  return t;
+}
+
+void AddRootTreeAhead(SystemTrees* trees) {
+  RootTemplates& t = Templates();
+  std::lock_guard<std::mutex> lock(t.mu);
+  auto it = t.dirs.find(t.last);
+  if (it == t.dirs.end() || it->second == nullptr) return;
+  trees->root_tree = CloneRootTemplate(*it->second);
+  if (trees->root_tree.get() >= 0) trees->root_key = t.last;
+}
+
+bool SystemTreesCurrent(const SystemTrees& t) {
+  // Any mount or unmount on the host since the copies were made (in /usr, /dev, ...): they may no longer be what
+  // a copy made now would hold, so the run makes its own.
+  pollfd watch{t.mounts_watch.get(), POLLPRI, 0};
+  if (watch.fd < 0 || ::poll(&watch, 1, 0) < 0 || (watch.revents & (POLLPRI | POLLERR | POLLNVAL)) != 0) return false;
+  // A folder or node removed since (replaced by a new one at its path) would be a copy of the old one.
+  auto linked = [](const BindPlan& b) {
+    struct stat st {};
+    return ::fstat(b.tree.get(), &st) == 0 && st.st_nlink > 0;
+  };
+  if (!linked(t.usr)) return false;
+  for (const auto* list : {&t.lib_binds, &t.etc_binds, &t.devices}) {
+    for (const auto& b : *list) {
+      if (!linked(b)) return false;
+    }
+  }
+  // The /etc template as PrepareMounts would find it now (the root template is checked where it is used).
+  const EtcCache& etc = HostEtc();
+  if (t.etc_from_template) {
+    return etc.etc_template != nullptr && etc.etc_template->Holds(t.etc_binds[0].tree.get());
+  }
+  if (etc.etc_template == nullptr) return true;
+  // Made without the template (it was gone, or the clone failed): current only while the inline path would fail too.
+  OwnedFd now(etc.etc_template->CloneView());
+  return now.get() < 0;
+}
+
 Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) {
+  std::unique_ptr<SystemTrees> ahead = TakeSpareView(spec.profile);
+  SystemTrees here;
+  if (ahead == nullptr) {
+    WARDEN_ASSIGN_OR_RETURN(here, OpenSystemTrees(spec.profile));
+  }
+  SystemTrees& sys = ahead != nullptr ? *ahead : here;
   MountPlan p;
+  p.system_ahead = ahead != nullptr;
   const std::string& s = p.staging;
   p.root_options = "size=8m,nr_inodes=4096,mode=0755";
   p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",nr_inodes=" + std::to_string(spec.tmp_inodes) +
@@ -315,53 +435,24 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) 
   for (const char* d : {"/usr", "/etc", "/dev", "/proc", "/tmp", "/workspace"}) mkdir_p(d);
 
   auto fail = [](Status st) -> Result<MountPlan> { return st; };
-  // Merged-/usr hosts get links; others get the real directories bound read-only.
-  std::error_code ec;
-  for (const char* d : {"bin", "sbin", "lib", "lib32", "lib64", "libx32"}) {
-    fs::path host = fs::path("/") / d;
-    if (fs::is_symlink(host, ec)) {
-      auto target = fs::read_symlink(host, ec);
-      if (!ec && fs::exists(host, ec)) p.links.push_back({s + "/" + d, target.string()});
-    } else if (fs::is_directory(host, ec)) {
-      mkdir_p(std::string("/") + d);
-      auto b = OpenSource(host, s + "/" + d, false);
-      if (!b.ok()) return fail(b.status());
-      p.binds.push_back(std::move(*b));
-    }
+  for (auto& l : sys.links) p.links.push_back(std::move(l));
+  for (auto& b : sys.lib_binds) {
+    mkdir_p(b.target.substr(s.size()));
+    p.binds.push_back(std::move(b));
   }
-  {
-    auto b = OpenSource("/usr", s + "/usr", false);
-    if (!b.ok()) return fail(b.status());
-    p.binds.push_back(std::move(*b));
-  }
-  const EtcCache& etc = HostEtc();
-  // The template, when it is still there (a tmp cleaner may have removed it), else the files written per spawn.
-  std::optional<BindPlan> etc_bind;
-  if (etc.etc_template != nullptr) {
-    auto b = OpenTree(etc.etc_template->CloneView(), "/etc template", s + "/etc", false);
-    if (b.ok()) etc_bind = std::move(*b);
-  }
-  const bool etc_bind_used = etc_bind.has_value();
-  if (etc_bind_used) {
-    p.binds.push_back(std::move(*etc_bind));
-  } else {
+  p.binds.push_back(std::move(sys.usr));
+  // Without the /etc template (it could not be made, or a tmp cleaner removed it) the files are written per spawn
+  // and the mount points below /etc made here.
+  if (!sys.etc_from_template) {
     mkdir_p("/etc/alternatives");
-    for (const auto& f : etc.files) p.files.push_back({s + "/etc/" + f.path, f.content});
-    for (const auto& l : etc.links) p.links.push_back({s + "/etc/" + l.path, l.target});
+    for (const auto& f : HostEtc().files) p.files.push_back({s + "/etc/" + f.path, f.content});
+    for (const auto& l : HostEtc().links) p.links.push_back({s + "/etc/" + l.path, l.target});
   }
-  // Debian reaches awk, editor, pager ... through /etc/alternatives links into /usr: one read-only bind costs less
-  // than recreating hundreds of links per spawn, and the folder holds nothing but links.
-  if (fs::is_directory("/etc/alternatives", ec)) {
-    auto b = OpenSource("/etc/alternatives", s + "/etc/alternatives", false);
-    if (!b.ok()) return fail(b.status());
-    p.binds.push_back(std::move(*b));
+  for (auto& b : sys.etc_binds) {
+    if (!sys.etc_from_template) mkdir_p(b.target.substr(s.size()));
+    p.binds.push_back(std::move(b));
   }
-  if (spec.profile == "net" && fs::is_directory("/etc/ssl", ec)) {
-    if (!etc_bind_used) mkdir_p("/etc/ssl");
-    auto b = OpenSource("/etc/ssl", s + "/etc/ssl", false);
-    if (!b.ok()) return fail(b.status());
-    p.binds.push_back(std::move(*b));
-  }
+  std::error_code ec;
   {
     auto b = OpenSource(workspace, s + "/workspace", !spec.workspace_readonly);
     if (!b.ok()) return fail(b.status());
@@ -396,20 +487,21 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) 
   if (p.binds.size() + 5 > kMaxBinds) {
     return Status::InvalidArgument("too many --ro paths (at most " + std::to_string(kMaxBinds - 16) + ")");
   }
-  // Device nodes: bound over empty files; their source mount (devtmpfs) is not nodev, the rest of the view is.
-  for (const char* dev : {"null", "zero", "full", "random", "urandom"}) {
-    std::string target = s + "/dev/" + dev;
-    p.files.push_back({target, ""});
-    auto b = OpenSource(std::string("/dev/") + dev, target, true, /*device=*/true);
-    if (!b.ok()) return fail(b.status());
-    p.binds.push_back(std::move(*b));
+  // Device nodes: bound over empty files of the skeleton.
+  for (auto& b : sys.devices) {
+    p.files.push_back({b.target, ""});
+    p.binds.push_back(std::move(b));
   }
   for (const auto& [name, target] : std::vector<std::pair<std::string, std::string>>{
            {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
            {"stderr", "/proc/self/fd/2"}}) {
     p.links.push_back({s + "/dev/" + name, target});
   }
-  UseRootTemplate(&p);
+  UseRootTemplate(&p, ahead.get());
+  if (ahead != nullptr && ahead->root_tree.get() >= 0) {
+    // A copy of another skeleton's template: unused, and dropping a detached tree waits for a grace period.
+    DeferCleanup([unused = std::make_shared<OwnedFd>(std::move(ahead->root_tree))] {});
+  }
   return p;
 }
 

@@ -36,7 +36,7 @@ class OwnedFd {
   OwnedFd(const OwnedFd&) = delete;
   OwnedFd& operator=(const OwnedFd&) = delete;
   int get() const { return fd_; }
-  int Release() {
+  int release() {  // the caller owns the fd now
     int fd = fd_;
     fd_ = -1;
     return fd;
@@ -78,8 +78,36 @@ struct MountPlan {
   // When set, the root is this detached read-only copy of a skeleton folder made once per process (mounts.cpp,
   // root templates) instead of a tmpfs; `dirs`, `links` and `files` then hold only what lies under /tmp.
   OwnedFd root_tree;
+  // The system trees (SystemTrees) came from the spare made ahead on the cleanup thread, not from this run.
+  bool system_ahead = false;
 };
-// Builds the view of sandbox.md C.3 for `spec` (host paths validated here).
+// The part of the view that does not depend on the spec beyond its profile: detached, flagged copies (BindPlan) of
+// the non-merged /bin, /lib.., /usr, the /etc template, /etc/alternatives, /etc/ssl (profile net) and the five
+// device nodes, plus the merged-/usr links. Built inline by PrepareMounts, or ahead for the next run on the cleanup
+// thread (spare_view.cpp). Each copy is moved into exactly one view: a SystemTrees is taken whole, once.
+struct SystemTrees {
+  std::string profile;
+  std::vector<LinkPlan> links;      // merged-/usr links, staged ("/tmp/bin" -> "usr/bin")
+  std::vector<BindPlan> lib_binds;  // non-merged /bin, /lib ... folders, bound read-only
+  BindPlan usr;
+  bool etc_from_template = false;   // etc_binds[0] is the /etc template; else the /etc files are written per spawn
+  std::vector<BindPlan> etc_binds;  // the /etc template, /etc/alternatives, /etc/ssl: parents first
+  std::vector<BindPlan> devices;    // null, zero, full, random, urandom
+  // Made ahead only: a copy of the root template of skeleton `root_key` (the last one a run used).
+  std::string root_key;
+  OwnedFd root_tree;
+  // /proc/self/mountinfo opened before the first copy was made: a pending POLLPRI means the host's mount table
+  // changed since, and the copies may be stale (SystemTreesCurrent).
+  OwnedFd mounts_watch;
+};
+Result<SystemTrees> OpenSystemTrees(const std::string& profile);
+// Made ahead: adds a copy of the root template the last run used (none when there is no such template).
+void AddRootTreeAhead(SystemTrees* trees);
+// Whether `trees`, made earlier, is still what OpenSystemTrees would build now: no host mount change since (the
+// watch), every copied folder or node still linked, the /etc and root templates still the folders held by fd.
+bool SystemTreesCurrent(const SystemTrees& trees);
+// Builds the view of sandbox.md C.3 for `spec` (host paths validated here). Takes the spare system trees when
+// there are current ones for the profile (spare_view.cpp), else opens them here.
 Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace);
 
 // ---- rlimits.cpp ------------------------------------------------------------------------------------------
@@ -153,13 +181,20 @@ class TaskCgroup {
   static std::string Available();
   // v1: makes an empty group pair for the next Create (on the cleanup thread); Create takes it when there is one.
   static void MakeSpare();
+  // The same with the limits written and the `tasks` files opened ahead: Create then writes only the limits of its
+  // spec that differ (the next task usually has the same limits as the last).
+  static void MakeSpare(uint64_t memory_bytes, uint64_t pids);
 
  private:
   static std::unique_ptr<TaskCgroup> TakeSpare();
+  Status SetV1Limits(uint64_t memory_bytes, uint64_t pids);  // writes only what differs from the last write
+  Status OpenV1AttachFds();  // also opens the files read after the run (oom_fd_ ...)
   const char* backend_ = "none";
   std::vector<std::string> dirs_;  // created cgroup folders (removed in the destructor)
   std::string memory_dir_, pids_dir_;
   std::vector<int> attach_fds_;
+  uint64_t memory_limit_ = 0, pids_limit_ = 0;  // v1: what memory.limit_in_bytes and pids.max hold; 0 = never written
+  OwnedFd oom_fd_, peak_fd_, pids_events_fd_;   // v1: opened with the attach fds (ahead for a spare), read at the end
 };
 
 // ---- artifacts.cpp ----------------------------------------------------------------------------------------
@@ -177,9 +212,34 @@ void MakeSpareNetns();
 // Benchmarks: false measures every spawn cold (namespace made at clone) and drops the spare.
 void SetSpareNetnsForBench(bool on);
 
+// ---- spare_view.cpp ---------------------------------------------------------------------------------------
+// One SystemTrees made ahead for the next run. Take returns it when it matches `profile` and is still current
+// (SystemTreesCurrent), else null (a stale one is dropped on the cleanup thread); Make runs on the cleanup thread.
+std::unique_ptr<SystemTrees> TakeSpareView(const std::string& profile);
+void MakeSpareView(const std::string& profile);
+// Tests and benchmarks: false builds every view inline and drops the spare.
+void SetSpareViewEnabled(bool on);
+// A run's sync socket pair (SOCK_SEQPACKET) and stdio pipes, all close-on-exec and never used before. Only the pipes
+// are made ahead: the cleanup thread sits in the last spare network namespace (spare_netns.cpp), and a socket made
+// there would belong to a task's namespace.
+struct RunChannels {
+  OwnedFd in_r, in_w, out_r, out_w, err_r, err_w;
+};
+Result<RunChannels> MakePipes();
+// The pipes made ahead for this run when there are some, else new ones. (The sync socket pair is made with the
+// init, init_launch.cpp.)
+Result<RunChannels> TakeRunChannels();
+
+// Makes the next run's spares (system trees, cgroup pair with `spec`'s limits, stdio pipes) on the cleanup thread,
+// ahead of the queued teardown work, so that a run right after this one finds them (run.cpp calls it once its own
+// spares are taken). The network namespace is made after the run (run.cpp).
+void PrepareNextRun(const Spec& spec);
+
 // ---- cleanup.cpp ------------------------------------------------------------------------------------------
 // Runs `job` later on the cleanup thread, in order (cgroup removal, namespace release, temporary workspace).
 void DeferCleanup(std::function<void()> job);
+// Runs `job` on the cleanup thread before the teardown jobs queued so far (making the next run's spares).
+void DeferAhead(std::function<void()> job);
 // Tests: waits until every queued cleanup has run.
 void DrainCleanupForTest();
 

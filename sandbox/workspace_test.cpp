@@ -60,6 +60,34 @@ TEST_CASE("the workspace is read-write by default and says so", "[sandbox][works
   CHECK(ReadText(ws.path() / "out.txt") == "x");
 }
 
+TEST_CASE("as root, the task's uid gets every file of the workspace but never a symlink's target",
+          "[sandbox][workspace]") {
+  if (::geteuid() != 0) SUCCEED("only root gives each task its own uid");
+  if (::geteuid() != 0) return;
+  warden::testing::TempDir ws, outside;
+  fs::create_directories(ws.path() / "a" / "b" / "c");
+  std::ofstream(ws.path() / "a" / "b" / "c" / "deep.txt") << "x";
+  std::ofstream(ws.path() / "top.txt") << "x";
+  std::ofstream(outside.path() / "host.txt") << "x";
+  fs::create_symlink(outside.path() / "host.txt", ws.path() / "a" / "link");
+  fs::create_directory_symlink(outside.path(), ws.path() / "a" / "dirlink");
+  Spec s;
+  s.argv = {"sh", "-c", "echo y >> a/b/c/deep.txt && echo y >> top.txt && mkdir a/b/c/new && echo ok"};
+  s.workspace = ws.path().string();
+  auto r = MustRun(s);
+  INFO(r.stderr_data);
+  CHECK(r.stdout_data == "ok\n");
+  struct stat deep {}, host {}, link {}, dir {};
+  REQUIRE(::lstat((ws.path() / "a" / "b" / "c" / "deep.txt").c_str(), &deep) == 0);
+  REQUIRE(::lstat((ws.path() / "a" / "link").c_str(), &link) == 0);
+  REQUIRE(::stat((outside.path() / "host.txt").c_str(), &host) == 0);
+  REQUIRE(::stat(outside.path().c_str(), &dir) == 0);
+  CHECK(deep.st_uid != 0);
+  CHECK(link.st_uid == deep.st_uid);  // the link itself
+  CHECK(host.st_uid == 0);            // never its target
+  CHECK(dir.st_uid == 0);             // nor a linked folder
+}
+
 TEST_CASE("a workspace and a read-only path under a 0700 folder of another user work", "[sandbox][workspace]") {
   if (::geteuid() != 0) SUCCEED("needs root to make a folder owned by another user");
   warden::testing::TempDir base;
