@@ -391,7 +391,12 @@ void QueueNextInit(bool spare_netns_ok) {
 }  // namespace warden::sandbox::detail
 
 namespace warden::sandbox {
-void SetPrestart(bool on) { detail::SetPrestartForBench(on); }
+// One switch for everything made ahead of the next task: inits, network namespace, system trees, cgroup pair, pipes.
+void SetPrestart(bool on) {
+  detail::SetPrestartForBench(on);
+  detail::SetSpareNetnsForBench(on);
+  detail::SetSpareViewEnabled(on);
+}
 }  // namespace warden::sandbox
 
 namespace warden::sandbox::detail {

@@ -155,9 +155,10 @@ Status CheckNetSpec(const Spec& spec);
 // once per profile and shared. The caller must not have SIGCHLD set to SIG_IGN.
 Result<RunResult> Run(const Spec& spec);
 
-// After each run a background thread starts the next tasks' sandbox inits ahead of time (namespaces made, id maps
-// written; never shared, each used by one task), so a long-lived caller such as an agent pays less per skill call.
-// A one-shot caller (`warden sandbox run`) turns it off so nothing is started that no task will use. Default on.
+// During and after each run a background thread prepares the next tasks' sandboxes: their inits started (namespaces
+// made, id maps written), detached copies of the system folders, a cgroup pair, pipes; never shared, each used by
+// one task. A long-lived caller such as an agent then pays less per skill call. A one-shot caller (`warden sandbox
+// run`) turns it off so nothing is made that no task will use. Default on.
 void SetPrestart(bool on);
 
 }  // namespace warden::sandbox

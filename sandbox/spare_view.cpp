@@ -128,6 +128,7 @@ Result<RunChannels> TakeRunChannels() {
 }
 
 void PrepareNextRun(const Spec& spec) {
+  if (!g_enabled) return;  // nothing is made ahead (sandbox::SetPrestart(false))
   const std::string profile = spec.profile;
   const uint64_t memory = spec.memory_bytes, pids = spec.pids;
   // In the order the next run needs them.

@@ -137,13 +137,12 @@ TEST_CASE("each task gets fresh namespaces and its own init, started ahead of ti
   REQUIRE(::readlink("/proc/thread-self/ns/net", after, sizeof(after) - 1) > 0);
   CHECK(std::string(after) == std::string(host));
   // Without anything made ahead, the init and every namespace are made at the call.
-  detail::SetPrestartForBench(false);
-  detail::SetSpareNetnsForBench(false);
+  SetPrestart(false);
   auto cold = MustRun(s);
-  detail::SetSpareNetnsForBench(true);
-  detail::SetPrestartForBench(true);
+  SetPrestart(true);
   CHECK(cold.layers["netns_made"] == "at_clone");
   CHECK(cold.layers["init_started"] == "at_call");
+  CHECK(cold.layers["view_made"] == "at_run");
   CHECK(seen.count(cold.stdout_data) == 0);
 }
 

@@ -2,9 +2,9 @@
 // sandbox.md C.1: namespaces, cgroup, fresh root + pivot_root, rlimits, caps, Landlock, two seccomp filters, the
 // notify listener, the in-sandbox init) against bubblewrap with comparable flags, measured in the same run,
 // interleaved in rounds so the shared machine's noise hits both alike. Prints one table: median and p99 of each
-// and the ratio, CPU per spawn, and spawns after an idle spell. Two warden rows: as it runs (the network namespace
-// for the next task is made ahead of time on the cleanup thread, spare_netns.cpp) and cold (every namespace made
-// at clone). Usage: warden_sandbox_spawn_bench [runs per side, default 200].
+// and the ratio, CPU per spawn, and spawns after an idle spell. Two warden rows: as a long-lived caller runs it (the
+// next tasks' inits, system trees, cgroup pair and pipes are made ahead on the cleanup thread: init_launch.cpp,
+// spare_view.cpp) and cold (sandbox::SetPrestart(false): everything made at the call, as `warden sandbox run` does). Usage: warden_sandbox_spawn_bench [runs per side, default 200].
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "sandbox/sandbox.h"
-#include "sandbox/sandbox_internal.h"  // SetSpareNetnsForBench: the cold row
+#include "sandbox/sandbox_internal.h"  // DrainCleanupForTest
 
 extern char** environ;
 
@@ -76,8 +76,7 @@ int main(int argc, char** argv) {
       "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
       "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", ws_tmpl, "/workspace", "/usr/bin/true"};
   auto warden_once = [&](bool spare) -> double {
-    warden::sandbox::detail::SetSpareNetnsForBench(spare);
-    warden::sandbox::detail::SetPrestartForBench(spare);
+    warden::sandbox::SetPrestart(spare);
     auto t0 = std::chrono::steady_clock::now();
     auto r = warden::sandbox::Run(spec);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -103,7 +102,7 @@ int main(int argc, char** argv) {
     bwrap_once();
   }
   enum Side { kWarden, kCold, kBwrap, kSides };
-  const char* names[kSides] = {"warden sandbox (every layer, notify, init)", "warden, cold (netns made at clone)",
+  const char* names[kSides] = {"warden (every layer; next sandbox made ahead)", "warden, cold (nothing made ahead)",
                                "bwrap --unshare-all ... (proc, dev, tmpfs)"};
   std::vector<double> wall[kSides], idle[kSides];
   double cpu[kSides] = {0, 0, 0};
@@ -130,8 +129,7 @@ int main(int argc, char** argv) {
       idle[side].push_back(side == kBwrap ? bwrap_once() : warden_once(side == kWarden));
     }
   }
-  warden::sandbox::detail::SetSpareNetnsForBench(true);
-  warden::sandbox::detail::SetPrestartForBench(true);
+  warden::sandbox::SetPrestart(true);
   rmdir(ws_tmpl);
   utsname u{};
   uname(&u);
