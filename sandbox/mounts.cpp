@@ -407,15 +407,29 @@ bool SystemTreesCurrent(const SystemTrees& t) {
   return now.get() < 0;
 }
 
-Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) {
-  std::unique_ptr<SystemTrees> ahead = TakeSpareView(spec.profile);
-  SystemTrees here;
-  if (ahead == nullptr) {
-    WARDEN_ASSIGN_OR_RETURN(here, OpenSystemTrees(spec.profile));
+namespace {
+
+// Mount points to create, each once, parents first, under the plan's prefix.
+class DirSet {
+ public:
+  DirSet(MountPlan* p, std::string prefix) : p_(p), prefix_(std::move(prefix)) {}
+  void Add(const std::string& inside) {
+    std::string acc;
+    for (const auto& part : fs::path(inside).relative_path()) {
+      acc.push_back('/');
+      acc.append(part.string());
+      if (made_.insert(acc).second) p_->dirs.push_back(prefix_ + acc);
+    }
   }
-  SystemTrees& sys = ahead != nullptr ? *ahead : here;
+
+ private:
+  MountPlan* p_;
+  std::string prefix_;
+  std::set<std::string> made_;
+};
+
+MountPlan EmptyPlan(const Spec& spec) {
   MountPlan p;
-  p.system_ahead = ahead != nullptr;
   const std::string& s = p.staging;
   p.root_options = "size=8m,nr_inodes=4096,mode=0755";
   p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",nr_inodes=" + std::to_string(spec.tmp_inodes) +
@@ -423,80 +437,99 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) 
   p.tmp_target = s + "/tmp";
   p.proc_target = s + "/proc";
   p.dev_target = s + "/dev";
-  std::set<std::string> made;
-  auto mkdir_p = [&](const std::string& inside) {
-    std::string acc;
-    for (const auto& part : fs::path(inside).relative_path()) {
-      acc.push_back('/');
-      acc.append(part.string());
-      if (made.insert(acc).second) p.dirs.push_back(s + acc);
-    }
-  };
-  for (const char* d : {"/usr", "/etc", "/dev", "/proc", "/tmp", "/workspace"}) mkdir_p(d);
+  return p;
+}
 
-  auto fail = [](Status st) -> Result<MountPlan> { return st; };
-  for (auto& l : sys.links) p.links.push_back(std::move(l));
-  for (auto& b : sys.lib_binds) {
-    mkdir_p(b.target.substr(s.size()));
-    p.binds.push_back(std::move(b));
+// The part of the view every task of a profile shares: the skeleton's folders, the merged-/usr links, /usr, /bin..,
+// /etc, the device nodes and their links, all at staged paths. Takes everything out of `sys`.
+void AddSystemView(MountPlan* p, SystemTrees* sys, DirSet* dirs) {
+  const std::string& s = p->staging;
+  for (const char* d : {"/usr", "/etc", "/dev", "/proc", "/tmp", "/workspace"}) dirs->Add(d);
+  for (auto& l : sys->links) p->links.push_back(std::move(l));
+  for (auto& b : sys->lib_binds) {
+    dirs->Add(b.target.substr(s.size()));
+    p->binds.push_back(std::move(b));
   }
-  p.binds.push_back(std::move(sys.usr));
+  p->binds.push_back(std::move(sys->usr));
   // Without the /etc template (it could not be made, or a tmp cleaner removed it) the files are written per spawn
   // and the mount points below /etc made here.
-  if (!sys.etc_from_template) {
-    mkdir_p("/etc/alternatives");
-    for (const auto& f : HostEtc().files) p.files.push_back({s + "/etc/" + f.path, f.content});
-    for (const auto& l : HostEtc().links) p.links.push_back({s + "/etc/" + l.path, l.target});
+  if (!sys->etc_from_template) {
+    dirs->Add("/etc/alternatives");
+    for (const auto& f : HostEtc().files) p->files.push_back({s + "/etc/" + f.path, f.content});
+    for (const auto& l : HostEtc().links) p->links.push_back({s + "/etc/" + l.path, l.target});
   }
-  for (auto& b : sys.etc_binds) {
-    if (!sys.etc_from_template) mkdir_p(b.target.substr(s.size()));
-    p.binds.push_back(std::move(b));
-  }
-  std::error_code ec;
-  {
-    auto b = OpenSource(workspace, s + "/workspace", !spec.workspace_readonly);
-    if (!b.ok()) return fail(b.status());
-    p.binds.push_back(std::move(*b));
-  }
-  for (const auto& raw : spec.ro_paths) {
-    fs::path given(raw);
-    if (!given.is_absolute()) return fail(Status::InvalidArgument("--ro " + raw + ": give an absolute path"));
-    for (const auto& part : given) {
-      if (part == "..") return fail(Status::InvalidArgument("--ro " + raw + ": '..' is not allowed in a path"));
-    }
-    fs::path canon = fs::canonical(given, ec);
-    if (ec) return fail(Status::NotFound("--ro " + raw + ": " + ec.message()));
-    std::string c = canon.string();
-    for (const char* denied : {"/proc", "/sys", "/dev", "/run", "/boot"}) {
-      if (IsUnder(c, denied) || c == "/") {
-        return fail(Status::InvalidArgument("--ro " + raw + " resolves to " + c +
-                                            ", which the sandbox never exposes; bind a narrower folder"));
-      }
-    }
-    if (IsUnder(c, "/usr")) continue;  // already visible read-only
-    if (fs::is_directory(canon, ec)) {
-      mkdir_p(c);
-    } else {
-      mkdir_p(canon.parent_path().string());
-      p.files.push_back({s + c, ""});
-    }
-    auto b = OpenSource(canon, s + c, false);
-    if (!b.ok()) return fail(b.status());
-    p.binds.push_back(std::move(*b));
-  }
-  if (p.binds.size() + 5 > kMaxBinds) {
-    return Status::InvalidArgument("too many --ro paths (at most " + std::to_string(kMaxBinds - 16) + ")");
+  for (auto& b : sys->etc_binds) {
+    if (!sys->etc_from_template) dirs->Add(b.target.substr(s.size()));
+    p->binds.push_back(std::move(b));
   }
   // Device nodes: bound over empty files of the skeleton.
-  for (auto& b : sys.devices) {
-    p.files.push_back({b.target, ""});
-    p.binds.push_back(std::move(b));
+  for (auto& b : sys->devices) {
+    p->files.push_back({b.target, ""});
+    p->binds.push_back(std::move(b));
   }
   for (const auto& [name, target] : std::vector<std::pair<std::string, std::string>>{
            {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
            {"stderr", "/proc/self/fd/2"}}) {
-    p.links.push_back({s + "/dev/" + name, target});
+    p->links.push_back({s + "/dev/" + name, target});
   }
+}
+
+// The task's own binds: the workspace and the --ro paths with their mount points, at `prefix` + their path inside
+// (the staging folder, or "" in the task plan of an init whose view is already built and pivoted).
+Status AddTaskBinds(MountPlan* p, const Spec& spec, const std::string& workspace, const std::string& prefix,
+                    DirSet* dirs) {
+  std::error_code ec;
+  {
+    auto b = OpenSource(workspace, prefix + "/workspace", !spec.workspace_readonly);
+    if (!b.ok()) return b.status();
+    p->binds.push_back(std::move(*b));
+  }
+  for (const auto& raw : spec.ro_paths) {
+    fs::path given(raw);
+    if (!given.is_absolute()) return Status::InvalidArgument("--ro " + raw + ": give an absolute path");
+    for (const auto& part : given) {
+      if (part == "..") return Status::InvalidArgument("--ro " + raw + ": '..' is not allowed in a path");
+    }
+    fs::path canon = fs::canonical(given, ec);
+    if (ec) return Status::NotFound("--ro " + raw + ": " + ec.message());
+    std::string c = canon.string();
+    for (const char* denied : {"/proc", "/sys", "/dev", "/run", "/boot"}) {
+      if (IsUnder(c, denied) || c == "/") {
+        return Status::InvalidArgument("--ro " + raw + " resolves to " + c +
+                                       ", which the sandbox never exposes; bind a narrower folder");
+      }
+    }
+    if (IsUnder(c, "/usr")) continue;  // already visible read-only
+    if (fs::is_directory(canon, ec)) {
+      dirs->Add(c);
+    } else {
+      dirs->Add(canon.parent_path().string());
+      p->files.push_back({prefix + c, ""});
+    }
+    auto b = OpenSource(canon, prefix + c, false);
+    if (!b.ok()) return b.status();
+    p->binds.push_back(std::move(*b));
+  }
+  if (p->binds.size() + 5 > kMaxBinds) {
+    return Status::InvalidArgument("too many --ro paths (at most " + std::to_string(kMaxBinds - 16) + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) {
+  std::unique_ptr<SystemTrees> ahead = TakeSpareView(spec.profile);
+  SystemTrees here;
+  if (ahead == nullptr) {
+    WARDEN_ASSIGN_OR_RETURN(here, OpenSystemTrees(spec.profile));
+  }
+  SystemTrees& sys = ahead != nullptr ? *ahead : here;
+  MountPlan p = EmptyPlan(spec);
+  p.system_ahead = ahead != nullptr;
+  DirSet dirs(&p, p.staging);
+  AddSystemView(&p, &sys, &dirs);
+  WARDEN_RETURN_IF_ERROR(AddTaskBinds(&p, spec, workspace, p.staging, &dirs));
   UseRootTemplate(&p, ahead.get());
   if (ahead != nullptr && ahead->root_tree.get() >= 0) {
     // A copy of another skeleton's template: unused, and dropping a detached tree waits for a grace period.
@@ -505,5 +538,30 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) 
   return p;
 }
 
+Result<MountPlan> PrepareViewMounts(const Spec& spec) {
+  std::unique_ptr<SystemTrees> ahead = TakeSpareView(spec.profile);
+  SystemTrees here;
+  if (ahead == nullptr) {
+    WARDEN_ASSIGN_OR_RETURN(here, OpenSystemTrees(spec.profile));
+  }
+  SystemTrees& sys = ahead != nullptr ? *ahead : here;
+  // A tmpfs root (no template): the task plan still adds the mount points of its --ro paths.
+  MountPlan p = EmptyPlan(spec);
+  p.system_ahead = true;
+  DirSet dirs(&p, p.staging);
+  AddSystemView(&p, &sys, &dirs);
+  if (ahead != nullptr && ahead->root_tree.get() >= 0) {
+    DeferCleanup([unused = std::make_shared<OwnedFd>(std::move(ahead->root_tree))] {});
+  }
+  return p;
+}
+
+Result<MountPlan> PrepareTaskMounts(const Spec& spec, const std::string& workspace) {
+  MountPlan p = EmptyPlan(spec);
+  p.system_ahead = true;
+  DirSet dirs(&p, "");
+  WARDEN_RETURN_IF_ERROR(AddTaskBinds(&p, spec, workspace, "", &dirs));
+  return p;
+}
 
 }  // namespace warden::sandbox::detail

@@ -109,6 +109,11 @@ bool SystemTreesCurrent(const SystemTrees& trees);
 // Builds the view of sandbox.md C.3 for `spec` (host paths validated here). Takes the spare system trees when
 // there are current ones for the profile (spare_view.cpp), else opens them here.
 Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace);
+// The same split in two for an init started ahead of time (init_launch.cpp): the view every task of `spec`'s
+// profile shares (skeleton on a tmpfs root, system binds, devices; /tmp with `spec`'s size), sent before the task is
+// known, and the task's own binds (workspace, --ro paths) with their mount points at their paths after the pivot.
+Result<MountPlan> PrepareViewMounts(const Spec& spec);
+Result<MountPlan> PrepareTaskMounts(const Spec& spec, const std::string& workspace);
 
 // ---- rlimits.cpp ------------------------------------------------------------------------------------------
 struct RlimitPlan {
