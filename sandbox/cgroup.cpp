@@ -172,6 +172,17 @@ Result<std::unique_ptr<TaskCgroup>> TaskCgroup::Create(const Spec& spec) {
   return cg;
 }
 
+Status TaskCgroup::ApplyLimits(const Spec& spec) {
+  if (std::string(backend_) == "v1") return SetV1Limits(spec.memory_bytes, spec.pids);
+  for (const auto& [file, value] : {std::pair{memory_dir_ + "/memory.max", spec.memory_bytes},
+                                    std::pair{pids_dir_ + "/pids.max", spec.pids}}) {
+    if (!WriteText(file, std::to_string(value))) {
+      return Status::IoError("cannot write " + std::to_string(value) + " to " + file, errno);
+    }
+  }
+  return Status::Ok();
+}
+
 Status TaskCgroup::SetV1Limits(uint64_t memory_bytes, uint64_t pids) {
   if (memory_bytes != memory_limit_) {
     const std::string value = std::to_string(memory_bytes);

@@ -226,7 +226,35 @@ std::atomic<bool> g_prestart_enabled{true};
 
 constexpr auto kPrestartWait = std::chrono::milliseconds(20);
 
-bool MakePrestartedInit() {
+// Sends a started init the view of `like`'s profile (PrepareViewMounts) in its task cgroup, so that a task like the
+// last one only adds its own binds. False leaves the init as it was (it still serves any task, from its start).
+bool SendView(StartedInit* init, const Spec& like) {
+  auto cgroup = TaskCgroup::Create(like);
+  if (!cgroup.ok()) return false;
+  if (*cgroup != nullptr && (*cgroup)->SelfAttachFds().empty() && !(*cgroup)->AddProcess(init->pid).ok()) return false;
+  auto mounts = PrepareViewMounts(like);
+  auto programs = GetSeccompPrograms(like.profile);
+  if (!mounts.ok() || !programs.ok()) return false;
+  ChildPlan plan;
+  plan.stage = ChildPlan::Stage::kView;
+  plan.mounts = &*mounts;
+  plan.seccomp = *programs;
+  if (*cgroup != nullptr) {
+    const auto& fds = (*cgroup)->SelfAttachFds();
+    for (size_t i = 0; i < fds.size() && i < 2; ++i) plan.cgroup_fds[i] = fds[i];
+  }
+  auto go = PrepareInitGo(plan);
+  if (!go.ok() || !SendInitGo(init->sync.get(), *go).ok()) return false;
+  if (*cgroup != nullptr) (*cgroup)->CloseSelfAttachFds();
+  init->viewed = true;
+  init->view_profile = like.profile;
+  init->view_tmp_options = mounts->tmp_options;
+  init->cgroup = std::move(*cgroup);
+  init->view = std::make_unique<MountPlan>(std::move(*mounts));
+  return true;
+}
+
+bool MakePrestartedInit(const Spec& like) {
   if (!g_prestart_enabled) return false;
   {
     std::lock_guard<std::mutex> lock(g_prestart_mu);
@@ -237,6 +265,7 @@ bool MakePrestartedInit() {
   if (!init.ok()) return false;  // the next run starts its own and reports what fails
   (*init)->prestarted = true;
   (*init)->netns_ahead = true;  // made in the clone, before the task was known
+  SendView(init->get(), like);
   std::unique_ptr<StartedInit> extra;  // reaped outside the lock
   std::lock_guard<std::mutex> lock(g_prestart_mu);
   if (g_prestarted.size() < kPrestartKept && g_prestart_enabled) {
@@ -364,15 +393,22 @@ std::unique_ptr<StartedInit> TakePrestartedInit() {
   return init;
 }
 
-void QueueNextInit(bool spare_netns_ok) {
+void QueueNextInit(const Spec& spec) {
   if (g_prestart_enabled) {
+    // What the next task's view depends on: its profile, /tmp size and limits (taken from this one).
+    Spec like;
+    like.profile = spec.profile;
+    like.tmp_size_bytes = spec.tmp_size_bytes;
+    like.tmp_inodes = spec.tmp_inodes;
+    like.memory_bytes = spec.memory_bytes;
+    like.pids = spec.pids;
     {
       std::lock_guard<std::mutex> lock(g_prestart_mu);
       ++g_prestart_pending;
     }
-    DeferAhead([] {
+    DeferAhead([like] {
       // Up to kPrestartKept: the first run after a start (or after the kept ones were used up) refills both.
-      while (MakePrestartedInit()) {
+      while (MakePrestartedInit(like)) {
         std::lock_guard<std::mutex> lock(g_prestart_mu);
         g_prestart_cv.notify_all();
         if (g_prestarted.size() >= kPrestartKept) break;
@@ -383,7 +419,7 @@ void QueueNextInit(bool spare_netns_ok) {
       }
       g_prestart_cv.notify_all();
     });
-  } else if (spare_netns_ok) {
+  } else if (spec.profile == "default") {
     DeferAhead([] { MakeSpareNetns(); });
   }
 }
@@ -423,7 +459,8 @@ Result<InitGoMessage> PrepareInitGo(const ChildPlan& c) {
   InitPlan p{};
   p.fail_at_step = c.fail_at_step;
   p.flags = (c.net_proxy ? kPlanNetProxy : 0) | (c.wait_for_attach ? kPlanWaitForAttach : 0) |
-            (m.root_tree.get() >= 0 ? kPlanRootTree : 0);
+            (m.root_tree.get() >= 0 ? kPlanRootTree : 0) | (c.stage == ChildPlan::Stage::kView ? kPlanStageView : 0) |
+            (c.remount_tmp ? kPlanRemountTmp : 0);
   p.stdin_fdi = add(c.stdin_fd);
   p.stdout_fdi = add(c.stdout_fd);
   p.stderr_fdi = add(c.stderr_fd);
@@ -436,7 +473,7 @@ Result<InitGoMessage> PrepareInitGo(const ChildPlan& c) {
   p.tmp_options = w.Str(m.tmp_options);
   p.tmp_target = w.Str(m.tmp_target);
   p.proc_target = w.Str(m.proc_target);
-  p.exec_path = w.Str(c.exec_path);
+  p.exec_path = w.Str(c.exec_path != nullptr ? c.exec_path : "");
   p.workdir = w.Str("/workspace");
   std::vector<uint32_t> dirs;
   for (const auto& d : m.dirs) dirs.push_back(w.Str(d));
@@ -455,10 +492,12 @@ Result<InitGoMessage> PrepareInitGo(const ChildPlan& c) {
     return Status::InvalidArgument("sandbox: too many mounts for one task (" + std::to_string(go.fds.size()) + " fds)");
   }
   std::vector<InitRlimit> rlimits;
-  for (const auto& r : *c.rlimits) {
+  static const std::vector<RlimitPlan> kNoRlimits;
+  static const LandlockPlan kNoLandlock;
+  for (const auto& r : c.rlimits != nullptr ? *c.rlimits : kNoRlimits) {
     rlimits.push_back({r.resource, 0, static_cast<uint64_t>(r.value.rlim_cur), static_cast<uint64_t>(r.value.rlim_max)});
   }
-  const LandlockPlan& ll = *c.landlock;
+  const LandlockPlan& ll = c.landlock != nullptr ? *c.landlock : kNoLandlock;
   p.landlock_abi = ll.abi;
   p.handled_fs = ll.handled_fs;
   p.handled_net = ll.handled_net;

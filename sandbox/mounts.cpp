@@ -380,31 +380,54 @@ void AddRootTreeAhead(SystemTrees* trees) {
   if (trees->root_tree.get() >= 0) trees->root_key = t.last;
 }
 
-bool SystemTreesCurrent(const SystemTrees& t) {
-  // Any mount or unmount on the host since the copies were made (in /usr, /dev, ...): they may no longer be what
-  // a copy made now would hold, so the run makes its own.
-  pollfd watch{t.mounts_watch.get(), POLLPRI, 0};
-  if (watch.fd < 0 || ::poll(&watch, 1, 0) < 0 || (watch.revents & (POLLPRI | POLLERR | POLLNVAL)) != 0) return false;
-  // A folder or node removed since (replaced by a new one at its path) would be a copy of the old one.
-  auto linked = [](const BindPlan& b) {
-    struct stat st {};
-    return ::fstat(b.tree.get(), &st) == 0 && st.st_nlink > 0;
-  };
-  if (!linked(t.usr)) return false;
-  for (const auto* list : {&t.lib_binds, &t.etc_binds, &t.devices}) {
-    for (const auto& b : *list) {
-      if (!linked(b)) return false;
-    }
-  }
-  // The /etc template as PrepareMounts would find it now (the root template is checked where it is used).
+namespace {
+
+// No mount or unmount on the host since `fd` (/proc/self/mountinfo) was opened.
+bool MountsQuiet(int fd) {
+  pollfd watch{fd, POLLPRI, 0};
+  return fd >= 0 && ::poll(&watch, 1, 0) >= 0 && (watch.revents & (POLLPRI | POLLERR | POLLNVAL)) == 0;
+}
+
+// A folder or node removed since (replaced by a new one at its path) would be a copy of the old one.
+bool Linked(const BindPlan& b) {
+  struct stat st {};
+  return ::fstat(b.tree.get(), &st) == 0 && st.st_nlink > 0;
+}
+
+// The /etc template as PrepareMounts would find it now (the root template is checked where it is used).
+bool EtcCurrent(bool from_template, const BindPlan* etc_bind) {
   const EtcCache& etc = HostEtc();
-  if (t.etc_from_template) {
-    return etc.etc_template != nullptr && etc.etc_template->Holds(t.etc_binds[0].tree.get());
+  if (from_template) {
+    return etc_bind != nullptr && etc.etc_template != nullptr && etc.etc_template->Holds(etc_bind->tree.get());
   }
   if (etc.etc_template == nullptr) return true;
   // Made without the template (it was gone, or the clone failed): current only while the inline path would fail too.
   OwnedFd now(etc.etc_template->CloneView());
   return now.get() < 0;
+}
+
+}  // namespace
+
+bool SystemTreesCurrent(const SystemTrees& t) {
+  // Any mount or unmount on the host since the copies were made (in /usr, /dev, ...): they may no longer be what
+  // a copy made now would hold, so the run makes its own.
+  if (!MountsQuiet(t.mounts_watch.get()) || !Linked(t.usr)) return false;
+  for (const auto* list : {&t.lib_binds, &t.etc_binds, &t.devices}) {
+    for (const auto& b : *list) {
+      if (!Linked(b)) return false;
+    }
+  }
+  return EtcCurrent(t.etc_from_template, t.etc_from_template ? &t.etc_binds[0] : nullptr);
+}
+
+bool ViewCurrent(const MountPlan& view) {
+  if (!MountsQuiet(view.mounts_watch.get())) return false;
+  const BindPlan* etc = nullptr;
+  for (const auto& b : view.binds) {
+    if (!Linked(b)) return false;
+    if (b.target == view.staging + "/etc") etc = &b;
+  }
+  return EtcCurrent(view.etc_from_template, etc);
 }
 
 namespace {
@@ -548,6 +571,8 @@ Result<MountPlan> PrepareViewMounts(const Spec& spec) {
   // A tmpfs root (no template): the task plan still adds the mount points of its --ro paths.
   MountPlan p = EmptyPlan(spec);
   p.system_ahead = true;
+  p.mounts_watch = std::move(sys.mounts_watch);
+  p.etc_from_template = sys.etc_from_template;
   DirSet dirs(&p, p.staging);
   AddSystemView(&p, &sys, &dirs);
   if (ahead != nullptr && ahead->root_tree.get() >= 0) {

@@ -200,8 +200,18 @@ Result<RunResult> Run(const Spec& spec) {
   }
 
   // ---- PREPARED: everything that can fail or allocate happens before clone ----
-  // The init started ahead of time for this task, if there is one (init_launch.cpp); it fixes the host uid.
-  std::unique_ptr<StartedInit> init = TakePrestartedInit();
+  // The init started ahead of time for this task, if there is one (init_launch.cpp); it fixes the host uid. One whose
+  // view was built for another profile cannot serve this task (dropped: killed and reaped). Fault injection (tests)
+  // needs every step done for this run, so it starts its own.
+  std::unique_ptr<StartedInit> init;
+  if (FailStepForTest() == 0) {
+    while ((init = TakePrestartedInit()) != nullptr) {
+      if (!init->viewed || (init->view_profile == spec.profile && ViewCurrent(*init->view))) break;
+      // Killing it and tearing its namespaces down is not this run's work.
+      DeferCleanup([unusable = std::shared_ptr<StartedInit>(std::move(init))] {});
+    }
+  }
+  const bool viewed = init != nullptr && init->viewed;
   uid_t host_uid;
   gid_t host_gid;
   if (init != nullptr) {
@@ -236,10 +246,17 @@ Result<RunResult> Run(const Spec& spec) {
 
   WARDEN_ASSIGN_OR_RETURN(std::string exec_path, ResolveProgram(spec.argv[0], spec.ro_paths));
   WARDEN_ASSIGN_OR_RETURN(const SeccompPrograms* seccomp, GetSeccompPrograms(spec.profile));
-  WARDEN_ASSIGN_OR_RETURN(MountPlan mounts, PrepareMounts(spec, workspace));
+  // An init with its view built gets only the task's binds, at their paths after its pivot.
+  WARDEN_ASSIGN_OR_RETURN(MountPlan mounts, viewed ? PrepareTaskMounts(spec, workspace) : PrepareMounts(spec, workspace));
   std::vector<RlimitPlan> rlimits = PrepareRlimits(spec);
   LandlockPlan landlock = PrepareLandlock(spec);
-  WARDEN_ASSIGN_OR_RETURN(std::unique_ptr<TaskCgroup> cgroup, TaskCgroup::Create(spec));
+  std::unique_ptr<TaskCgroup> cgroup;
+  if (viewed) {
+    cgroup = std::move(init->cgroup);  // it is in it already
+    if (cgroup != nullptr) WARDEN_RETURN_IF_ERROR(cgroup->ApplyLimits(spec));
+  } else {
+    WARDEN_ASSIGN_OR_RETURN(cgroup, TaskCgroup::Create(spec));
+  }
   // Profile "net": the proxy is ready before clone; it starts serving when the child sends its listener.
   std::unique_ptr<NetProxy> proxy;
   if (spec.profile == "net") {
@@ -285,7 +302,10 @@ Result<RunResult> Run(const Spec& spec) {
   plan.envp = envp.data();
   plan.net_proxy = proxy != nullptr;
   plan.fail_at_step = FailStepForTest();
-  if (cgroup) {
+  if (viewed) {
+    plan.stage = ChildPlan::Stage::kTask;
+    plan.remount_tmp = mounts.tmp_options != init->view_tmp_options;
+  } else if (cgroup) {
     const auto& fds = cgroup->SelfAttachFds();
     for (size_t i = 0; i < fds.size() && i < 2; ++i) plan.cgroup_fds[i] = fds[i];
     plan.wait_for_attach = fds.empty();
@@ -315,7 +335,7 @@ Result<RunResult> Run(const Spec& spec) {
               {"caps", "none"},      {"landlock_abi", landlock.abi},
               {"cgroup", cgroup ? cgroup->Backend() : "none"}, {"seccomp", "allowlist+notify"},
               {"netns_made", netns_ahead ? "ahead" : "at_clone"},
-              {"init_started", prestarted ? "ahead" : "at_call"},
+              {"init_started", viewed ? "ahead_with_view" : prestarted ? "ahead" : "at_call"},
               {"init", "pid1"},      {"workspace", spec.workspace_readonly ? "ro" : "rw"},
               {"net", proxy ? "proxy" : "none"}};
   bool killed = false;
@@ -591,7 +611,7 @@ Result<RunResult> Run(const Spec& spec) {
     ws_guard.remove = false;
   }
   // The next tasks' inits (or, with prestart off, the next network namespace) first: the next run may be waiting.
-  QueueNextInit(spec.profile == "default");
+  QueueNextInit(spec);
   DeferCleanup([done_cgroup, held, remove_ws]() mutable {
     done_cgroup.reset();
     held.reset();

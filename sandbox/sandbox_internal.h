@@ -80,6 +80,10 @@ struct MountPlan {
   OwnedFd root_tree;
   // The system trees (SystemTrees) came from the spare made ahead on the cleanup thread, not from this run.
   bool system_ahead = false;
+  // A view made ahead (PrepareViewMounts) keeps what ViewCurrent checks later: the host mount-table watch and
+  // whether /etc is the template.
+  OwnedFd mounts_watch;
+  bool etc_from_template = false;
 };
 // The part of the view that does not depend on the spec beyond its profile: detached, flagged copies (BindPlan) of
 // the non-merged /bin, /lib.., /usr, the /etc template, /etc/alternatives, /etc/ssl (profile net) and the five
@@ -114,6 +118,9 @@ Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace);
 // known, and the task's own binds (workspace, --ro paths) with their mount points at their paths after the pivot.
 Result<MountPlan> PrepareViewMounts(const Spec& spec);
 Result<MountPlan> PrepareTaskMounts(const Spec& spec, const std::string& workspace);
+// Whether a view sent ahead (its plan kept with the trees' fds) is still what PrepareViewMounts would build now:
+// the same checks as SystemTreesCurrent.
+bool ViewCurrent(const MountPlan& view);
 
 // ---- rlimits.cpp ------------------------------------------------------------------------------------------
 struct RlimitPlan {
@@ -176,6 +183,9 @@ class TaskCgroup {
   const std::vector<int>& SelfAttachFds() const { return attach_fds_; }
   // Closes the supervisor's copies of SelfAttachFds() (after clone).
   void CloseSelfAttachFds();
+  // Writes `spec`'s limits (an init started ahead sits in a group made with the last task's; v1 writes only what
+  // differs).
+  Status ApplyLimits(const Spec& spec);
   bool OomKilled() const;
   bool PidsLimitHit() const;
   uint64_t PeakMemoryBytes() const;
@@ -251,6 +261,10 @@ void DrainCleanupForTest();
 // ---- init_launch.cpp --------------------------------------------------------------------------------------
 // Everything the init needs, as the supervisor prepared it (run.cpp); serialised into the init's plan.
 struct ChildPlan {
+  // kAll: one plan does everything. kView: the profile's shared view, sent to an init started ahead of time; the
+  // init builds it and waits. kTask: the task's part for an init whose view is built (post-pivot mount paths).
+  enum class Stage { kAll, kView, kTask } stage = Stage::kAll;
+  bool remount_tmp = false;  // kTask: /tmp gets this task's size (it differs from the view's)
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   const MountPlan* mounts = nullptr;
   const std::vector<RlimitPlan>* rlimits = nullptr;
@@ -280,6 +294,12 @@ struct StartedInit {
   gid_t host_gid = 0;
   bool netns_ahead = false;     // the network namespace was made off the task's critical path
   bool prestarted = false;
+  // An init started ahead whose view (kView plan) was sent: it serves a task of `view_profile` only, already sits in
+  // `cgroup` (limits of the last task; the run writes its own), and its /tmp has `view_tmp_options`.
+  bool viewed = false;
+  std::string view_profile, view_tmp_options;
+  std::unique_ptr<TaskCgroup> cgroup;
+  std::unique_ptr<MountPlan> view;  // kept for ViewCurrent (its trees' fds)
   StartedInit() = default;
   ~StartedInit();
   StartedInit(const StartedInit&) = delete;
@@ -297,10 +317,11 @@ Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, b
 // The init started ahead of time after the previous run, if one is ready and alive; else null. Waits (a few ms at
 // most) for one the cleanup thread is starting right now: that is sooner than starting another beside it.
 std::unique_ptr<StartedInit> TakePrestartedInit();
-// After each run: queues, first on the cleanup thread, the start of the next task's init (one is kept; its network
-// namespace is made in the clone, owned by the task's user namespace, so it serves every profile), or where
-// prestart is off and `spare_netns_ok`, a spare network namespace.
-void QueueNextInit(bool spare_netns_ok);
+// After each run: queues, first on the cleanup thread, the start of the next tasks' inits (two are kept; their
+// network namespace is made in the clone, owned by the task's user namespace) with their view built for `spec`'s
+// profile, /tmp size and limits (the next task usually looks like the last), or where prestart is off and the
+// profile is "default", a spare network namespace.
+void QueueNextInit(const Spec& spec);
 // Benchmarks: false measures every spawn cold (init started at the call) and drops the one kept.
 void SetPrestartForBench(bool on);
 

@@ -1,7 +1,8 @@
 // The next run's spares made ahead on the cleanup thread (spare_view.cpp, TaskCgroup::MakeSpare; issue 7, spawn
 // cost): every run moves its own copies of the system trees (never one of another run), a spare that may be stale
 // (host mounts changed, a template folder removed) is not used and the run builds its own view, and a spare
-// cgroup pair carries the last limits while each run still gets exactly its own.
+// cgroup pair carries the last limits while each run still gets exactly its own. The inits started ahead (whose
+// views are built from these spares) are off here so each case sees the spares alone; spawn_test.cpp covers them.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -38,8 +39,15 @@ std::set<std::string> Lines(const std::string& text) {
   return out;
 }
 
+// Inits started ahead would take the spares for their views: off for the cases of this file.
+struct NoPrestart {
+  NoPrestart() { detail::SetPrestartForBench(false); }
+  ~NoPrestart() { detail::SetPrestartForBench(true); }
+};
+
 TEST_CASE("each run moves its own copies of the system trees, after the first they are made ahead",
           "[sandbox][spawn]") {
+  NoPrestart off;
   for (int i = 0; i < 4; ++i) {
     auto r = MustRun(SystemMountIds());  // a copy moved twice would fail the second run's setup
     INFO(r.stdout_data);
@@ -68,6 +76,7 @@ uint64_t UniqueMountId(int fd) {
 }
 
 TEST_CASE("a spare view is taken once, for its profile only, and every spare holds new copies", "[sandbox][spawn]") {
+  NoPrestart off;
   detail::DrainCleanupForTest();
   std::set<uint64_t> ids;
   size_t total = 0;
@@ -93,6 +102,7 @@ TEST_CASE("a spare view is taken once, for its profile only, and every spare hol
 }
 
 TEST_CASE("a spare view is not used after the host's mounts changed", "[sandbox][spawn]") {
+  NoPrestart off;
   if (::geteuid() != 0) SUCCEED("only root can change the host's mounts here");
   Spec s;
   s.argv = {"sh", "-c", "cat /etc/hostname; ls /usr/bin/sh"};
@@ -109,6 +119,7 @@ TEST_CASE("a spare view is not used after the host's mounts changed", "[sandbox]
 }
 
 TEST_CASE("a spare view is not used once a tmp cleaner removed the /etc and root templates", "[sandbox][spawn]") {
+  NoPrestart off;
   // ctest runs each case in its own process, so the templates (made at this process's first run) land here.
   warden::testing::TempDir tmp;
   REQUIRE(::setenv("TMPDIR", tmp.path().c_str(), 1) == 0);
@@ -159,6 +170,7 @@ std::string ReadTrimmed(const std::string& path) {
 }
 
 TEST_CASE("a spare cgroup pair carries the last limits, each task still gets exactly its own", "[sandbox][spawn]") {
+  NoPrestart off;
   if (detail::TaskCgroup::Available() != "v1") SUCCEED("no v1 cgroup backend here");
   if (detail::TaskCgroup::Available() != "v1") return;
   detail::DrainCleanupForTest();

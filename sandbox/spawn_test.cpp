@@ -2,6 +2,7 @@
 // after the result leaves nothing behind, and a caller with other threads does not hang the child (glibc's set*id
 // broadcast would wait for threads that do not exist after clone).
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,9 +57,13 @@ TEST_CASE("a caller with other threads gets its program run (no set*id broadcast
   CHECK(r->exit_code == 7);
 }
 
-// What may remain after the cleanup: the spare pair made ahead of time for the next run, empty.
+// What may remain after the cleanup: the spare pair made ahead of time for the next run, empty. (The inits kept for
+// the next tasks sit in their own groups: dropped first.)
 void CheckOnlyEmptySpare() {
+  SetPrestart(false);
+  detail::DrainCleanupForTest();
   auto left = OwnTaskCgroups();
+  SetPrestart(true);
   CHECK(left.size() <= 2);
   for (const auto& dir : left) {
     std::ifstream procs(dir + "/cgroup.procs");
@@ -126,7 +131,7 @@ TEST_CASE("each task gets fresh namespaces and its own init, started ahead of ti
     CHECK(r.stdout_data.find(std::string(host) + "\n") == std::string::npos);
     seen.insert(r.stdout_data);
     if (i > 0) {
-      CHECK(r.layers["init_started"] == "ahead");
+      CHECK(r.layers["init_started"] == "ahead_with_view");
       CHECK(r.layers["netns_made"] == "ahead");
     }
     detail::DrainCleanupForTest();  // the next task's init is started on the cleanup thread
@@ -172,6 +177,50 @@ TEST_CASE("inits started ahead of time that died are not used - the run starts i
   auto r = MustRun(s);
   CHECK(r.exit_kind == "exited");
   CHECK(r.layers["init_started"] == "at_call");
+}
+
+TEST_CASE("an init whose view was built ahead serves a task with its own binds, /tmp size and limits",
+          "[sandbox][spawn]") {
+  warden::testing::TempDir ro;
+  std::ofstream(ro.path() / "note.txt") << "from the host\n";
+  REQUIRE(::chmod(ro.path().c_str(), 0755) == 0);  // under the host's /tmp: its mount point is made in the task's /tmp
+  REQUIRE(::chmod((ro.path() / "note.txt").c_str(), 0644) == 0);
+  Spec first;
+  first.argv = {"/bin/true"};
+  MustRun(first);
+  detail::DrainCleanupForTest();  // two inits with the default profile's view wait now
+  Spec s;
+  s.argv = {"sh", "-c",
+            "cat " + (ro.path() / "note.txt").string() + "; df -k /tmp | tail -1 | tr -s ' ' | cut -d' ' -f2; "
+            "touch /workspace/x 2>/dev/null || echo workspace-ro; touch /y 2>/dev/null || echo root-ro; "
+            "cat /proc/self/status | grep -c '^CapEff:.0000000000000000'"};
+  s.ro_paths = {ro.path().string()};
+  s.workspace_readonly = true;
+  s.tmp_size_bytes = 3u << 20;
+  s.memory_bytes = 200u << 20;
+  auto r = MustRun(s);
+  INFO(r.stderr_data);
+  CHECK(r.layers["init_started"] == "ahead_with_view");
+  CHECK(r.stdout_data == "from the host\n3072\nworkspace-ro\nroot-ro\n1\n");
+  for (const auto& l : r.limits) {
+    if (l.name == "memory") CHECK(l.value == (200u << 20));
+  }
+  detail::DrainCleanupForTest();
+  // Another profile: the waiting inits' views are the default profile's, so the run starts its own.
+  Spec net;
+  net.argv = {"/bin/true"};
+  net.profile = "net";
+  auto n = MustRun(net);
+  CHECK(n.layers["init_started"] == "at_call");
+  detail::DrainCleanupForTest();
+  if (::geteuid() != 0) return;
+  // A host mount change makes every view built before it stale: the run starts its own.
+  CHECK(MustRun(net).layers["init_started"] == "ahead_with_view");
+  detail::DrainCleanupForTest();
+  warden::testing::TempDir dir;
+  REQUIRE(::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=64k") == 0);
+  REQUIRE(::umount2(dir.path().c_str(), 0) == 0);
+  CHECK(MustRun(net).layers["init_started"] == "at_call");
 }
 
 }  // namespace

@@ -42,7 +42,9 @@ long InitCheckPlan(const InitPlan* p, uint32_t size) {
     return -EINVAL;
   }
   if (!StrListOk(p, &p->dirs) || !StrListOk(p, &p->argv) || !StrListOk(p, &p->envp)) return -EINVAL;
-  if (p->argv.count == 0 || p->argv.count >= 4096 || p->envp.count >= 4096) return -E2BIG;
+  if ((p->argv.count == 0 && !(p->flags & kPlanStageView)) || p->argv.count >= 4096 || p->envp.count >= 4096) {
+    return -E2BIG;
+  }
   if (!ListOk(&p->links, sizeof(InitLink)) || !ListOk(&p->files, sizeof(InitFile)) ||
       !ListOk(&p->binds, sizeof(InitBind)) || !ListOk(&p->rlimits, sizeof(InitRlimit)) ||
       !ListOk(&p->rules, sizeof(InitRule)) || !ListOk(&p->connect_ports, sizeof(uint32_t)) ||
