@@ -570,7 +570,7 @@ Result<MountPlan> PrepareViewMounts(const Spec& spec) {
   SystemTrees& sys = ahead != nullptr ? *ahead : here;
   // A tmpfs root (no template): the task plan still adds the mount points of its --ro paths.
   MountPlan p = EmptyPlan(spec);
-  p.system_ahead = true;
+  p.system_ahead = ahead != nullptr;
   p.mounts_watch = std::move(sys.mounts_watch);
   p.etc_from_template = sys.etc_from_template;
   DirSet dirs(&p, p.staging);
@@ -583,7 +583,6 @@ Result<MountPlan> PrepareViewMounts(const Spec& spec) {
 
 Result<MountPlan> PrepareTaskMounts(const Spec& spec, const std::string& workspace) {
   MountPlan p = EmptyPlan(spec);
-  p.system_ahead = true;
   DirSet dirs(&p, "");
   WARDEN_RETURN_IF_ERROR(AddTaskBinds(&p, spec, workspace, "", &dirs));
   return p;

@@ -211,7 +211,7 @@ Result<RunResult> Run(const Spec& spec) {
       DeferCleanup([unusable = std::shared_ptr<StartedInit>(std::move(init))] {});
     }
   }
-  const bool viewed = init != nullptr && init->viewed;
+  const bool viewed = init != nullptr && init->viewed;  // its whole view was built ahead
   uid_t host_uid;
   gid_t host_gid;
   if (init != nullptr) {
@@ -600,7 +600,7 @@ Result<RunResult> Run(const Spec& spec) {
   if (oom && r.exit_kind != "oom") hit(mem, mem.mechanisms[0]);
   // Normally every process of the task is gone by now (the init's exit reaped them); the walk never leaves the
   // workspace either way (artifacts.cpp).
-  r.layers["view_made"] = mounts.system_ahead ? "ahead" : "at_run";
+  r.layers["view_made"] = viewed || mounts.system_ahead ? "ahead" : "at_run";
   CollectArtifacts(spec, workspace, &r);
   // The result is known: the cgroup's removal, the namespaces' teardown and a temporary workspace's removal
   // happen on the cleanup thread.
