@@ -211,15 +211,16 @@ Result<RunResult> Run(const Spec& spec) {
       DeferCleanup([unusable = std::shared_ptr<StartedInit>(std::move(init))] {});
     }
   }
-  const bool viewed = init != nullptr && init->viewed;  // its whole view was built ahead
-  uid_t host_uid;
-  gid_t host_gid;
-  if (init != nullptr) {
-    host_uid = init->host_uid;
-    host_gid = init->host_gid;
-  } else {
-    std::tie(host_uid, host_gid) = NextHostIdentity();
+  // Else one is started now, first: its execve and its first steps then run on the other CPU while this thread
+  // prepares the plan.
+  auto t0 = std::chrono::steady_clock::now();
+  if (init == nullptr) {
+    auto [uid, gid] = NextHostIdentity();
+    WARDEN_ASSIGN_OR_RETURN(init, StartInit(uid, gid, spec.profile == "default"));
   }
+  const bool viewed = init->viewed;  // its whole view was built ahead
+  const uid_t host_uid = init->host_uid;
+  const gid_t host_gid = init->host_gid;
   bool temp_workspace = spec.workspace.empty();
   std::string workspace;
   if (temp_workspace) {
@@ -315,11 +316,7 @@ Result<RunResult> Run(const Spec& spec) {
   // Every spare of this run is taken: the cleanup thread makes the next run's while this one runs.
   PrepareNextRun(spec);
 
-  // ---- CLONED: an init in its namespaces, id maps written, waiting for its go message ----
-  auto t0 = std::chrono::steady_clock::now();
-  if (init == nullptr) {
-    WARDEN_ASSIGN_OR_RETURN(init, StartInit(host_uid, host_gid, spec.profile == "default"));
-  }
+  // ---- STARTED: an init in its namespaces, id maps written, waiting for its go message ----
   const pid_t pid = init->pid;
   Fd pidfd(init->pidfd.release());
   Fd sync_parent(init->sync.release());
