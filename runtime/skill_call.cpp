@@ -75,6 +75,7 @@ sandbox::Spec SpecFor(const skills::Skill& skill, const SkillCallRequest& reques
   spec.argv = skill.entrypoint;
   spec.workspace = request.workspace.string();
   spec.workspace_readonly = skill.permissions.workspace == "read";
+  spec.workspace_none = skill.permissions.workspace == "none";  // nothing of the caller's folder is visible
   spec.profile = skill.permissions.hosts.empty() ? "default" : "net";
   // Profile "net" only when the policy allowed net.connect to every declared host (CallSkill runs nothing
   // otherwise); the sandbox proxy then admits exactly these host:port pairs and records each request, and those

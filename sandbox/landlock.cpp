@@ -76,7 +76,9 @@ LandlockPlan PrepareLandlock(const Spec& spec) {
     p.rules.push_back({ro, (dir ? read : kFsReadFile) | kFsExecute});
   }
   const uint64_t rw = all & ~(kFsMakeChar | kFsMakeBlock | kFsIoctlDev);
-  p.rules.push_back({"/workspace", spec.workspace_readonly ? (read | kFsExecute) : rw});
+  p.rules.push_back({"/workspace", spec.workspace_none       ? read
+                                   : spec.workspace_readonly ? (read | kFsExecute)
+                                                             : rw});
   p.rules.push_back({"/tmp", rw});
   p.rules.push_back({"/dev", (read | kFsWriteFile | kFsIoctlDev | kFsTruncate) & all});
   if (p.abi >= 4) p.handled_net = kNetBindTcp | kNetConnectTcp;

@@ -502,7 +502,7 @@ void AddSystemView(MountPlan* p, SystemTrees* sys, DirSet* dirs) {
 Status AddTaskBinds(MountPlan* p, const Spec& spec, const std::string& workspace, const std::string& prefix,
                     DirSet* dirs) {
   std::error_code ec;
-  {
+  if (!spec.workspace_none) {
     auto b = OpenSource(workspace, prefix + "/workspace", !spec.workspace_readonly);
     if (!b.ok()) return b.status();
     p->binds.push_back(std::move(*b));

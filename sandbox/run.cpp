@@ -333,7 +333,7 @@ Result<RunResult> Run(const Spec& spec) {
               {"cgroup", cgroup ? cgroup->Backend() : "none"}, {"seccomp", "allowlist+notify"},
               {"netns_made", netns_ahead ? "ahead" : "at_clone"},
               {"init_started", viewed ? "ahead_with_view" : prestarted ? "ahead" : "at_call"},
-              {"init", "pid1"},      {"workspace", spec.workspace_readonly ? "ro" : "rw"},
+              {"init", "pid1"},      {"workspace", spec.workspace_none ? "none" : spec.workspace_readonly ? "ro" : "rw"},
               {"net", proxy ? "proxy" : "none"}};
   bool killed = false;
   std::string kill_reason;
@@ -598,7 +598,7 @@ Result<RunResult> Run(const Spec& spec) {
   // Normally every process of the task is gone by now (the init's exit reaped them); the walk never leaves the
   // workspace either way (artifacts.cpp).
   r.layers["view_made"] = viewed || mounts.system_ahead ? "ahead" : "at_run";
-  CollectArtifacts(spec, workspace, &r);
+  if (!spec.workspace_none) CollectArtifacts(spec, workspace, &r);
   // The result is known: the cgroup's removal, the namespaces' teardown and a temporary workspace's removal
   // happen on the cleanup thread.
   std::shared_ptr<TaskCgroup> done_cgroup(std::move(cgroup));

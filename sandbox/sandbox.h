@@ -43,6 +43,9 @@ struct Spec {
                                          // empty = a fresh private folder removed after the run. When the caller
                                          // is root it is chown'ed to the task's unprivileged host uid.
   bool workspace_readonly = false;       // bind the workspace read-only: writes under /workspace fail with EROFS
+  // Bind no workspace at all: /workspace is an empty read-only folder (a skill whose manifest says
+  // permissions.workspace = "none"); no artifacts are listed.
+  bool workspace_none = false;
                                          // (a skill with permissions.workspace = "read"); no extra cost
   std::string profile = "default";       // "default" (no network) or "net" (egress only via the proxy to
                                          // allowed_hosts)

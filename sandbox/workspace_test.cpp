@@ -113,5 +113,24 @@ TEST_CASE("a workspace and a read-only path under a 0700 folder of another user 
   CHECK(Answer(MustRun(s)) == "ENOENT");
 }
 
+TEST_CASE("without a workspace, /workspace is an empty read-only folder and nothing of the caller's shows",
+          "[sandbox][run]") {
+  warden::testing::TempDir ws;
+  std::ofstream(ws.path() / "secret.txt") << "caller's file\n";
+  REQUIRE(::chmod(ws.path().c_str(), 0777) == 0);
+  Spec s;
+  s.argv = {"sh", "-c", "ls -A /workspace | wc -l; touch /workspace/x 2>/dev/null || echo ro; pwd"};
+  s.workspace = ws.path().string();
+  s.workspace_none = true;
+  std::filesystem::create_directories(ws.path() / "outputs");
+  std::ofstream(ws.path() / "outputs" / "old.txt") << "not this task's\n";
+  auto r = MustRun(s);
+  INFO(r.stderr_data);
+  CHECK(r.stdout_data == "0\nro\n/workspace\n");
+  CHECK(r.layers["workspace"] == "none");
+  CHECK(r.artifacts.empty());
+  CHECK_FALSE(std::filesystem::exists(ws.path() / "x"));
+}
+
 }  // namespace
 }  // namespace warden::sandbox

@@ -75,10 +75,14 @@ void RegisterSandboxRun(CLI::App& group, CliContext& ctx) {
     std::vector<std::string> env;
   };
   auto f = std::make_shared<Flags>();
-  cmd->add_option("--workspace", f->spec.workspace,
-                  "Folder bound read-write at /workspace (default: a fresh one, removed afterwards)");
-  cmd->add_flag("--workspace-ro", f->spec.workspace_readonly,
-                "Mount the workspace read-only (writes under /workspace fail with EROFS)");
+  auto* ws = cmd->add_option("--workspace", f->spec.workspace,
+                              "Folder bound read-write at /workspace (default: a fresh one, removed afterwards)");
+  auto* ws_ro = cmd->add_flag("--workspace-ro", f->spec.workspace_readonly,
+                              "Mount the workspace read-only (writes under /workspace fail with EROFS)");
+  cmd->add_flag("--no-workspace", f->spec.workspace_none,
+                "Bind no workspace: /workspace is an empty read-only folder (a skill with workspace permission none)")
+      ->excludes(ws)
+      ->excludes(ws_ro);
   cmd->add_option("--profile", f->spec.profile,
                   "Sandbox profile: default (no network at all) or net (egress only through the supervisor's proxy "
                   "to --allow-net hosts; --allow-net implies it)")
