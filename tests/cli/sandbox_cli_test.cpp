@@ -47,6 +47,21 @@ TEST_CASE("sandbox run --workspace-ro mounts the workspace read-only and reports
   CHECK(help.out.find("--workspace-ro") != std::string::npos);
 }
 
+TEST_CASE("sandbox run --no-workspace shows an empty read-only /workspace and refuses --workspace beside it",
+          "[sandbox][cli]") {
+  auto r = RunWarden({"--json", "sandbox", "run", "--no-workspace", "--", "sh", "-c",
+                      "ls -A /workspace | wc -l; touch /workspace/x 2>/dev/null || echo ro"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["layers"]["workspace"] == "none");
+  CHECK(j["output"]["stdout"]["text"] == "0\nro\n");
+  testing::TempDir ws;
+  auto both = RunWarden({"sandbox", "run", "--no-workspace", "--workspace", ws.path().string(), "--", "true"});
+  CHECK(both.exit_code == 2);
+  CHECK(both.err.find("--no-workspace") != std::string::npos);
+}
+
 TEST_CASE("sandbox run exits 5 when the sandbox kills the program", "[sandbox][cli]") {
   auto r = RunWarden({"--json", "sandbox", "run", "--timeout", "0.3", "--", "sleep", "30"});
   CHECK(r.exit_code == 5);
