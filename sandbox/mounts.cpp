@@ -539,45 +539,47 @@ Status AddTaskBinds(MountPlan* p, const Spec& spec, const std::string& workspace
   return Status::Ok();
 }
 
+// The profile's system trees: the spare made ahead when it is current (*ahead set), else opened here.
+Result<std::unique_ptr<SystemTrees>> TakeSystemTrees(const std::string& profile, bool* ahead) {
+  std::unique_ptr<SystemTrees> trees = TakeSpareView(profile);
+  *ahead = trees != nullptr;
+  if (trees == nullptr) {
+    WARDEN_ASSIGN_OR_RETURN(SystemTrees opened, OpenSystemTrees(profile));
+    trees = std::make_unique<SystemTrees>(std::move(opened));
+  }
+  return trees;
+}
+
+// A copy of a root template the plan did not use (another skeleton's, or none wanted): dropping a detached tree
+// waits for a grace period, so not here.
+void DropUnusedRootTree(SystemTrees* trees) {
+  if (trees->root_tree.get() >= 0) {
+    DeferCleanup([unused = std::make_shared<OwnedFd>(std::move(trees->root_tree))] {});
+  }
+}
+
 }  // namespace
 
 Result<MountPlan> PrepareMounts(const Spec& spec, const std::string& workspace) {
-  std::unique_ptr<SystemTrees> ahead = TakeSpareView(spec.profile);
-  SystemTrees here;
-  if (ahead == nullptr) {
-    WARDEN_ASSIGN_OR_RETURN(here, OpenSystemTrees(spec.profile));
-  }
-  SystemTrees& sys = ahead != nullptr ? *ahead : here;
   MountPlan p = EmptyPlan(spec);
-  p.system_ahead = ahead != nullptr;
+  WARDEN_ASSIGN_OR_RETURN(std::unique_ptr<SystemTrees> sys, TakeSystemTrees(spec.profile, &p.system_ahead));
   DirSet dirs(&p, p.staging);
-  AddSystemView(&p, &sys, &dirs);
+  AddSystemView(&p, sys.get(), &dirs);
   WARDEN_RETURN_IF_ERROR(AddTaskBinds(&p, spec, workspace, p.staging, &dirs));
-  UseRootTemplate(&p, ahead.get());
-  if (ahead != nullptr && ahead->root_tree.get() >= 0) {
-    // A copy of another skeleton's template: unused, and dropping a detached tree waits for a grace period.
-    DeferCleanup([unused = std::make_shared<OwnedFd>(std::move(ahead->root_tree))] {});
-  }
+  UseRootTemplate(&p, p.system_ahead ? sys.get() : nullptr);
+  DropUnusedRootTree(sys.get());
   return p;
 }
 
 Result<MountPlan> PrepareViewMounts(const Spec& spec) {
-  std::unique_ptr<SystemTrees> ahead = TakeSpareView(spec.profile);
-  SystemTrees here;
-  if (ahead == nullptr) {
-    WARDEN_ASSIGN_OR_RETURN(here, OpenSystemTrees(spec.profile));
-  }
-  SystemTrees& sys = ahead != nullptr ? *ahead : here;
   // A tmpfs root (no template): the task plan still adds the mount points of its --ro paths.
   MountPlan p = EmptyPlan(spec);
-  p.system_ahead = ahead != nullptr;
-  p.mounts_watch = std::move(sys.mounts_watch);
-  p.etc_from_template = sys.etc_from_template;
+  WARDEN_ASSIGN_OR_RETURN(std::unique_ptr<SystemTrees> sys, TakeSystemTrees(spec.profile, &p.system_ahead));
+  p.mounts_watch = std::move(sys->mounts_watch);
+  p.etc_from_template = sys->etc_from_template;
   DirSet dirs(&p, p.staging);
-  AddSystemView(&p, &sys, &dirs);
-  if (ahead != nullptr && ahead->root_tree.get() >= 0) {
-    DeferCleanup([unused = std::make_shared<OwnedFd>(std::move(ahead->root_tree))] {});
-  }
+  AddSystemView(&p, sys.get(), &dirs);
+  DropUnusedRootTree(sys.get());
   return p;
 }
 

@@ -51,17 +51,7 @@ long InitApplyRlimits(const InitPlan* p) {
   return 0;
 }
 
-/* ---- SCM_RIGHTS, with the kernel's own layouts (no libc headers here) ---- */
-struct InitIovec { const void* base; size_t len; };
-struct InitMsghdr {
-  void* name;
-  int namelen;
-  struct InitIovec* iov;
-  size_t iovlen;
-  void* control;
-  size_t controllen;
-  unsigned flags;
-};
+/* ---- SCM_RIGHTS ---- */
 struct InitCmsg { size_t len; int level, type; int fd; int pad; };
 
 long InitSendFd(int sock, int32_t type, int fd) {

@@ -60,8 +60,8 @@ uint32_t InitFdCount(void) { return g_nfds; }
 static long ReceiveGo(int sync) {
   struct { uint64_t len; int32_t level, type; int32_t fds[kInitMaxFds]; } control;
   InitGo go;
-  struct { const void* base; size_t len; } iov = {&go, sizeof(go)};
-  struct { void* name; int namelen; void* iov; size_t iovlen; void* control; size_t controllen; unsigned flags; } h;
+  struct InitIovec iov = {&go, sizeof(go)};
+  struct InitMsghdr h;
   memset(&h, 0, sizeof(h));
   memset(&control, 0, sizeof(control));
   h.iov = &iov;

@@ -42,6 +42,21 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 #define SYS4(n, a, b, c, d) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define SYS5(n, a, b, c, d, e) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
+/* struct msghdr / iovec with the kernel's layout (no libc headers here). */
+struct InitIovec {
+  const void* base;
+  size_t len;
+};
+struct InitMsghdr {
+  void* name;
+  int namelen;
+  struct InitIovec* iov;
+  size_t iovlen;
+  void* control;
+  size_t controllen;
+  unsigned flags;
+};
+
 void* memcpy(void* dst, const void* src, size_t n);
 void* memset(void* dst, int c, size_t n);
 int memcmp(const void* a, const void* b, size_t n);
