@@ -122,6 +122,31 @@ bool V1Usable() {
   return true;
 }
 
+// Task groups left by a supervisor that died without its cleanup (a SIGKILL: the inits it had started ahead sat in
+// their groups) are removed by the next one: `warden-<pid>-<n>` whose pid no longer exists, and only when empty
+// (rmdir refuses a group that still holds a process). Once per process, before its own first group.
+void RemoveStaleGroups(const std::string& backend) {
+  static std::once_flag once;
+  std::call_once(once, [&backend] {
+    std::vector<std::string> parents;
+    if (backend == "v2") parents.push_back(V2Root() + OwnCgroup(""));
+    if (backend == "v1") {
+      parents.push_back("/sys/fs/cgroup/memory" + OwnCgroup("memory"));
+      parents.push_back("/sys/fs/cgroup/pids" + OwnCgroup("pids"));
+    }
+    for (const auto& parent : parents) {
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("warden-", 0) != 0) continue;
+        const long pid = std::strtol(name.c_str() + 7, nullptr, 10);
+        if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+        ::rmdir(e.path().c_str());
+      }
+    }
+  });
+}
+
 std::string UniqueName() {
   static std::atomic<uint64_t> counter{0};
   return "warden-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
@@ -137,6 +162,7 @@ std::string TaskCgroup::Available() {
 Result<std::unique_ptr<TaskCgroup>> TaskCgroup::Create(const Spec& spec) {
   std::string backend = Available();
   if (backend == "none") return std::unique_ptr<TaskCgroup>();
+  RemoveStaleGroups(backend);
   auto cg = std::make_unique<TaskCgroup>();
   std::string name = UniqueName();
   auto make = [&](const std::string& dir) -> Status {

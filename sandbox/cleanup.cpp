@@ -20,7 +20,11 @@ namespace {
 struct Queue {
   std::mutex mu;
   std::condition_variable cv, idle;
-  std::deque<std::function<void()>> jobs;
+  struct Job {
+    std::function<void()> run;
+    bool ahead = false;  // makes something for a next run (DeferAhead): pointless once the process is stopping
+  };
+  std::deque<Job> jobs;
   bool busy = false;
   bool stop = false;
   std::thread worker;
@@ -46,10 +50,11 @@ void Worker(Queue* q) {
     if (q->jobs.empty()) return;  // stopping, nothing left
     auto job = std::move(q->jobs.front());
     q->jobs.pop_front();
+    if (q->stop && job.ahead) continue;  // at exit: teardowns only, no new sandboxes to kill again
     q->busy = true;
     lock.unlock();
-    job();
-    job = nullptr;  // what it captured is released here, outside the lock
+    job.run();
+    job.run = nullptr;  // what it captured is released here, outside the lock
     lock.lock();
     q->busy = false;
     if (q->jobs.empty()) q->idle.notify_all();
@@ -62,7 +67,7 @@ void DeferCleanup(std::function<void()> job) {
   Queue& q = TheQueue();
   std::lock_guard<std::mutex> lock(q.mu);
   if (!q.worker.joinable()) q.worker = std::thread(Worker, &q);
-  q.jobs.push_back(std::move(job));
+  q.jobs.push_back({std::move(job), false});
   q.cv.notify_one();
 }
 
@@ -70,7 +75,7 @@ void DeferAhead(std::function<void()> job) {
   Queue& q = TheQueue();
   std::lock_guard<std::mutex> lock(q.mu);
   if (!q.worker.joinable()) q.worker = std::thread(Worker, &q);
-  q.jobs.push_front(std::move(job));
+  q.jobs.push_front({std::move(job), true});
   q.cv.notify_one();
 }
 

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -182,19 +183,23 @@ __attribute__((no_sanitize("address", "undefined"))) int StartInitChild(void* ar
   const StartArgs* a = static_cast<const StartArgs*>(arg);
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct caps[2] = {};
-  if (::syscall(SYS_capget, &header, caps) == 0) {
-    caps[0].inheritable = caps[0].permitted;
-    caps[1].inheritable = caps[1].permitted;
-    if (::syscall(SYS_capset, &header, caps) == 0) {
-      for (int cap : {CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_SETGID, CAP_SETUID,
-                      CAP_SETPCAP, CAP_NET_ADMIN, CAP_SYS_ADMIN}) {
-        ::syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
-      }
-    }
+  bool ok = ::syscall(SYS_capget, &header, caps) == 0;
+  caps[0].inheritable = caps[0].permitted;
+  caps[1].inheritable = caps[1].permitted;
+  ok = ok && ::syscall(SYS_capset, &header, caps) == 0;
+  for (int cap : {CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_SETGID, CAP_SETUID, CAP_SETPCAP,
+                  CAP_NET_ADMIN, CAP_SYS_ADMIN}) {
+    ok = ok && ::syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) == 0;
   }
-  ::syscall(SYS_fcntl, a->sync_fd, F_SETFD, 0);
-  char* envp[] = {nullptr};
-  ::syscall(SYS_execveat, a->image_fd, "", a->argv, envp, AT_EMPTY_PATH);
+  // The init inherits nothing but the sync socket: an init started ahead may wait a long time, and must not keep a
+  // caller's pipe (or anything else the supervisor opened without O_CLOEXEC) open meanwhile. Our fd table is the
+  // child's own copy (no CLONE_FILES).
+  ok = ok && ::syscall(SYS_close_range, 0, ~0U, CLOSE_RANGE_CLOEXEC) == 0;
+  ok = ok && ::syscall(SYS_fcntl, a->sync_fd, F_SETFD, 0) == 0;
+  if (ok) {
+    char* envp[] = {nullptr};
+    ::syscall(SYS_execveat, a->image_fd, "", a->argv, envp, AT_EMPTY_PATH);
+  }
   ChildMsg m{};
   m.type = kMsgSetupError;
   m.step = kStepStartInit;
@@ -227,7 +232,7 @@ std::atomic<bool> g_prestart_enabled{true};
 constexpr auto kPrestartWait = std::chrono::milliseconds(20);
 
 // Sends a started init the view of `like`'s profile (PrepareViewMounts) in its task cgroup, so that a task like the
-// last one only adds its own binds. False leaves the init as it was (it still serves any task, from its start).
+// last one only adds its own binds. False: the init must not be used (it may be half set up).
 bool SendView(StartedInit* init, const Spec& like) {
   auto cgroup = TaskCgroup::Create(like);
   if (!cgroup.ok()) return false;
@@ -265,7 +270,8 @@ bool MakePrestartedInit(const Spec& like) {
   if (!init.ok()) return false;  // the next run starts its own and reports what fails
   (*init)->prestarted = true;
   (*init)->netns_ahead = true;  // made in the clone, before the task was known
-  SendView(init->get(), like);
+  // A view that could not be sent may have left the init half set up (in a cgroup that is gone): not kept.
+  if (!SendView(init->get(), like)) return false;
   std::unique_ptr<StartedInit> extra;  // reaped outside the lock
   std::lock_guard<std::mutex> lock(g_prestart_mu);
   if (g_prestarted.size() < kPrestartKept && g_prestart_enabled) {
@@ -281,8 +287,9 @@ bool MakePrestartedInit(const Spec& like) {
 std::string InitImageSource() { return Image().source; }
 
 StartedInit::~StartedInit() {
+  sync = OwnedFd();  // an init still waiting for its plan exits on EOF
   if (pid > 0) {
-    if (pidfd.get() >= 0) ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    if (pidfd.get() < 0 || ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0) ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, __WALL);
   }
   for (int fd : held_ns) ::close(fd);
@@ -349,7 +356,7 @@ Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, b
   init->pid = static_cast<pid_t>(pid);
   init->pidfd = OwnedFd(raw_pidfd);
   init->netns_ahead = use_spare;
-  if (use_spare) init->held_ns.push_back(::dup(spare.get()));
+  if (use_spare) init->held_ns.push_back(spare.release());
   // Hold the task's mount and network namespaces: when the init exits it then drops only a reference, and the
   // teardown (unmounting the whole view waits for an RCU grace period) runs on the cleanup thread once we let go.
   for (const char* ns : {"mnt", "net"}) {
@@ -377,20 +384,21 @@ Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, b
 }
 
 std::unique_ptr<StartedInit> TakePrestartedInit() {
-  std::unique_ptr<StartedInit> init;
-  {
-    std::unique_lock<std::mutex> lock(g_prestart_mu);
-    g_prestart_cv.wait_for(lock, kPrestartWait, [] { return !g_prestarted.empty() || g_prestart_pending == 0; });
-    if (!g_prestarted.empty()) {
+  for (;;) {
+    std::unique_ptr<StartedInit> init;
+    {
+      std::unique_lock<std::mutex> lock(g_prestart_mu);
+      g_prestart_cv.wait_for(lock, kPrestartWait, [] { return !g_prestarted.empty() || g_prestart_pending == 0; });
+      if (g_prestarted.empty()) return nullptr;
       init = std::move(g_prestarted.front());  // the oldest
       g_prestarted.erase(g_prestarted.begin());
     }
+    // Still waiting? (Something may have killed it meanwhile: its pidfd is readable once it exited.) A dead one is
+    // reaped on the cleanup thread and the next is tried.
+    pollfd p{init->pidfd.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) == 0) return init;
+    DeferCleanup([dead = std::shared_ptr<StartedInit>(std::move(init))] {});
   }
-  if (init == nullptr) return nullptr;
-  // Still waiting? (Something may have killed it meanwhile: its pidfd is readable once it exited.)
-  pollfd p{init->pidfd.get(), POLLIN, 0};
-  if (::poll(&p, 1, 0) != 0) return nullptr;  // the destructor reaps it
-  return init;
 }
 
 void QueueNextInit(const Spec& spec) {
@@ -520,7 +528,7 @@ Result<InitGoMessage> PrepareInitGo(const ChildPlan& c) {
   if (p.argv.count >= 4096 || p.envp.count >= 4096) {
     return Status::InvalidArgument("sandbox: at most 4095 arguments and 4095 environment entries");
   }
-  if (w.size() > kInitPlanMaxBytes) {
+  if (w.size() >= kInitPlanMaxBytes) {
     return Status::InvalidArgument("sandbox: arguments, environment and files come to " + std::to_string(w.size()) +
                                    " bytes; the limit is " + std::to_string(kInitPlanMaxBytes));
   }

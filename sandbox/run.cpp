@@ -218,6 +218,14 @@ Result<RunResult> Run(const Spec& spec) {
     auto [uid, gid] = NextHostIdentity();
     WARDEN_ASSIGN_OR_RETURN(init, StartInit(uid, gid, spec.profile == "default"));
   }
+  // An early return below (a bad spec) leaves the init to the cleanup thread: killing it and tearing its namespaces
+  // down is not worth the caller's wait.
+  struct InitGuard {
+    std::unique_ptr<StartedInit>& init;
+    ~InitGuard() {
+      if (init != nullptr) DeferCleanup([dropped = std::shared_ptr<StartedInit>(std::move(init))] {});
+    }
+  } init_guard{init};
   const bool viewed = init->viewed;  // its whole view was built ahead
   const uid_t host_uid = init->host_uid;
   const gid_t host_gid = init->host_gid;
@@ -368,6 +376,7 @@ Result<RunResult> Run(const Spec& spec) {
     ::waitpid(pid, nullptr, 0);
     r.exit_kind = "setup_error";
     r.setup_error = release.message();
+    QueueNextInit(spec);
     // The child's own record, when it failed first, names the real cause (our send then only saw EPIPE).
     ChildMsg m{};
     int fd = -1;

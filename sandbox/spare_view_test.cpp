@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -194,6 +195,31 @@ TEST_CASE("a spare cgroup pair carries the last limits, each task still gets exa
     cg->reset();
     detail::TaskCgroup::MakeSpare(memory, pids);
   }
+}
+
+TEST_CASE("task groups left by a supervisor that died are removed by the next one", "[sandbox][spawn]") {
+  if (detail::TaskCgroup::Available() != "v1") SUCCEED("no v1 cgroup backend here");
+  if (detail::TaskCgroup::Available() != "v1") return;
+  // A pid that existed and is gone now.
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  REQUIRE(::waitpid(dead, nullptr, 0) == dead);
+  // Our own groups' parent, from where this process's first run made its group.
+  auto own = TaskGroups("memory");
+  REQUIRE(own.empty());  // nothing made yet in this process (each case runs in its own)
+  std::ifstream in("/proc/self/cgroup");
+  std::string parent;
+  for (std::string line; std::getline(in, line);) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    if (line.substr(a + 1, b - a - 1) == "memory") parent = "/sys/fs/cgroup/memory" + line.substr(b + 1);
+  }
+  REQUIRE(!parent.empty());
+  const std::string stale = parent + "/warden-" + std::to_string(dead) + "-0";
+  REQUIRE(::mkdir(stale.c_str(), 0755) == 0);
+  Spec s;
+  s.argv = {"/bin/true"};
+  MustRun(s);
+  CHECK_FALSE(fs::exists(stale));
 }
 
 }  // namespace

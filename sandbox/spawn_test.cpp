@@ -179,6 +179,32 @@ TEST_CASE("inits started ahead of time that died are not used - the run starts i
   CHECK(r.layers["init_started"] == "at_call");
 }
 
+TEST_CASE("an init started ahead holds nothing of the supervisor's but its sync socket", "[sandbox][spawn]") {
+  int leak[2];
+  REQUIRE(::pipe(leak) == 0);  // no O_CLOEXEC: a caller's pipe an init waiting for a task must not keep open
+  Spec s;
+  s.argv = {"/bin/true"};
+  MustRun(s);
+  detail::DrainCleanupForTest();
+  std::vector<pid_t> children;
+  for (const auto& t : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream in(t.path() / "children");
+    for (pid_t c; in >> c;) children.push_back(c);
+  }
+  REQUIRE(!children.empty());
+  for (pid_t c : children) {
+    std::vector<std::string> targets;
+    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(c) + "/fd")) {
+      targets.push_back(fs::read_symlink(e.path()).string());
+    }
+    INFO("init " << c);
+    REQUIRE(targets.size() == 1);
+    CHECK(targets[0].rfind("socket:", 0) == 0);
+  }
+  ::close(leak[0]);
+  ::close(leak[1]);
+}
+
 TEST_CASE("an init whose view was built ahead serves a task with its own binds, /tmp size and limits",
           "[sandbox][spawn]") {
   warden::testing::TempDir ro;

@@ -73,7 +73,9 @@ static long ReceiveGo(int sync) {
   }
   if (n == 0) return -EPIPE;
   if (n < 0) return n;
-  if (n != sizeof(go) || go.magic != kInitPlanMagic || (h.flags & 0x8 /* MSG_CTRUNC */)) return -EPROTO;
+  if (n != sizeof(go) || go.magic != kInitPlanMagic || (h.flags & (0x8 /* MSG_CTRUNC */ | 0x20 /* MSG_TRUNC */))) {
+    return -EPROTO;
+  }
   if (h.controllen < 16 || control.level != 1 /* SOL_SOCKET */ || control.type != 1 /* SCM_RIGHTS */) return -EPROTO;
   uint32_t got = (uint32_t)((control.len - 16) / sizeof(int32_t));
   if (got != go.fds || got == 0 || got > kInitMaxFds) return -EPROTO;
@@ -234,7 +236,8 @@ void InitMain(long argc, char** argv) {
   if ((r = InitApplyAllowlist(p)) != 0) InitFail(sync, kStepSeccomp, r);
   if (viewed) {
     p = NextPlan(sync);
-    if (p->flags & kPlanStageView) InitFail(sync, kStepPlan, -EPROTO);
+    /* A task plan after a view may not claim another root (the view's tmpfs root must end read-only). */
+    if (p->flags & (kPlanStageView | kPlanRootTree)) InitFail(sync, kStepPlan, -EPROTO);
     if ((r = InitApplyTaskMounts(p, &step)) != 0) InitFail(sync, step, r);
   }
   /* 7. rlimits before anything the program can influence; they only ever go down. */

@@ -69,7 +69,7 @@ static long MoveBinds(const InitPlan* p, int32_t* step) {
 static long RemountRootReadOnly(const InitPlan* p, int32_t* step) {
   *step = kStepRemountRoot;
   if (p->flags & kPlanRootTree) return 0;
-  return SYS5(__NR_mount, 0, "/", 0, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, 0);
+  return SYS5(__NR_mount, 0, "/", 0, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
 }
 
 long InitApplyMounts(const InitPlan* p, int32_t* step) {
