@@ -31,7 +31,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <set>
+#include <algorithm>
 
 #include "runtime/base/file_util.h"
 #include "sandbox/net_proxy.h"
@@ -222,12 +225,20 @@ Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
 
 // The inits kept for the next tasks (prestart). Two, so that a caller running tasks back to back finds one ready
 // while the cleanup thread starts the next beside its task (with one, every such call would wait for it).
+// Kept per profile (a view is a profile's), so a caller alternating profiles does not throw away the other's.
 constexpr size_t kPrestartKept = 2;
 std::mutex g_prestart_mu;
 std::condition_variable g_prestart_cv;
-std::vector<std::unique_ptr<StartedInit>> g_prestarted;  // guarded by g_prestart_mu
-int g_prestart_pending = 0;                               // guarded by g_prestart_mu: queued or being started
+std::vector<std::unique_ptr<StartedInit>> g_prestarted;  // guarded by g_prestart_mu; oldest first
+std::map<std::string, Spec> g_prestart_like;              // guarded by g_prestart_mu: per profile, the last task
+std::set<std::string> g_prestart_queued;                  // guarded by g_prestart_mu: profiles with a job queued or running
 std::atomic<bool> g_prestart_enabled{true};
+
+size_t KeptFor(const std::string& profile) {  // g_prestart_mu held
+  size_t n = 0;
+  for (const auto& i : g_prestarted) n += i->view_profile == profile;
+  return n;
+}
 
 constexpr auto kPrestartWait = std::chrono::milliseconds(20);
 
@@ -261,10 +272,6 @@ bool SendView(StartedInit* init, const Spec& like) {
 
 bool MakePrestartedInit(const Spec& like) {
   if (!g_prestart_enabled) return false;
-  {
-    std::lock_guard<std::mutex> lock(g_prestart_mu);
-    if (g_prestarted.size() >= kPrestartKept) return true;
-  }
   auto [uid, gid] = NextHostIdentity();
   auto init = StartInit(uid, gid, /*spare_netns_ok=*/false);
   if (!init.ok()) return false;  // the next run starts its own and reports what fails
@@ -274,7 +281,7 @@ bool MakePrestartedInit(const Spec& like) {
   if (!SendView(init->get(), like)) return false;
   std::unique_ptr<StartedInit> extra;  // reaped outside the lock
   std::lock_guard<std::mutex> lock(g_prestart_mu);
-  if (g_prestarted.size() < kPrestartKept && g_prestart_enabled) {
+  if (KeptFor(like.profile) < kPrestartKept && g_prestart_enabled) {
     g_prestarted.push_back(std::move(*init));
   } else {
     extra = std::move(*init);
@@ -383,15 +390,21 @@ Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, b
   return init;
 }
 
-std::unique_ptr<StartedInit> TakePrestartedInit() {
+std::unique_ptr<StartedInit> TakePrestartedInit(const std::string& profile) {
   for (;;) {
     std::unique_ptr<StartedInit> init;
     {
       std::unique_lock<std::mutex> lock(g_prestart_mu);
-      g_prestart_cv.wait_for(lock, kPrestartWait, [] { return !g_prestarted.empty() || g_prestart_pending == 0; });
-      if (g_prestarted.empty()) return nullptr;
-      init = std::move(g_prestarted.front());  // the oldest
-      g_prestarted.erase(g_prestarted.begin());
+      auto find = [&profile] {
+        return std::find_if(g_prestarted.begin(), g_prestarted.end(),
+                            [&profile](const auto& i) { return i->view_profile == profile; });
+      };
+      g_prestart_cv.wait_for(lock, kPrestartWait,
+                             [&] { return find() != g_prestarted.end() || g_prestart_queued.count(profile) == 0; });
+      auto it = find();
+      if (it == g_prestarted.end()) return nullptr;
+      init = std::move(*it);  // the oldest of this profile
+      g_prestarted.erase(it);
     }
     // Still waiting? (Something may have killed it meanwhile: its pidfd is readable once it exited.) A dead one is
     // reaped on the cleanup thread and the next is tried.
@@ -411,19 +424,27 @@ void QueueNextInit(const Spec& spec) {
     like.memory_bytes = spec.memory_bytes;
     like.pids = spec.pids;
     {
+      // One job per profile at a time: a caller running tasks faster than inits are made must not pile jobs up
+      // (they run ahead of the teardowns, which would then wait).
       std::lock_guard<std::mutex> lock(g_prestart_mu);
-      ++g_prestart_pending;
+      g_prestart_like[like.profile] = like;
+      if (!g_prestart_queued.insert(like.profile).second) return;
     }
-    DeferAhead([like] {
-      // Up to kPrestartKept: the first run after a start (or after the kept ones were used up) refills both.
-      while (MakePrestartedInit(like)) {
-        std::lock_guard<std::mutex> lock(g_prestart_mu);
+    DeferAhead([profile = like.profile] {
+      // Up to kPrestartKept for the profile: the first run after a start (or after they were used up) refills both.
+      for (;;) {
+        Spec latest;
+        {
+          std::lock_guard<std::mutex> lock(g_prestart_mu);
+          if (KeptFor(profile) >= kPrestartKept) break;
+          latest = g_prestart_like[profile];
+        }
+        if (!MakePrestartedInit(latest)) break;
         g_prestart_cv.notify_all();
-        if (g_prestarted.size() >= kPrestartKept) break;
       }
       {
         std::lock_guard<std::mutex> lock(g_prestart_mu);
-        --g_prestart_pending;
+        g_prestart_queued.erase(profile);
       }
       g_prestart_cv.notify_all();
     });

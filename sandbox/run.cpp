@@ -205,8 +205,8 @@ Result<RunResult> Run(const Spec& spec) {
   // needs every step done for this run, so it starts its own.
   std::unique_ptr<StartedInit> init;
   if (FailStepForTest() == 0) {
-    while ((init = TakePrestartedInit()) != nullptr) {
-      if (!init->viewed || (init->view_profile == spec.profile && ViewCurrent(*init->view))) break;
+    while ((init = TakePrestartedInit(spec.profile)) != nullptr) {
+      if (ViewCurrent(*init->view)) break;
       // Killing it and tearing its namespaces down is not this run's work.
       DeferCleanup([unusable = std::shared_ptr<StartedInit>(std::move(init))] {});
     }
