@@ -6,6 +6,7 @@
 // worker thread, started on first use, drains a queue in order; at process exit the queue's destructor lets it
 // finish what is queued (so no task cgroup outlives the process that made it). DrainCleanupForTest waits until it
 // is empty.
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -38,6 +39,8 @@ struct Queue {
   }
 };
 
+constexpr size_t kMaxWaitingTeardowns = 4;
+
 Queue& TheQueue() {
   static Queue q;
   return q;
@@ -48,8 +51,17 @@ void Worker(Queue* q) {
   for (;;) {
     q->cv.wait(lock, [q] { return !q->jobs.empty() || q->stop; });
     if (q->jobs.empty()) return;  // stopping, nothing left
-    auto job = std::move(q->jobs.front());
-    q->jobs.pop_front();
+    // Ahead jobs first (the next run may be waiting), but not forever: a caller running tasks back to back keeps
+    // queueing them, and the teardowns behind them hold each finished task's fds and namespaces. Past a few waiting
+    // teardowns the oldest goes first.
+    auto pick = q->jobs.begin();
+    size_t teardowns = 0;
+    for (const auto& j : q->jobs) teardowns += !j.ahead;
+    if (teardowns > kMaxWaitingTeardowns) {
+      pick = std::find_if(q->jobs.begin(), q->jobs.end(), [](const Queue::Job& j) { return !j.ahead; });
+    }
+    auto job = std::move(*pick);
+    q->jobs.erase(pick);
     if (q->stop && job.ahead) continue;  // at exit: teardowns only, no new sandboxes to kill again
     q->busy = true;
     lock.unlock();
