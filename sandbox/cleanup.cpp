@@ -39,7 +39,7 @@ struct Queue {
   }
 };
 
-constexpr size_t kMaxWaitingTeardowns = 4;
+constexpr size_t kMaxWaitingTeardowns = 8;
 
 Queue& TheQueue() {
   static Queue q;
