@@ -29,8 +29,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -228,7 +226,6 @@ Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
 // Kept per profile (a view is a profile's), so a caller alternating profiles does not throw away the other's.
 constexpr size_t kPrestartKept = 2;
 std::mutex g_prestart_mu;
-std::condition_variable g_prestart_cv;
 std::vector<std::unique_ptr<StartedInit>> g_prestarted;  // guarded by g_prestart_mu; oldest first
 std::map<std::string, Spec> g_prestart_like;              // guarded by g_prestart_mu: per profile, the last task
 std::set<std::string> g_prestart_queued;                  // guarded by g_prestart_mu: profiles with a job queued or running
@@ -240,7 +237,6 @@ size_t KeptFor(const std::string& profile) {  // g_prestart_mu held
   return n;
 }
 
-constexpr auto kPrestartWait = std::chrono::milliseconds(20);
 
 // Sends a started init the view of `like`'s profile (PrepareViewMounts) in its task cgroup, so that a task like the
 // last one only adds its own binds. False: the init must not be used (it may be half set up).
@@ -394,14 +390,9 @@ std::unique_ptr<StartedInit> TakePrestartedInit(const std::string& profile) {
   for (;;) {
     std::unique_ptr<StartedInit> init;
     {
-      std::unique_lock<std::mutex> lock(g_prestart_mu);
-      auto find = [&profile] {
-        return std::find_if(g_prestarted.begin(), g_prestarted.end(),
-                            [&profile](const auto& i) { return i->view_profile == profile; });
-      };
-      g_prestart_cv.wait_for(lock, kPrestartWait,
-                             [&] { return find() != g_prestarted.end() || g_prestart_queued.count(profile) == 0; });
-      auto it = find();
+      std::lock_guard<std::mutex> lock(g_prestart_mu);
+      auto it = std::find_if(g_prestarted.begin(), g_prestarted.end(),
+                             [&profile](const auto& i) { return i->view_profile == profile; });
       if (it == g_prestarted.end()) return nullptr;
       init = std::move(*it);  // the oldest of this profile
       g_prestarted.erase(it);
@@ -440,13 +431,11 @@ void QueueNextInit(const Spec& spec) {
           latest = g_prestart_like[profile];
         }
         if (!MakePrestartedInit(latest)) break;
-        g_prestart_cv.notify_all();
       }
       {
         std::lock_guard<std::mutex> lock(g_prestart_mu);
         g_prestart_queued.erase(profile);
       }
-      g_prestart_cv.notify_all();
     });
   } else if (spec.profile == "default") {
     DeferAhead([] { MakeSpareNetns(); });

@@ -314,8 +314,8 @@ std::pair<uid_t, gid_t> NextHostIdentity();
 // the id maps. With `spare_netns_ok` (profile "default": the task needs no capability over its network namespace)
 // it uses a network namespace made ahead of time when one is ready (spare_netns.cpp).
 Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, bool spare_netns_ok);
-// An init started ahead of time with `profile`'s view, if one is ready and alive; else null. Waits (a few ms at most)
-// for one the cleanup thread is starting right now: that is sooner than starting another beside it.
+// An init started ahead of time with `profile`'s view, if one is ready and alive; else null (the run starts its own
+// at once: waiting for one the cleanup thread is making measured no better).
 std::unique_ptr<StartedInit> TakePrestartedInit(const std::string& profile);
 // After each run: queues, first on the cleanup thread, the start of the next tasks' inits (two per profile; their
 // network namespace is made in the clone, owned by the task's user namespace) with their view built for `spec`'s
