@@ -130,6 +130,13 @@ class PlanWriter {
  public:
   PlanWriter() : buf_(sizeof(InitPlan), '\0') {}
   uint32_t Str(const std::string& s) { return Str(s.c_str()); }
+  // Any bytes (a file's content may hold NULs), followed by a NUL like the strings.
+  uint32_t Bytes(const std::string& s) {
+    uint32_t off = static_cast<uint32_t>(buf_.size());
+    buf_.append(s.data(), s.size());
+    buf_.push_back('\0');
+    return off;
+  }
   uint32_t Str(const char* s) {
     uint32_t off = static_cast<uint32_t>(buf_.size());
     buf_.append(s);
@@ -267,7 +274,8 @@ bool SendView(StartedInit* init, const Spec& like) {
 }
 
 bool MakePrestartedInit(const Spec& like) {
-  if (!g_prestart_enabled) return false;
+  // A view's task binds come after pivot_root, where an init can no longer clone host paths itself.
+  if (!g_prestart_enabled || !CanCloneTrees()) return false;
   auto [uid, gid] = NextHostIdentity();
   auto init = StartInit(uid, gid, /*spare_netns_ok=*/false);
   if (!init.ok()) return false;  // the next run starts its own and reports what fails
@@ -500,12 +508,14 @@ Result<InitGoMessage> PrepareInitGo(const ChildPlan& c) {
   std::vector<InitFile> files;
   for (const auto& f : m.files) {
     uint32_t path = w.Str(f.path);
-    uint32_t content = static_cast<uint32_t>(w.size());
-    w.Str(f.content);  // NUL-terminated like the rest; len excludes it
+    uint32_t content = w.Bytes(f.content);
     files.push_back({path, content, static_cast<uint32_t>(f.content.size()), 0});
   }
   std::vector<InitBind> binds;
-  for (const auto& b : m.binds) binds.push_back({add(b.tree.get()), w.Str(b.target)});
+  for (const auto& b : m.binds) {
+    const bool by_path = b.tree.get() < 0;
+    binds.push_back({add(b.tree.get()), w.Str(b.target), by_path ? w.Str(b.source) : 0, 0, b.attr_set, b.attr_clr});
+  }
   if (go.fds.size() > kInitMaxFds) {
     return Status::InvalidArgument("sandbox: too many mounts for one task (" + std::to_string(go.fds.size()) + " fds)");
   }

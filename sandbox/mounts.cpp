@@ -312,7 +312,40 @@ Result<BindPlan> OpenTree(int fd, const fs::path& host, const std::string& targe
   return b;
 }
 
+// Without CAP_SYS_ADMIN over the host's mounts: a bind the init clones by path (BindPlan::attr_set).
+Result<BindPlan> PathBind(const fs::path& host, const std::string& target, bool writable, bool device) {
+  struct stat st {};
+  struct statvfs sv {};
+  if (::lstat(host.c_str(), &st) != 0 || ::statvfs(host.c_str(), &sv) != 0) {
+    return Status::IoError("cannot bind " + host.string() + " into the sandbox view", errno);
+  }
+  if (S_ISLNK(st.st_mode)) return Status::InvalidArgument(host.string() + " changed into a symlink");
+  BindPlan b;
+  b.source = host.string();
+  b.target = target;
+  b.is_dir = S_ISDIR(st.st_mode);
+  b.writable = writable;
+  b.attr_set = ((sv.f_flag & ST_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0) | MOUNT_ATTR_NOSUID |
+               (device ? 0 : MOUNT_ATTR_NODEV) | (writable ? 0 : MOUNT_ATTR_RDONLY);
+  b.attr_clr = device ? MOUNT_ATTR_NODEV : 0;
+  return b;
+}
+
+}  // namespace
+
+bool CanCloneTrees() {
+  static const bool can = [] {
+    OwnedFd probe(static_cast<int>(
+        ::syscall(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW)));
+    return probe.get() >= 0 || errno != EPERM;
+  }();
+  return can;
+}
+
+namespace {
+
 Result<BindPlan> OpenSource(const fs::path& host, const std::string& target, bool writable, bool device = false) {
+  if (!CanCloneTrees()) return PathBind(host, target, writable, device);
   return OpenTree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, host.c_str(),
                                              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW)),
                   host, target, writable, device);

@@ -121,6 +121,17 @@ TEST_CASE("runs still work when a tmp cleaner removed the /etc and root template
   auto r = MustRun(s);  // falls back to the tmpfs root with the /etc files written per spawn
   INFO(r.stderr_data);
   CHECK(r.stdout_data == "sandbox\n1\nro\n");
+  // Files written per spawn carry their bytes whole (the loader cache holds NULs).
+  warden::testing::TempDir ws;
+  std::filesystem::copy_file("/etc/ld.so.cache", ws.path() / "host.cache");
+  REQUIRE(::chmod(ws.path().c_str(), 0777) == 0);
+  REQUIRE(::chmod((ws.path() / "host.cache").c_str(), 0644) == 0);
+  Spec same;
+  same.workspace = ws.path().string();
+  same.argv = {"sh", "-c", "cmp /etc/ld.so.cache /workspace/host.cache && echo same"};
+  auto c = MustRun(same);
+  INFO(c.stderr_data);
+  CHECK(c.stdout_data == "same\n");
   ::unsetenv("TMPDIR");
 }
 

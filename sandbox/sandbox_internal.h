@@ -56,7 +56,15 @@ struct BindPlan {
   OwnedFd tree;
   bool is_dir = true;
   bool writable = false;
+  // A supervisor without CAP_SYS_ADMIN over the host's mounts (not root) cannot clone trees: `tree` is then empty
+  // and the init clones `source` itself, in its own mount namespace before pivot_root, and sets these flags
+  // (mount_setattr). Resolved with the caller's own uid, which is the only one such a supervisor maps.
+  uint64_t attr_set = 0, attr_clr = 0;
 };
+// Whether this process may clone mount trees of the host (open_tree OPEN_TREE_CLONE needs CAP_SYS_ADMIN over the
+// host's mount namespace: root). Without it binds are cloned by the init by path, and no view is built ahead (its
+// task binds come after pivot_root, where host paths are gone).
+bool CanCloneTrees();
 constexpr size_t kMaxBinds = 64;  // bounds the per-spawn mount work (--ro paths)
 struct FilePlan {
   std::string path;     // staging path

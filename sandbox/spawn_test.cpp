@@ -221,9 +221,15 @@ TEST_CASE("an init started ahead holds nothing of the supervisor's but its sync 
   }
   REQUIRE(!children.empty());
   for (pid_t c : children) {
+    // An init may still be building its view (it holds the view's fds until it has moved them): wait for it.
     std::vector<std::string> targets;
-    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(c) + "/fd")) {
-      targets.push_back(fs::read_symlink(e.path()).string());
+    for (int tries = 0; tries < 400; ++tries) {
+      targets.clear();
+      for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(c) + "/fd")) {
+        targets.push_back(fs::read_symlink(e.path()).string());
+      }
+      if (targets.size() == 1) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     INFO("init " << c);
     REQUIRE(targets.size() == 1);

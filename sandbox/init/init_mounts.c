@@ -53,13 +53,45 @@ static long MakeEntries(const InitPlan* p, int32_t* step) {
   return 0;
 }
 
-/* Each bind is a tree the supervisor already cloned and flagged: one move_mount, no remount pass. */
+/* A tree the init clones itself (supervisor without CAP_SYS_ADMIN over the host's mounts): from our copy of the
+ * host's mounts, flagged like the supervisor's would be. */
+static long CloneSource(const InitBind* b, const InitPlan* p) {
+  long fd = SYS3(__NR_open_tree, AT_FDCWD, InitStr(p, b->source),
+                 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+  if (fd < 0) return fd;
+  struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {b->attr_set, b->attr_clr, 0, 0};
+  long r = SYS5(__NR_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+  if (r != 0) {
+    SYS1(__NR_close, fd);
+    return r;
+  }
+  return fd;
+}
+
+/* The trees cloned by path, by bind index; made before anything is mounted over the staging folder, which may hide
+ * a source (the host's /tmp). */
+static int g_cloned[kInitMaxFds];
+
+static long CloneSources(const InitPlan* p) {
+  const InitBind* binds = (const InitBind*)InitList_(p, &p->binds);
+  for (uint32_t i = 0; i < p->binds.count && i < kInitMaxFds; ++i) {
+    g_cloned[i] = -1;
+    if (binds[i].fdi >= 0) continue;
+    long fd = CloneSource(&binds[i], p);
+    if (fd < 0) return fd;
+    g_cloned[i] = (int)fd;
+  }
+  return p->binds.count <= kInitMaxFds ? 0 : -E2BIG;
+}
+
+/* Each bind is a tree the supervisor (or CloneSources) already cloned and flagged: one move_mount, no remount. */
 static long MoveBinds(const InitPlan* p, int32_t* step) {
   long r;
   *step = kStepBind;
   const InitBind* binds = (const InitBind*)InitList_(p, &p->binds);
   for (uint32_t i = 0; i < p->binds.count; ++i) {
-    if ((r = MoveTree(InitFd(binds[i].fdi), InitStr(p, binds[i].target))) != 0) return r;
+    int fd = binds[i].fdi >= 0 ? InitFd(binds[i].fdi) : g_cloned[i];
+    if ((r = MoveTree(fd, InitStr(p, binds[i].target))) != 0) return r;
   }
   return 0;
 }
@@ -78,6 +110,8 @@ long InitApplyMounts(const InitPlan* p, int32_t* step) {
   *step = kStepMountPrivate;
   /* Nothing we mount may propagate back to the host. */
   if ((r = SYS5(__NR_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0)) != 0) return r;
+  *step = kStepBind;
+  if ((r = CloneSources(p)) != 0) return r;
   *step = kStepRootTmpfs;
   if (p->flags & kPlanRootTree) {
     if ((r = MoveTree(InitFd(p->root_tree_fdi), staging)) != 0) return r;
@@ -117,6 +151,8 @@ long InitApplyTaskMounts(const InitPlan* p, int32_t* step) {
     return r;
   }
   if ((r = MakeEntries(p, step)) != 0) return r;
+  *step = kStepBind;
+  if ((r = CloneSources(p)) != 0) return r;  /* none in practice: no view is built without tree cloning */
   if ((r = MoveBinds(p, step)) != 0) return r;
   return RemountRootReadOnly(p, step);
 }

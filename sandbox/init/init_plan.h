@@ -54,7 +54,9 @@ enum {
 };
 
 typedef struct InitList { uint32_t off, count; } InitList;
-typedef struct InitBind { int32_t fdi; uint32_t target; } InitBind;  /* a detached tree (fd index) moved to target */
+/* A detached tree (fd index) moved to target; or, with fdi -1, `source` cloned by the init (before pivot_root) with
+ * attr_set/attr_clr applied (mount_setattr), for a supervisor that may not clone the host's trees (not root). */
+typedef struct InitBind { int32_t fdi; uint32_t target, source, pad; uint64_t attr_set, attr_clr; } InitBind;
 typedef struct InitLink { uint32_t path, target; } InitLink;
 typedef struct InitFile { uint32_t path, content, len, pad; } InitFile;
 typedef struct InitRlimit { int32_t resource, pad; uint64_t cur, max; } InitRlimit;

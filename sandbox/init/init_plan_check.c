@@ -73,7 +73,7 @@ long InitCheckPlan(const InitPlan* p, uint32_t size) {
   const InitBind* binds = (const InitBind*)InitList_(p, &p->binds);
   for (uint32_t i = 0; i < p->binds.count; ++i) {
     if (!StrOk(p, binds[i].target)) return -EINVAL;
-    if (!FDI_OK(binds[i].fdi)) return -EBADF;
+    if (binds[i].fdi == -1 ? !StrOk(p, binds[i].source) : !FDI_OK(binds[i].fdi)) return -EBADF;
   }
   const InitRule* rules = (const InitRule*)InitList_(p, &p->rules);
   for (uint32_t i = 0; i < p->rules.count; ++i) {

@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 
 #include "tests/support/test_support.h"
 
@@ -60,6 +63,29 @@ TEST_CASE("sandbox run --no-workspace shows an empty read-only /workspace and re
   auto both = RunWarden({"sandbox", "run", "--no-workspace", "--workspace", ws.path().string(), "--", "true"});
   CHECK(both.exit_code == 2);
   CHECK(both.err.find("--no-workspace") != std::string::npos);
+}
+
+TEST_CASE("sandbox run works for an unprivileged caller (the init clones the binds itself)", "[sandbox][cli]") {
+  if (::geteuid() != 0) SUCCEED("already unprivileged: every other case here covers it");
+  if (::geteuid() != 0) return;
+  if (::access("/usr/bin/setpriv", X_OK) != 0) SUCCEED("no setpriv (util-linux) to drop to an unprivileged uid");
+  if (::access("/usr/bin/setpriv", X_OK) != 0) return;
+  testing::TempDir ws;
+  std::ofstream(ws.path() / "in.txt") << "caller's file\n";
+  REQUIRE(::chown(ws.path().c_str(), 65534, 65534) == 0);
+  REQUIRE(::chown((ws.path() / "in.txt").c_str(), 65534, 65534) == 0);
+  auto r = testing::RunProcess({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env",
+                                "HOME=" + ws.path().string(), "TMPDIR=" + ws.path().string(),
+                                testing::WardenBinary().string(), "--json", "sandbox", "run", "--workspace",
+                                ws.path().string(), "--", "sh", "-c",
+                                "id -u; cat /workspace/in.txt; echo out > /workspace/out.txt; touch /usr/x 2>/dev/null "
+                                "|| echo usr-ro"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["output"]["stdout"]["text"] == "1000\ncaller's file\nusr-ro\n");
+  CHECK(std::filesystem::exists(ws.path() / "out.txt"));
+  CHECK(j["layers"]["caps"] == "none");
 }
 
 TEST_CASE("sandbox run exits 5 when the sandbox kills the program", "[sandbox][cli]") {
