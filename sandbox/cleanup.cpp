@@ -20,7 +20,7 @@ namespace {
 
 struct Queue {
   std::mutex mu;
-  std::condition_variable cv, idle;
+  std::condition_variable cv, idle, progress;
   struct Job {
     std::function<void()> run;
     bool ahead = false;  // makes something for a next run (DeferAhead): pointless once the process is stopping
@@ -40,6 +40,7 @@ struct Queue {
 };
 
 constexpr size_t kMaxWaitingTeardowns = 8;
+constexpr size_t kMaxBacklog = 16;
 
 Queue& TheQueue() {
   static Queue q;
@@ -69,6 +70,7 @@ void Worker(Queue* q) {
     job.run = nullptr;  // what it captured is released here, outside the lock
     lock.lock();
     q->busy = false;
+    q->progress.notify_all();
     if (q->jobs.empty()) q->idle.notify_all();
   }
 }
@@ -77,10 +79,17 @@ void Worker(Queue* q) {
 
 void DeferCleanup(std::function<void()> job) {
   Queue& q = TheQueue();
-  std::lock_guard<std::mutex> lock(q.mu);
+  std::unique_lock<std::mutex> lock(q.mu);
   if (!q.worker.joinable()) q.worker = std::thread(Worker, &q);
   q.jobs.push_back({std::move(job), false});
   q.cv.notify_one();
+  // Backpressure: a caller finishing tasks faster than the worker tears them down (an overloaded box) waits here
+  // rather than let every finished task's fds, namespaces and cgroups pile up. Never on the worker itself.
+  if (std::this_thread::get_id() == q.worker.get_id()) return;
+  auto teardowns = [&q] {
+    return static_cast<size_t>(std::count_if(q.jobs.begin(), q.jobs.end(), [](const Queue::Job& j) { return !j.ahead; }));
+  };
+  if (teardowns() > kMaxBacklog) q.progress.wait(lock, [&] { return teardowns() <= kMaxBacklog / 2 || q.stop; });
 }
 
 void DeferAhead(std::function<void()> job) {

@@ -80,9 +80,11 @@ void MakeSpareView(const std::string& profile) {
   if (!made.ok()) return;  // the next run builds its own and reports why
   auto trees = std::make_unique<SystemTrees>(std::move(*made));
   AddRootTreeAhead(trees.get());
-  std::lock_guard<std::mutex> lock(Spare().mu);
-  std::swap(trees, Spare().trees);
-  DropLater(std::move(trees));  // one for another profile, replaced
+  {
+    std::lock_guard<std::mutex> lock(Spare().mu);
+    std::swap(trees, Spare().trees);
+  }
+  DropLater(std::move(trees));  // one for another profile, replaced (outside the lock: DeferCleanup may wait)
 }
 
 void SetSpareViewEnabled(bool on) {

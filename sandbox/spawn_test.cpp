@@ -152,19 +152,27 @@ TEST_CASE("each task gets fresh namespaces and its own init, started ahead of ti
   CHECK(seen.count(cold.stdout_data) == 0);
 }
 
-TEST_CASE("inits started ahead of time that died are not used - the run starts its own", "[sandbox][spawn]") {
+// After one run and its cleanup: the inits kept for the next runs, our only children left running (the cleanup
+// thread started them), each waiting in its own namespaces.
+std::vector<pid_t> InitsKeptAfterOneRun() {
   Spec s;
   s.argv = {"/bin/true"};
   MustRun(s);
   detail::DrainCleanupForTest();
-  // Kill the inits kept for the next runs behind the library's back: they are our only children left running (the
-  // cleanup thread started them), each waiting in its own namespaces.
   std::vector<pid_t> children;
   for (const auto& t : fs::directory_iterator("/proc/self/task")) {
     std::ifstream in(t.path() / "children");
     for (pid_t c; in >> c;) children.push_back(c);
   }
   REQUIRE(!children.empty());
+  return children;
+}
+
+TEST_CASE("inits started ahead of time that died are not used - the run starts its own", "[sandbox][spawn]") {
+  Spec s;
+  s.argv = {"/bin/true"};
+  // Kill the inits kept for the next runs behind the library's back.
+  std::vector<pid_t> children = InitsKeptAfterOneRun();
   for (pid_t c : children) REQUIRE(::kill(c, SIGKILL) == 0);
   // Not reaped here: the library holds their pidfds and sees that they exited.
   for (pid_t c : children) {
@@ -210,17 +218,7 @@ TEST_CASE("alternating profiles back to back keeps the fds and inits made ahead 
 TEST_CASE("an init started ahead holds nothing of the supervisor's but its sync socket", "[sandbox][spawn]") {
   int leak[2];
   REQUIRE(::pipe(leak) == 0);  // no O_CLOEXEC: a caller's pipe an init waiting for a task must not keep open
-  Spec s;
-  s.argv = {"/bin/true"};
-  MustRun(s);
-  detail::DrainCleanupForTest();
-  std::vector<pid_t> children;
-  for (const auto& t : fs::directory_iterator("/proc/self/task")) {
-    std::ifstream in(t.path() / "children");
-    for (pid_t c; in >> c;) children.push_back(c);
-  }
-  REQUIRE(!children.empty());
-  for (pid_t c : children) {
+  for (pid_t c : InitsKeptAfterOneRun()) {
     // An init may still be building its view (it holds the view's fds until it has moved them): wait for it.
     std::vector<std::string> targets;
     for (int tries = 0; tries < 400; ++tries) {
