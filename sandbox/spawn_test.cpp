@@ -211,8 +211,9 @@ TEST_CASE("alternating profiles back to back keeps the fds and inits made ahead 
   // Before the fix, dropped inits and teardowns waited behind ever new jobs: ~6 more fds with every run (~390 here).
   CHECK(peak <= after_warmup + 192);
   detail::DrainCleanupForTest();
-  // Two inits per profile with their views' fds are kept; nothing grows with the number of runs.
-  CHECK(OpenFds() <= after_warmup + 4);
+  // Two inits per profile with their views' fds (~15 each) are kept; at the warm-up point some may still have been
+  // in the making. Nothing grows with the number of runs.
+  CHECK(OpenFds() <= after_warmup + 64);
 }
 
 TEST_CASE("an init started ahead holds nothing of the supervisor's but its sync socket", "[sandbox][spawn]") {
