@@ -387,7 +387,13 @@ Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, b
   if (!maps.ok()) {
     ChildMsg m{};
     if (::recv(init->sync.get(), &m, sizeof(m), MSG_DONTWAIT) == sizeof(m) && m.type == kMsgSetupError) {
-      return Status::Unavailable(std::string("sandbox: ") + StepName(m.step) + ": " + std::strerror(m.err));
+      std::string hint;
+      if (m.step == kStepStartInit && m.err == EACCES) {
+        hint = Image().source == "file" ? "; the init is a file under $TMPDIR, which is mounted noexec: set TMPDIR to a "
+                                          "folder on a filesystem that allows execution"
+                                        : "; executing the init's memfd was refused (vm.memfd_noexec?)";
+      }
+      return Status::Unavailable(std::string("sandbox: ") + StepName(m.step) + ": " + std::strerror(m.err) + hint);
     }
     return Status::Unavailable("sandbox: writing the id maps of the sandbox init: " + maps.message());
   }
