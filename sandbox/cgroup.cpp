@@ -122,9 +122,19 @@ bool V1Usable() {
   return true;
 }
 
+// The inode of our pid namespace: group names carry it, because a pid means something only in its namespace.
+const std::string& PidNamespaceId() {
+  static const std::string id = [] {
+    struct stat st {};
+    return ::stat("/proc/self/ns/pid", &st) == 0 ? std::to_string(st.st_ino) : std::string("0");
+  }();
+  return id;
+}
+
 // Task groups left by a supervisor that died without its cleanup (a SIGKILL: the inits it had started ahead sat in
-// their groups) are removed by the next one: `warden-<pid>-<n>` whose pid no longer exists, and only when empty
-// (rmdir refuses a group that still holds a process). Once per process, before its own first group.
+// their groups) are removed by the next one: `warden-<pid>-<n>-<pid namespace>` of our pid namespace whose pid no
+// longer exists, and only when empty (rmdir refuses a group that still holds a process). Once per process, before
+// its own first group.
 void RemoveStaleGroups(const std::string& backend) {
   static std::once_flag once;
   std::call_once(once, [&backend] {
@@ -136,12 +146,16 @@ void RemoveStaleGroups(const std::string& backend) {
     }
     for (const auto& parent : parents) {
       std::error_code ec;
-      for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {
-        const std::string name = e.path().filename().string();
-        if (name.rfind("warden-", 0) != 0) continue;
+      for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        const std::string suffix = "-" + PidNamespaceId();
+        if (name.rfind("warden-", 0) != 0 || name.size() <= suffix.size() ||
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+          continue;  // not ours, or of another pid namespace (its pids mean nothing here)
+        }
         const long pid = std::strtol(name.c_str() + 7, nullptr, 10);
         if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-        ::rmdir(e.path().c_str());
+        ::rmdir(it->path().c_str());
       }
     }
   });
@@ -149,7 +163,7 @@ void RemoveStaleGroups(const std::string& backend) {
 
 std::string UniqueName() {
   static std::atomic<uint64_t> counter{0};
-  return "warden-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  return "warden-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + PidNamespaceId();
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ struct Queue {
       stop = true;
     }
     cv.notify_all();
+    progress.notify_all();
     if (worker.joinable()) worker.join();
   }
 };

@@ -300,7 +300,12 @@ std::string InitImageSource() { return Image().source; }
 StartedInit::~StartedInit() {
   sync = OwnedFd();  // an init still waiting for its plan exits on EOF
   if (pid > 0) {
-    if (pidfd.get() < 0 || ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0) ::kill(pid, SIGKILL);
+    // By pidfd only when there is one: a pid may have been reaped elsewhere and reused.
+    if (pidfd.get() >= 0) {
+      ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    } else {
+      ::kill(pid, SIGKILL);
+    }
     ::waitpid(pid, nullptr, __WALL);
   }
   for (int fd : held_ns) ::close(fd);
@@ -419,8 +424,27 @@ std::unique_ptr<StartedInit> TakePrestartedInit(const std::string& profile) {
   }
 }
 
+// One init for `profile` per job, then the job queues itself again while the profile has fewer than kPrestartKept:
+// the cleanup thread's rule that waiting teardowns eventually go first applies between jobs, so one job must not
+// loop while a fast caller keeps taking what it makes.
+void PrestartJob(const std::string& profile) {
+  Spec latest;
+  {
+    std::lock_guard<std::mutex> lock(g_prestart_mu);
+    latest = g_prestart_like[profile];
+  }
+  const bool made = MakePrestartedInit(latest);
+  std::lock_guard<std::mutex> lock(g_prestart_mu);
+  if (made && g_prestart_enabled && KeptFor(profile) < kPrestartKept) {
+    DeferAhead([profile] { PrestartJob(profile); });
+  } else {
+    g_prestart_queued.erase(profile);
+  }
+}
+
 void QueueNextInit(const Spec& spec) {
-  if (g_prestart_enabled) {
+  // Without tree cloning (not root) a view's task binds could not be made after pivot_root: nothing ahead.
+  if (g_prestart_enabled && CanCloneTrees()) {
     // What the next task's view depends on: its profile, /tmp size and limits (taken from this one).
     Spec like;
     like.profile = spec.profile;
@@ -433,24 +457,9 @@ void QueueNextInit(const Spec& spec) {
       // (they run ahead of the teardowns, which would then wait).
       std::lock_guard<std::mutex> lock(g_prestart_mu);
       g_prestart_like[like.profile] = like;
-      if (!g_prestart_queued.insert(like.profile).second) return;
+      if (KeptFor(like.profile) >= kPrestartKept || !g_prestart_queued.insert(like.profile).second) return;
     }
-    DeferAhead([profile = like.profile] {
-      // Up to kPrestartKept for the profile: the first run after a start (or after they were used up) refills both.
-      for (;;) {
-        Spec latest;
-        {
-          std::lock_guard<std::mutex> lock(g_prestart_mu);
-          if (KeptFor(profile) >= kPrestartKept) break;
-          latest = g_prestart_like[profile];
-        }
-        if (!MakePrestartedInit(latest)) break;
-      }
-      {
-        std::lock_guard<std::mutex> lock(g_prestart_mu);
-        g_prestart_queued.erase(profile);
-      }
-    });
+    DeferAhead([profile = like.profile] { PrestartJob(profile); });
   } else if (spec.profile == "default") {
     DeferAhead([] { MakeSpareNetns(); });
   }
@@ -520,6 +529,10 @@ Result<InitGoMessage> PrepareInitGo(const ChildPlan& c) {
   std::vector<InitBind> binds;
   for (const auto& b : m.binds) {
     const bool by_path = b.tree.get() < 0;
+    if (by_path && CanCloneTrees()) {
+      return Status::Internal("sandbox: the bind of " + b.source + " has no cloned tree (a bug: refusing to clone it "
+                              "by path without its flags)");
+    }
     binds.push_back({add(b.tree.get()), w.Str(b.target), by_path ? w.Str(b.source) : 0, 0, b.attr_set, b.attr_clr});
   }
   if (go.fds.size() > kInitMaxFds) {

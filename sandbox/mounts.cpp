@@ -325,9 +325,10 @@ Result<BindPlan> PathBind(const fs::path& host, const std::string& target, bool 
   b.target = target;
   b.is_dir = S_ISDIR(st.st_mode);
   b.writable = writable;
-  b.attr_set = ((sv.f_flag & ST_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0) | MOUNT_ATTR_NOSUID |
-               (device ? 0 : MOUNT_ATTR_NODEV) | (writable ? 0 : MOUNT_ATTR_RDONLY);
-  b.attr_clr = device ? MOUNT_ATTR_NODEV : 0;
+  // As OpenTree: the source's own restrictions kept (a locked nodev could not be cleared in the init's user
+  // namespace anyway), nosuid always, nodev except for device nodes, read-only unless writable.
+  b.attr_set = ((sv.f_flag & ST_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0) | ((sv.f_flag & ST_NODEV) ? MOUNT_ATTR_NODEV : 0) |
+               MOUNT_ATTR_NOSUID | (device ? 0 : MOUNT_ATTR_NODEV) | (writable ? 0 : MOUNT_ATTR_RDONLY);
   return b;
 }
 

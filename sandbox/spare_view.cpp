@@ -130,7 +130,9 @@ Result<RunChannels> TakeRunChannels() {
 }
 
 void PrepareNextRun(const Spec& spec) {
-  if (!g_enabled) return;  // nothing is made ahead (sandbox::SetPrestart(false))
+  // Nothing is made ahead when it is off (sandbox::SetPrestart(false)), nor without tree cloning (not root): the
+  // spare's copies would be path binds, which hold nothing to check later and are always refused.
+  if (!g_enabled || !CanCloneTrees()) return;
   const std::string profile = spec.profile;
   const uint64_t memory = spec.memory_bytes, pids = spec.pids;
   // In the order the next run needs them.

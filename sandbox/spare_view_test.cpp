@@ -214,12 +214,19 @@ TEST_CASE("task groups left by a supervisor that died are removed by the next on
     if (line.substr(a + 1, b - a - 1) == "memory") parent = "/sys/fs/cgroup/memory" + line.substr(b + 1);
   }
   REQUIRE(!parent.empty());
-  const std::string stale = parent + "/warden-" + std::to_string(dead) + "-0";
+  struct stat ns {};
+  REQUIRE(::stat("/proc/self/ns/pid", &ns) == 0);
+  const std::string stale = parent + "/warden-" + std::to_string(dead) + "-0-" + std::to_string(ns.st_ino);
   REQUIRE(::mkdir(stale.c_str(), 0755) == 0);
+  // Another pid namespace's group: its pid means nothing here, so it is left alone.
+  const std::string foreign = parent + "/warden-" + std::to_string(dead) + "-0-1";
+  REQUIRE(::mkdir(foreign.c_str(), 0755) == 0);
   Spec s;
   s.argv = {"/bin/true"};
   MustRun(s);
   CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(foreign));
+  ::rmdir(foreign.c_str());
 }
 
 }  // namespace

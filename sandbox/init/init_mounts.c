@@ -56,8 +56,13 @@ static long MakeEntries(const InitPlan* p, int32_t* step) {
 /* A tree the init clones itself (supervisor without CAP_SYS_ADMIN over the host's mounts): from our copy of the
  * host's mounts, flagged like the supervisor's would be. */
 static long CloneSource(const InitBind* b, const InitPlan* p) {
-  long fd = SYS3(__NR_open_tree, AT_FDCWD, InitStr(p, b->source),
-                 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+  /* The supervisor canonicalised the source, so it holds no symlink: one found now was swapped in since (by another
+   * process of the same user) and is refused rather than followed. */
+  struct { uint64_t flags, mode, resolve; } how = {O_PATH | O_CLOEXEC, 0, 0x04 /* RESOLVE_NO_SYMLINKS */};
+  long at = SYS4(__NR_openat2, AT_FDCWD, InitStr(p, b->source), &how, sizeof(how));
+  if (at < 0) return at;
+  long fd = SYS3(__NR_open_tree, at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+  SYS1(__NR_close, at);
   if (fd < 0) return fd;
   struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {b->attr_set, b->attr_clr, 0, 0};
   long r = SYS5(__NR_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
