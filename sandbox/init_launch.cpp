@@ -31,6 +31,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <set>
 #include <algorithm>
 
@@ -98,8 +99,8 @@ int ImageFile(std::string* why) {
   int fd = -1;
   int w = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0500);
   if (w >= 0) {
-    std::string bytes(reinterpret_cast<const char*>(warden_sandbox_init_image), warden_sandbox_init_image_size);
-    bool ok = ::write(w, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+    bool ok = ::write(w, warden_sandbox_init_image, warden_sandbox_init_image_size) ==
+              static_cast<ssize_t>(warden_sandbox_init_image_size);
     ::close(w);
     if (ok) fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
   }
@@ -129,17 +130,10 @@ const InitImage& Image() {
 class PlanWriter {
  public:
   PlanWriter() : buf_(sizeof(InitPlan), '\0') {}
-  uint32_t Str(const std::string& s) { return Str(s.c_str()); }
-  // Any bytes (a file's content may hold NULs), followed by a NUL like the strings.
-  uint32_t Bytes(const std::string& s) {
+  // The bytes of `s` and a NUL: strings, and file contents, which may hold NULs themselves (their length is kept).
+  uint32_t Str(std::string_view s) {
     uint32_t off = static_cast<uint32_t>(buf_.size());
     buf_.append(s.data(), s.size());
-    buf_.push_back('\0');
-    return off;
-  }
-  uint32_t Str(const char* s) {
-    uint32_t off = static_cast<uint32_t>(buf_.size());
-    buf_.append(s);
     buf_.push_back('\0');
     return off;
   }
@@ -244,7 +238,6 @@ size_t KeptFor(const std::string& profile) {  // g_prestart_mu held
   return n;
 }
 
-
 // Sends a started init the view of `like`'s profile (PrepareViewMounts) in its task cgroup, so that a task like the
 // last one only adds its own binds. False: the init must not be used (it may be half set up).
 bool SendView(StartedInit* init, const Spec& like) {
@@ -265,9 +258,7 @@ bool SendView(StartedInit* init, const Spec& like) {
   auto go = PrepareInitGo(plan);
   if (!go.ok() || !SendInitGo(init->sync.get(), *go).ok()) return false;
   if (*cgroup != nullptr) (*cgroup)->CloseSelfAttachFds();
-  init->viewed = true;
   init->view_profile = like.profile;
-  init->view_tmp_options = mounts->tmp_options;
   init->cgroup = std::move(*cgroup);
   init->view = std::make_unique<MountPlan>(std::move(*mounts));
   return true;
@@ -277,10 +268,9 @@ bool MakePrestartedInit(const Spec& like) {
   // A view's task binds come after pivot_root, where an init can no longer clone host paths itself.
   if (!g_prestart_enabled || !CanCloneTrees()) return false;
   auto [uid, gid] = NextHostIdentity();
-  auto init = StartInit(uid, gid, /*spare_netns_ok=*/false);
+  auto init = StartInit(uid, gid);
   if (!init.ok()) return false;  // the next run starts its own and reports what fails
   (*init)->prestarted = true;
-  (*init)->netns_ahead = true;  // made in the clone, before the task was known
   // A view that could not be sent may have left the init half set up (in a cgroup that is gone): not kept.
   if (!SendView(init->get(), like)) return false;
   std::unique_ptr<StartedInit> extra;  // reaped outside the lock
@@ -318,7 +308,7 @@ std::pair<uid_t, gid_t> NextHostIdentity() {
   return {id, id};
 }
 
-Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, bool spare_netns_ok) {
+Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid) {
   const InitImage& image = Image();
   if (image.fd < 0) {
     return Status::Unavailable("sandbox: cannot start the sandbox init (" + image.source +
@@ -340,16 +330,8 @@ Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, b
   args.argv[1] = sync_arg.data();
   auto stack = std::make_unique<char[]>(kStartStackBytes);
 
-  // A network namespace made ahead of time (spare_netns.cpp): this thread enters it for the clone only.
-  OwnedFd spare(spare_netns_ok ? TakeSpareNetns() : -1);
-  OwnedFd own_netns;
-  bool use_spare = false;
-  if (spare.get() >= 0) {
-    own_netns = OwnedFd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    use_spare = own_netns.get() >= 0 && ::setns(spare.get(), CLONE_NEWNET) == 0;
-  }
-  const unsigned long ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | (use_spare ? 0 : CLONE_NEWNET) |
-                                 CLONE_NEWIPC | CLONE_NEWUTS;
+  const unsigned long ns_flags =
+      CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
   // No supervisor signal handler may run in the child while it shares our memory; the init resets the mask.
   sigset_t all, old;
   ::sigfillset(&all);
@@ -359,24 +341,15 @@ Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, b
                      static_cast<int>(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns_flags | SIGCHLD), &args, &raw_pidfd);
   int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (use_spare && ::setns(own_netns.get(), CLONE_NEWNET) != 0) {
-    // FAIL-CLOSED: this thread would stay in the task's empty namespace; nothing sensible can continue.
-    std::fprintf(stderr, "warden sandbox: cannot return to the supervisor's network namespace: %s\n",
-                 std::strerror(errno));
-    std::abort();
-  }
   if (pid < 0) {
     return Status::Unavailable(std::string("sandbox: cannot create the namespaces (clone: ") +
                                std::strerror(clone_errno) + "); run `warden doctor` to see which layer is missing");
   }
   init->pid = static_cast<pid_t>(pid);
   init->pidfd = OwnedFd(raw_pidfd);
-  init->netns_ahead = use_spare;
-  if (use_spare) init->held_ns.push_back(spare.release());
   // Hold the task's mount and network namespaces: when the init exits it then drops only a reference, and the
   // teardown (unmounting the whole view waits for an RCU grace period) runs on the cleanup thread once we let go.
   for (const char* ns : {"mnt", "net"}) {
-    if (use_spare && std::strcmp(ns, "net") == 0) continue;  // already held
     std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) init->held_ns.push_back(fd);
@@ -460,8 +433,6 @@ void QueueNextInit(const Spec& spec) {
       if (KeptFor(like.profile) >= kPrestartKept || !g_prestart_queued.insert(like.profile).second) return;
     }
     DeferAhead([profile = like.profile] { PrestartJob(profile); });
-  } else if (spec.profile == "default") {
-    DeferAhead([] { MakeSpareNetns(); });
   }
 }
 
@@ -471,7 +442,6 @@ namespace warden::sandbox {
 // One switch for everything made ahead of the next task: inits, network namespace, system trees, cgroup pair, pipes.
 void SetPrestart(bool on) {
   detail::SetPrestartForBench(on);
-  detail::SetSpareNetnsForBench(on);
   detail::SetSpareViewEnabled(on);
 }
 }  // namespace warden::sandbox
@@ -523,7 +493,7 @@ Result<InitGoMessage> PrepareInitGo(const ChildPlan& c) {
   std::vector<InitFile> files;
   for (const auto& f : m.files) {
     uint32_t path = w.Str(f.path);
-    uint32_t content = w.Bytes(f.content);
+    uint32_t content = w.Str(f.content);
     files.push_back({path, content, static_cast<uint32_t>(f.content.size()), 0});
   }
   std::vector<InitBind> binds;

@@ -46,7 +46,7 @@ InitPlan& Header(std::string& plan) { return *reinterpret_cast<InitPlan*>(plan.d
 // Starts an init, sends `plan` with one extra fd (index 1), returns its setup record.
 detail::ChildMsg Answer(const std::string& plan, uint32_t go_magic = detail::kInitPlanMagic) {
   auto [uid, gid] = detail::NextHostIdentity();
-  auto init = detail::StartInit(uid, gid, false);
+  auto init = detail::StartInit(uid, gid);
   REQUIRE(init.ok());
   detail::InitGoMessage go;
   go.plan = detail::OwnedFd(static_cast<int>(::syscall(SYS_memfd_create, "test-plan", MFD_CLOEXEC)));

@@ -1,11 +1,12 @@
-// The supervisor (sandbox.md C.1 steps 1-3, C.5, C.6, C.8): prepares every layer before clone, clones the child
-// into new user/mount/pid/net/ipc/uts namespaces, writes its id maps and cgroup membership, then runs one poll
-// loop over the output pipes, the sync socket (setup errors, the seccomp listener, the program's exit status),
-// the seccomp listener and the child's pidfd until the namespace's init exits, enforcing the wall timeout, the
-// output caps and the violation budget. It turns what it saw into a RunResult.
+// The supervisor (sandbox.md C.1 steps 1-3, C.5, C.6, C.8): takes an init started ahead (or starts one:
+// init_launch.cpp), prepares every layer, sends the init its plan, then runs one poll loop over the output pipes,
+// the sync socket (setup errors, the seccomp listener, the program's exit status), the seccomp listener and the
+// init's pidfd until the init exits, enforcing the wall timeout, the output caps and the violation budget. It turns
+// what it saw into a RunResult.
 //
-// State of one run: PREPARED (plan built) -> CLONED (child waits on the sync socket) -> RELEASED (maps written, go
-// byte sent; cgroup attach while the child sets up, then the run byte) -> RUNNING (program started) -> EXITED (init reaped) -> DRAINED (pipes at EOF).
+// State of one run: STARTED (an init in its namespaces, id maps written, waiting on the sync socket) -> PREPARED
+// (plan built) -> RELEASED (go message sent; with cgroup v2 the attach while the init sets up, then the run byte)
+// -> RUNNING (program started) -> EXITED (init reaped) -> DRAINED (pipes at EOF).
 // A kill (timeout, output cap, violation budget) can happen in RELEASED or RUNNING; its reason wins over the
 // wait status when the result is classified.
 #include <dirent.h>
@@ -200,9 +201,9 @@ Result<RunResult> Run(const Spec& spec) {
   }
 
   // ---- PREPARED: everything that can fail or allocate happens before clone ----
-  // The init started ahead of time for this task, if there is one (init_launch.cpp); it fixes the host uid. One whose
-  // view was built for another profile cannot serve this task (dropped: killed and reaped). Fault injection (tests)
-  // needs every step done for this run, so it starts its own.
+  // An init started ahead of time with this profile's view, if there is one (init_launch.cpp); it fixes the host
+  // uid. One whose view is stale (ViewCurrent) is dropped. Fault injection (tests) needs every step done for this
+  // run, so it starts its own.
   std::unique_ptr<StartedInit> init;
   if (FailStepForTest() == 0) {
     while ((init = TakePrestartedInit(spec.profile)) != nullptr) {
@@ -216,7 +217,7 @@ Result<RunResult> Run(const Spec& spec) {
   auto t0 = std::chrono::steady_clock::now();
   if (init == nullptr) {
     auto [uid, gid] = NextHostIdentity();
-    WARDEN_ASSIGN_OR_RETURN(init, StartInit(uid, gid, spec.profile == "default"));
+    WARDEN_ASSIGN_OR_RETURN(init, StartInit(uid, gid));
   }
   // An early return below (a bad spec) leaves the init to the cleanup thread: killing it and tearing its namespaces
   // down is not worth the caller's wait.
@@ -226,7 +227,7 @@ Result<RunResult> Run(const Spec& spec) {
       if (init != nullptr) DeferCleanup([dropped = std::shared_ptr<StartedInit>(std::move(init))] {});
     }
   } init_guard{init};
-  const bool viewed = init->viewed;  // its whole view was built ahead
+  const bool viewed = init->view != nullptr;  // its whole view was built ahead
   const uid_t host_uid = init->host_uid;
   const gid_t host_gid = init->host_gid;
   bool temp_workspace = spec.workspace.empty();
@@ -313,7 +314,7 @@ Result<RunResult> Run(const Spec& spec) {
   plan.fail_at_step = FailStepForTest();
   if (viewed) {
     plan.stage = ChildPlan::Stage::kTask;
-    plan.remount_tmp = mounts.tmp_options != init->view_tmp_options;
+    plan.remount_tmp = mounts.tmp_options != init->view->tmp_options;
   } else if (cgroup) {
     const auto& fds = cgroup->SelfAttachFds();
     for (size_t i = 0; i < fds.size() && i < 2; ++i) plan.cgroup_fds[i] = fds[i];
@@ -330,7 +331,7 @@ Result<RunResult> Run(const Spec& spec) {
   Fd sync_parent(init->sync.release());
   auto held = std::make_shared<HeldNamespaces>();
   held->fds = init->held_ns;
-  const bool netns_ahead = init->netns_ahead, prestarted = init->prestarted;
+  const bool prestarted = init->prestarted;
   init->Release();
   init.reset();
 
@@ -339,7 +340,7 @@ Result<RunResult> Run(const Spec& spec) {
               {"ipcns", true},       {"utsns", true},   {"cgroupns", true},     {"no_new_privs", true},
               {"caps", "none"},      {"landlock_abi", landlock.abi},
               {"cgroup", cgroup ? cgroup->Backend() : "none"}, {"seccomp", "allowlist+notify"},
-              {"netns_made", netns_ahead ? "ahead" : "at_clone"},
+              {"netns_made", prestarted ? "ahead" : "at_clone"},
               {"init_started", viewed ? "ahead_with_view" : prestarted ? "ahead" : "at_call"},
               {"init", "pid1"},      {"workspace", spec.workspace_none ? "none" : spec.workspace_readonly ? "ro" : "rw"},
               {"net", proxy ? "proxy" : "none"}};

@@ -226,15 +226,6 @@ class TaskCgroup {
 // a swapped folder can never make it read outside the workspace.
 void CollectArtifacts(const Spec& spec, const std::string& workspace, RunResult* r);
 
-// ---- spare_netns.cpp --------------------------------------------------------------------------------------
-// A fresh network namespace made ahead of time for the next default-profile task (root only). Take returns its fd
-// (the caller owns it) or -1 when none is ready; Make runs on the cleanup thread after each run.
-bool SpareNetnsUsable();
-int TakeSpareNetns();
-void MakeSpareNetns();
-// Benchmarks: false measures every spawn cold (namespace made at clone) and drops the spare.
-void SetSpareNetnsForBench(bool on);
-
 // ---- spare_view.cpp ---------------------------------------------------------------------------------------
 // One SystemTrees made ahead for the next run. Take returns it when it matches `profile` and is still current
 // (SystemTreesCurrent), else null (a stale one is dropped on the cleanup thread); Make runs on the cleanup thread.
@@ -242,9 +233,7 @@ std::unique_ptr<SystemTrees> TakeSpareView(const std::string& profile);
 void MakeSpareView(const std::string& profile);
 // Tests and benchmarks: false builds every view inline and drops the spare.
 void SetSpareViewEnabled(bool on);
-// A run's sync socket pair (SOCK_SEQPACKET) and stdio pipes, all close-on-exec and never used before. Only the pipes
-// are made ahead: the cleanup thread sits in the last spare network namespace (spare_netns.cpp), and a socket made
-// there would belong to a task's namespace.
+// A run's stdio pipes, close-on-exec and never used before (the sync socket pair is made with the init).
 struct RunChannels {
   OwnedFd in_r, in_w, out_r, out_w, err_r, err_w;
 };
@@ -300,14 +289,13 @@ struct StartedInit {
   std::vector<int> held_ns;     // the task's mount and network namespaces, held (see run.cpp)
   uid_t host_uid = 0;
   gid_t host_gid = 0;
-  bool netns_ahead = false;     // the network namespace was made off the task's critical path
-  bool prestarted = false;
-  // An init started ahead whose view (kView plan) was sent: it serves a task of `view_profile` only, already sits in
-  // `cgroup` (limits of the last task; the run writes its own), and its /tmp has `view_tmp_options`.
-  bool viewed = false;
-  std::string view_profile, view_tmp_options;
+  bool prestarted = false;      // started ahead of its task (its network namespace too, in the clone)
+  // Set for an init started ahead whose view (kView plan) was sent: the plan, kept for ViewCurrent (its trees' fds)
+  // and its /tmp options; the init serves a task of `view_profile` only and already sits in `cgroup` (limits of the
+  // last task; the run writes its own).
+  std::unique_ptr<MountPlan> view;
+  std::string view_profile;
   std::unique_ptr<TaskCgroup> cgroup;
-  std::unique_ptr<MountPlan> view;  // kept for ViewCurrent (its trees' fds)
   StartedInit() = default;
   ~StartedInit();
   StartedInit(const StartedInit&) = delete;
@@ -319,16 +307,15 @@ struct StartedInit {
 // the supervisor is root, else the caller's own.
 std::pair<uid_t, gid_t> NextHostIdentity();
 // Starts an init now: clone(CLONE_VM|CLONE_VFORK|every namespace|CLONE_PIDFD) + execveat of the init image, then
-// the id maps. With `spare_netns_ok` (profile "default": the task needs no capability over its network namespace)
-// it uses a network namespace made ahead of time when one is ready (spare_netns.cpp).
-Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid, bool spare_netns_ok);
+// the id maps.
+Result<std::unique_ptr<StartedInit>> StartInit(uid_t host_uid, gid_t host_gid);
 // An init started ahead of time with `profile`'s view, if one is ready and alive; else null (the run starts its own
 // at once: waiting for one the cleanup thread is making measured no better).
 std::unique_ptr<StartedInit> TakePrestartedInit(const std::string& profile);
 // After each run: queues, first on the cleanup thread, the start of the next tasks' inits (two per profile; their
 // network namespace is made in the clone, owned by the task's user namespace) with their view built for `spec`'s
-// profile, /tmp size and limits (the next task usually looks like the last), or where prestart is off and the
-// profile is "default", a spare network namespace.
+// profile, /tmp size and limits (the next task usually looks like the last). Nothing when prestart is off or trees
+// cannot be cloned (not root).
 void QueueNextInit(const Spec& spec);
 // Benchmarks: false measures every spawn cold (init started at the call) and drops the one kept.
 void SetPrestartForBench(bool on);

@@ -1,4 +1,4 @@
-// The next run's spares that spare_netns.cpp and cgroup.cpp do not hold: its stdio pipes (fresh, never used, ~12 us)
+// The next run's spares that cgroup.cpp does not hold: its stdio pipes (fresh, never used, ~12 us)
 // and, mainly, the system part of its view. Issue 7, spawn cost; docs/sandbox.md
 // "Spawn cost". The view:
 // the detached, flagged copies of /usr, the non-merged /bin, /lib.., the /etc template, /etc/alternatives,
